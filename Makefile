@@ -1,0 +1,62 @@
+# FinScore: `make run` starts everything locally, `make test` runs every suite. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export UV_PYTHON_DOWNLOADS := never
+
+TOOLS := .tools
+UV_VERSION := 0.13.8
+UV ?= $(shell command -v uv 2>/dev/null)
+ifeq ($(strip $(UV)),)
+UV := $(TOOLS)/bin/uv
+endif
+export UV
+PYTHON := .venv/bin/python
+SERVING_LAYER := build/layers/serving/.stamp
+
+.PHONY: help install run test test-unit test-integration test-infra test-e2e bench synth openapi clean
+
+help:
+	@echo "make run    start the embedded AWS, train or restore models, serve the API on 127.0.0.1:3000"
+	@echo "make test   run every test suite (unit, integration, infra, e2e)"
+	@echo "make bench  print the benchmark table beside the SPEC budgets"
+	@echo "make synth  synthesize the CDK app with cdk-nag into cdk.out/"
+
+$(TOOLS)/bin/uv:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SERVING_LAYER): uv.lock .venv/.synced
+	$(PYTHON) layers/serving/build.py
+
+install: .venv/.synced node_modules/.installed
+
+run: install
+	.venv/bin/finscore run
+
+test: install $(SERVING_LAYER)
+	$(PYTHON) -m pytest tests -p no:cacheprovider
+
+test-unit test-integration test-infra test-e2e: install $(SERVING_LAYER)
+	$(PYTHON) -m pytest tests/$(subst test-,,$@) -p no:cacheprovider
+
+bench: install $(SERVING_LAYER)
+	$(PYTHON) benchmarks/bench.py
+
+synth: install
+	node_modules/.bin/cdk synth --quiet
+
+openapi: install
+	.venv/bin/finscore openapi
+
+clean:
+	rm -rf cdk.out build .finscore

@@ -1,0 +1,80 @@
+"""Platform routes: health, version, the model catalogue, admin promote/rollback and the API docs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from finscore import __version__
+from finscore.api.docs import openapi_document, swagger_page
+from finscore.api.resolver import create_resolver
+from finscore.observability import logger, metrics, tracer
+from finscore.platform import service
+from finscore.platform.schemas import (
+    ChampionChange,
+    HealthResponse,
+    ModelDetailResponse,
+    ModelsResponse,
+    PromoteRequest,
+    RollbackRequest,
+    VersionResponse,
+)
+from finscore.settings import PlatformSettings, load_settings
+
+app = create_resolver()
+
+
+@app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)")
+def health() -> Response[HealthResponse]:
+    report = service.check_health()
+    return Response(status_code=200 if report.status == "ok" else 503, content_type="application/json", body=report)
+
+
+@app.get("/v1/version", tags=["platform"], summary="FinScore release and API version")
+def version() -> VersionResponse:
+    return VersionResponse(version=__version__, stage=load_settings(PlatformSettings).stage)
+
+
+@app.get("/v1/models", tags=["models"], summary="Champion model of every product")
+def models() -> ModelsResponse:
+    return service.list_models()
+
+
+@app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product")
+def model_detail(product: Annotated[str, Path(description="risk | propensity | recommend | demand | opportunity")]) -> ModelDetailResponse:
+    return service.describe_model(product)
+
+
+@app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion")
+def promote(product: Annotated[str, Path()], request: Annotated[PromoteRequest, Body()]) -> ChampionChange:
+    change = service.promote_model(product, request.version, request.reason)
+    logger.info("Champion promoted by admin", extra=change.model_dump())
+    return change
+
+
+@app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion")
+def rollback(product: Annotated[str, Path()], request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:
+    change = service.rollback_model(product, request.reason)
+    logger.info("Champion rolled back by admin", extra=change.model_dump())
+    return change
+
+
+@app.get("/v1/openapi.json", tags=["platform"], summary="OpenAPI document of the whole API", include_in_schema=False)
+def openapi():  # unannotated: served as-is, not re-validated as a response model
+    return Response(status_code=200, content_type="application/json", body=openapi_document())
+
+
+@app.get("/v1/docs", tags=["platform"], summary="Swagger UI", include_in_schema=False)
+def docs():  # unannotated: an HTML body must not be JSON-encoded
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=swagger_page())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

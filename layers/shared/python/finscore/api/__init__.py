@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every API function: the resolver, the error shape, the OpenAPI document."""

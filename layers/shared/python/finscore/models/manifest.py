@@ -1,0 +1,86 @@
+"""The model manifest: the contract between training, serving, batch scoring and drift.
+
+Training writes it last, after every artifact it lists; serving refuses a version whose manifest or
+artifacts do not check out. Feature order here is the order of the model's input tensor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MANIFEST_NAME = "manifest.json"
+
+
+class FeatureSpec(BaseModel):
+    name: str
+    type: Literal["float", "int", "category", "bool"] = "float"
+    description: str = ""
+    categories: list[str] | None = None
+
+
+class OutputSpec(BaseModel):
+    name: str
+    type: str
+    description: str = ""
+
+
+class ArtifactEntry(BaseModel):
+    sha256: str
+    bytes: int
+    format: Literal["onnx", "native", "json", "png", "csv", "parquet"]
+    role: Literal["serving", "native", "report", "baseline"]
+
+
+class ParityResult(BaseModel):
+    """ONNX against the native model on the held-out set; a version that fails is never registered."""
+
+    passed: bool
+    rows: int
+    rule: str
+    max_abs_diff: float = 0.0
+    tolerance: float = 0.0
+    label_agreement: float = 1.0
+    min_label_agreement: float = 1.0
+    per_model: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class TrainingDataRef(BaseModel):
+    reference: str
+    rows: int
+    seed: int | None = None
+    split: dict[str, int] = Field(default_factory=dict)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product: str
+    version: str
+    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    features: list[FeatureSpec]
+    outputs: list[OutputSpec]
+    # Held-out metrics (test split, never seen in fitting or model selection).
+    metrics: dict[str, Any]
+    primary_metric: str
+    higher_is_better: bool = True
+    thresholds: dict[str, Any] = Field(default_factory=dict)
+    training_data: TrainingDataRef
+    artifacts: dict[str, ArtifactEntry] = Field(default_factory=dict)
+    library_versions: dict[str, str] = Field(default_factory=dict)
+    parity: ParityResult
+    # Product-specific serving metadata (segment names, class labels, catalogues).
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [feature.name for feature in self.features]
+
+    @property
+    def primary_value(self) -> float:
+        return float(self.metrics[self.primary_metric])
+
+    def prefix(self) -> str:
+        return f"{self.product}/{self.version}/"

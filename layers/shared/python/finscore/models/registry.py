@@ -1,0 +1,257 @@
+"""The DynamoDB model registry: every version of every product and its one champion.
+
+Items are keyed (product, version). The champion pointer of a product is the item whose version is
+CHAMPION_KEY: it names the champion and the champions before it (for rollback). Promote and rollback
+change the pointer and both version items in one transaction conditioned on the pointer not having
+moved, so two concurrent promotions cannot leave two champions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from finscore.aws import client
+from finscore.errors import Conflict, NotFound, ServiceUnavailable
+from finscore.models.manifest import Manifest
+
+Status = Literal["candidate", "champion", "rejected", "archived"]
+CHAMPION_KEY = "@champion"
+# Rollback depth kept on the pointer; older champions stay in the registry as archived.
+HISTORY_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    product: str
+    version: str
+    status: Status
+    created_at: str
+    primary_metric: str
+    primary_value: float
+    status_reason: str = ""
+    updated_at: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "RegistryEntry":
+        return cls(
+            product=item["product"],
+            version=item["version"],
+            status=item["status"],
+            created_at=item.get("created_at", ""),
+            primary_metric=item.get("primary_metric", ""),
+            primary_value=float(item.get("primary_value", 0)),
+            status_reason=item.get("status_reason", ""),
+            updated_at=item.get("updated_at", ""),
+            metrics=item.get("metrics", {}),
+        )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _SERIALIZER.serialize(value) for key, value in _to_dynamo(item).items()}
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return _from_dynamo({key: _DESERIALIZER.deserialize(value) for key, value in item.items()})
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+class ModelRegistry:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+
+    def register(self, manifest: Manifest, status: Status = "candidate") -> RegistryEntry:
+        """Record a new version; registering the same version twice is a conflict, never an overwrite."""
+        item = {
+            "product": manifest.product,
+            "version": manifest.version,
+            "status": status,
+            "created_at": manifest.created_at,
+            "updated_at": _now(),
+            "primary_metric": manifest.primary_metric,
+            "primary_value": manifest.primary_value,
+            "metrics": {k: v for k, v in manifest.metrics.items() if isinstance(v, (int, float))},
+        }
+        try:
+            client("dynamodb").put_item(
+                TableName=self.table_name, Item=_serialize(item), ConditionExpression="attribute_not_exists(version)"
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"{manifest.product} version {manifest.version} is already registered") from exc
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        return RegistryEntry.from_item(item)
+
+    def get(self, product: str, version: str) -> RegistryEntry:
+        item = self._get_item(product, version)
+        if item is None or version == CHAMPION_KEY:
+            raise NotFound(f"{product} has no version {version}")
+        return RegistryEntry.from_item(item)
+
+    def list_versions(self, product: str) -> list[RegistryEntry]:
+        """Every registered version of PRODUCT, newest first."""
+        try:
+            pages = client("dynamodb").get_paginator("query").paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="product = :p",
+                ExpressionAttributeValues={":p": {"S": product}},
+            )
+            items = [_deserialize(item) for page in pages for item in page["Items"]]
+        except (ClientError, BotoCoreError) as exc:
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        entries = [RegistryEntry.from_item(item) for item in items if item["version"] != CHAMPION_KEY]
+        return sorted(entries, key=lambda entry: entry.created_at + entry.version, reverse=True)
+
+    def champion_version(self, product: str) -> str | None:
+        pointer = self._get_item(product, CHAMPION_KEY)
+        return pointer.get("champion_version") if pointer else None
+
+    def champion_history(self, product: str) -> list[str]:
+        pointer = self._get_item(product, CHAMPION_KEY)
+        return list(pointer.get("history", [])) if pointer else []
+
+    def promote(self, product: str, version: str, reason: str = "promoted") -> RegistryEntry:
+        """Make VERSION the champion; the previous champion is archived and kept for rollback."""
+        entry = self.get(product, version)
+        if entry.status == "champion":
+            return entry
+        if entry.status == "rejected":
+            raise Conflict(f"{product} {version} was rejected and cannot be promoted")
+        pointer = self._get_item(product, CHAMPION_KEY)
+        previous = pointer.get("champion_version") if pointer else None
+        history = ([previous] if previous else []) + list(pointer.get("history", []) if pointer else [])
+        self._swap(product, pointer, new=version, history=history[:HISTORY_DEPTH], old=previous,
+                   old_status="archived", reason=reason)
+        return self.get(product, version)
+
+    def rollback(self, product: str, reason: str = "rolled back") -> RegistryEntry:
+        """Restore the champion before the current one."""
+        pointer = self._get_item(product, CHAMPION_KEY)
+        history = list(pointer.get("history", [])) if pointer else []
+        if not history:
+            raise Conflict(f"{product} has no previous champion to roll back to")
+        self._swap(product, pointer, new=history[0], history=history[1:], old=pointer["champion_version"],
+                   old_status="archived", reason=reason)
+        return self.get(product, history[0])
+
+    def reject(self, product: str, version: str, reason: str) -> RegistryEntry:
+        try:
+            client("dynamodb").update_item(
+                TableName=self.table_name,
+                Key={"product": {"S": product}, "version": {"S": version}},
+                UpdateExpression="SET #s = :rejected, status_reason = :r, updated_at = :t",
+                ConditionExpression="attribute_exists(version) AND #s = :candidate",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_serialize(
+                    {":rejected": "rejected", ":candidate": "candidate", ":r": reason, ":t": _now()}
+                ),
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"{product} {version} is not a candidate") from exc
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        return self.get(product, version)
+
+    def check(self) -> None:
+        try:
+            client("dynamodb").describe_table(TableName=self.table_name)
+        except (ClientError, BotoCoreError) as exc:
+            raise ServiceUnavailable(f"Model registry {self.table_name} is unreachable: {exc}") from exc
+
+    def _swap(self, product: str, pointer: dict | None, *, new: str, history: list[str], old: str | None,
+              old_status: Status, reason: str) -> None:
+        now = _now()
+        table = self.table_name
+        pointer_update: dict[str, Any] = {
+            "Update": {
+                "TableName": table,
+                "Key": {"product": {"S": product}, "version": {"S": CHAMPION_KEY}},
+                "UpdateExpression": "SET champion_version = :new, history = :history, updated_at = :t",
+                "ExpressionAttributeValues": {
+                    ":new": {"S": new},
+                    ":history": {"L": [{"S": v} for v in history]},
+                    ":t": {"S": now},
+                },
+            }
+        }
+        # Optimistic lock on the pointer: the swap only applies if nobody moved the champion meanwhile.
+        if pointer:
+            pointer_update["Update"]["ConditionExpression"] = "champion_version = :expected"
+            pointer_update["Update"]["ExpressionAttributeValues"][":expected"] = {"S": pointer["champion_version"]}
+        else:
+            pointer_update["Update"]["ConditionExpression"] = "attribute_not_exists(champion_version)"
+        items = [
+            pointer_update,
+            _status_update(table, product, new, "champion", reason, now),
+        ]
+        if old and old != new:
+            items.append(_status_update(table, product, old, old_status, f"replaced by {new}", now))
+        try:
+            client("dynamodb").transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise Conflict(f"The champion of {product} changed concurrently; retry") from exc
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+
+    def _get_item(self, product: str, version: str) -> dict | None:
+        try:
+            item = client("dynamodb").get_item(
+                TableName=self.table_name, Key={"product": {"S": product}, "version": {"S": version}}, ConsistentRead=True
+            ).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        return _deserialize(item) if item else None
+
+
+def _status_update(table: str, product: str, version: str, status: Status, reason: str, now: str) -> dict:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"product": {"S": product}, "version": {"S": version}},
+            "UpdateExpression": "SET #s = :s, status_reason = :r, updated_at = :t",
+            "ConditionExpression": "attribute_exists(version)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": {"S": status}, ":r": {"S": reason}, ":t": {"S": now}},
+        }
+    }
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

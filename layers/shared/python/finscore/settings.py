@@ -1,0 +1,62 @@
+"""Environment settings: one pydantic model per function, validated at cold start.
+
+A missing or malformed variable fails the cold start with a message naming the variable, instead
+of surfacing later as a confusing error on the first request that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from finscore.errors import ConfigurationError
+
+SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
+
+
+class FunctionSettings(BaseModel):
+    """Settings every function shares. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+
+    region: Annotated[str, Field(alias="AWS_REGION", min_length=1)] = "us-east-1"
+    endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
+    stage: Annotated[str, Field(alias="FINSCORE_STAGE", min_length=1)] = "prod"
+
+
+class ModelServingSettings(FunctionSettings):
+    """Settings of a function that loads champion models from the registry and the model store."""
+
+    models_bucket: Annotated[str, Field(alias="MODELS_BUCKET", min_length=3)]
+    registry_table: Annotated[str, Field(alias="REGISTRY_TABLE", min_length=3)]
+    registry_ttl: Annotated[float, Field(alias="REGISTRY_TTL", ge=0, le=3600)] = 60.0
+
+
+class PlatformSettings(ModelServingSettings):
+    data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
+    version: Annotated[str, Field(alias="FINSCORE_VERSION")] = "0.1.0"
+
+
+def load_settings(model: type[SettingsT]) -> SettingsT:
+    """Validate the process environment against MODEL; the error names every bad variable."""
+    return _load_cached(model)
+
+
+@lru_cache(maxsize=None)
+def _load_cached(model: type[SettingsT]) -> SettingsT:
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            variable = ".".join(str(part) for part in error["loc"]) or "environment"
+            problems.append(f"{variable}: {error['msg']}")
+        raise ConfigurationError("Invalid environment: " + "; ".join(problems)) from exc
+
+
+def reset_settings() -> None:
+    """Forget validated settings (tests that change the environment call this)."""
+    _load_cached.cache_clear()

@@ -1,0 +1,93 @@
+"""`finscore invoke <function> -e <event.json>`: what `sam local invoke` does, without Docker.
+
+The handler, code location and environment come from the synthesized template, as SAM reads them;
+`Ref`s to buckets and tables become their local names. The handler runs in this process against the
+embedded AWS: the running one (`make run`) when it answers, otherwise one started for this call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from finscore import resources
+from local.embedded_aws import DEFAULT_PORT, EmbeddedAws, port_in_use
+from local.gateway import LocalFunction
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "cdk.out" / "FinScore.template.json"
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    if not path.is_file():
+        from infra.synth import synth
+
+        path = synth(path.parent)
+    return json.loads(path.read_text())
+
+
+def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """The template resource of a function given by folder name (recommend_api) or logical id."""
+    logical_ids = {spec.name: spec.logical_id for spec in resources.FUNCTIONS}
+    wanted = logical_ids.get(name, name)
+    found = template.get("Resources", {}).get(wanted)
+    if not found or found.get("Type") != "AWS::Lambda::Function":
+        known = ", ".join(sorted(logical_ids))
+        raise SystemExit(f"No function {name!r} in the template; known: {known}")
+    return wanted, found
+
+
+def resolve_environment(variables: dict[str, Any]) -> dict[str, str]:
+    """Template environment values with Refs to FinScore resources replaced by their local names."""
+    resolved = {}
+    for key, value in variables.items():
+        if isinstance(value, dict) and "Ref" in value:
+            resolved[key] = resources.local_name(value["Ref"])
+        elif isinstance(value, (str, int, float)):
+            resolved[key] = str(value)
+        else:
+            print(f"note: {key} uses {list(value)[0]}, which has no local value; left unset")
+    return resolved
+
+
+def handler_location(logical_id: str, function: dict[str, Any], cdk_out: Path) -> tuple[Path, str]:
+    module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
+    asset = function.get("Metadata", {}).get("aws:asset:path")
+    code_dir = cdk_out / asset if asset and (cdk_out / asset).is_dir() else None
+    if code_dir is None:
+        spec = next(s for s in resources.FUNCTIONS if s.logical_id == logical_id)
+        code_dir = ROOT / "functions" / spec.name
+    return code_dir / f"{module.replace('.', '/')}.py", attribute
+
+
+def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE) -> dict[str, Any]:
+    template = load_template(template_path)
+    logical_id, function = find_function(template, name)
+    environment = resolve_environment(function["Properties"].get("Environment", {}).get("Variables", {}))
+    os.environ.update(environment)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    port = int(os.environ.get("FINSCORE_AWS_PORT", DEFAULT_PORT))
+    aws = EmbeddedAws(port)
+    own_aws = not port_in_use(port)
+    if own_aws:
+        from local.resources import create_resources
+        from local.run import ensure_models
+        from finscore.models.registry import ModelRegistry
+        from finscore.models.store import ModelStore
+
+        aws.start()
+        names = create_resources()
+        ensure_models(ModelStore(names["MODELS_BUCKET"]), ModelRegistry(names["REGISTRY_TABLE"]), progress=False)
+    else:
+        aws.use()
+    try:
+        path, attribute = handler_location(logical_id, function, template_path.parent)
+        memory = int(function["Properties"].get("MemorySize", 128))
+        event = json.loads(Path(event_path).read_text())
+        return LocalFunction(name, path, attribute, memory).invoke(event)
+    finally:
+        if own_aws:
+            aws.stop()

@@ -1,0 +1,66 @@
+"""Builds the one OpenAPI document of the API from every function's resolver.
+
+Each function knows only its own routes at run time, so the merged document is generated at build
+time into the shared package, where the platform function serves it; a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from finscore import __version__, resources
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "layers" / "shared" / "python" / "finscore" / "api" / "openapi.json"
+
+
+def _resolver(function: str) -> Any:
+    module_name = f"finscore_function_{function}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / function / "handler.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return module.app
+
+
+def build_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    public = {(m, resources.API_BASE_PATH + p) for spec in resources.FUNCTIONS for m, p in spec.public_routes}
+    for spec in resources.FUNCTIONS:
+        document = json.loads(_resolver(spec.name).get_openapi_json_schema(title="FinScore API", version=__version__))
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                if (method.upper(), path) not in public:
+                    operation["security"] = [{"apiKey": []}]
+            paths.setdefault(path, {}).update(operations)
+        schemas.update(document.get("components", {}).get("schemas", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "FinScore API",
+            "version": __version__,
+            "description": "Machine-learning scoring for retail finance. Every route but /v1/health needs an "
+            "API key in the x-api-key header; admin routes need IAM authorization (the admin key locally).",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+        },
+    }
+
+
+def render_document() -> str:
+    return json.dumps(build_document(), indent=2, sort_keys=False) + "\n"
+
+
+def write_document(path: Path = DOCUMENT) -> Path:
+    path.write_text(render_document())
+    return path

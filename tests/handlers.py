@@ -1,0 +1,48 @@
+"""Loads functions/<name>/handler.py by path under a unique module name (every function has a handler.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+
+def load_handler(function: str) -> ModuleType:
+    module_name = f"finscore_function_{function}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / function / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_event(function: str, case: str) -> dict:
+    return json.loads((EVENTS / function / f"{case}.json").read_text())
+
+
+class FakeContext:
+    function_name = "finscore-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:finscore-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def invoke(function: str, event: dict) -> tuple[int, dict | str]:
+    """Call the handler; returns (status, parsed JSON body or text)."""
+    response = load_handler(function).lambda_handler(event, FakeContext())
+    body = response.get("body") or ""
+    try:
+        return response["statusCode"], json.loads(body)
+    except json.JSONDecodeError:
+        return response["statusCode"], body
