@@ -1,0 +1,135 @@
+"""The platform function fed events/platform_api/*.json under moto."""
+
+from __future__ import annotations
+
+import pytest
+
+from finscore.aws import client
+from finscore.models.registry import ModelRegistry
+from finscore.models.store import ModelStore
+from tests.fakes import publish_fake_version
+from tests.handlers import invoke, load_event
+
+PROMOTE_VERSION = "20261121T000000Z-000000"
+
+
+@pytest.fixture
+def platform(aws):
+    return ModelStore(aws["MODELS_BUCKET"]), ModelRegistry(aws["REGISTRY_TABLE"])
+
+
+def assert_error_shape(body: dict, code: str) -> None:
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], list)
+
+
+def test_health_reports_each_dependency(platform):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01")
+    registry.promote("recommend", "v01")
+
+    status, body = invoke("platform_api", load_event("platform_api", "health"))
+
+    assert status == 200 and body["status"] == "ok"
+    assert {"s3", "dynamodb", "model:recommend"} <= set(body["checks"])
+
+
+def test_health_degrades_with_503_when_dynamodb_is_gone(platform, aws):
+    client("dynamodb").delete_table(TableName=aws["REGISTRY_TABLE"])
+
+    status, body = invoke("platform_api", load_event("platform_api", "health"))
+
+    assert status == 503 and body["status"] == "degraded"
+    assert body["checks"]["dynamodb"]["status"] == "failed"
+    assert body["checks"]["s3"]["status"] == "ok"
+
+
+def test_version(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "version"))
+    assert status == 200 and body["api"] == "v1" and body["version"]
+
+
+def test_models_lists_every_product_with_its_champion(platform):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01", primary_value=0.87)
+    registry.promote("recommend", "v01")
+
+    status, body = invoke("platform_api", load_event("platform_api", "models"))
+
+    assert status == 200
+    by_product = {m["product"]: m for m in body["models"]}
+    assert set(by_product) == {"risk", "propensity", "recommend", "demand", "opportunity"}
+    assert by_product["recommend"]["champion_version"] == "v01"
+    assert by_product["recommend"]["primary_value"] == pytest.approx(0.87)
+    assert by_product["risk"]["champion_version"] is None
+
+
+def test_model_detail_holds_the_manifest_metrics_and_versions(platform):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01", primary_value=0.81)
+    publish_fake_version(store, registry, "recommend", "v02", primary_value=0.83)
+    registry.promote("recommend", "v02")
+
+    status, body = invoke("platform_api", load_event("platform_api", "model-detail"))
+
+    assert status == 200
+    assert body["champion_version"] == "v02"
+    assert body["metrics"] == {"accuracy": pytest.approx(0.83)}
+    assert body["parity"]["passed"] is True
+    assert [v["version"] for v in body["versions"]] == ["v02", "v01"]
+
+
+def test_an_unknown_product_is_404_in_the_error_shape(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "model-unknown-product"))
+    assert status == 404
+    assert_error_shape(body, "not_found")
+
+
+def test_admin_promote_then_rollback(platform):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01")
+    registry.promote("recommend", "v01")
+    publish_fake_version(store, registry, "recommend", PROMOTE_VERSION)
+
+    status, body = invoke("platform_api", load_event("platform_api", "promote"))
+    assert status == 200
+    assert body == {"product": "recommend", "champion_version": PROMOTE_VERSION, "previous_version": "v01"}
+    assert registry.get("recommend", PROMOTE_VERSION).status_reason == "manual promotion"
+
+    status, body = invoke("platform_api", load_event("platform_api", "rollback"))
+    assert status == 200 and body["champion_version"] == "v01"
+    assert registry.champion_version("recommend") == "v01"
+
+
+def test_promoting_an_unknown_version_is_404(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "promote"))
+    assert status == 404
+    assert_error_shape(body, "not_found")
+
+
+def test_rollback_without_a_previous_champion_is_409(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "rollback"))
+    assert status == 409
+    assert_error_shape(body, "conflict")
+
+
+def test_a_promote_without_version_names_the_field(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "promote-missing-version"))
+    assert status == 422
+    assert_error_shape(body, "validation_failed")
+    assert [d["field"] for d in body["error"]["details"]] == ["version"]
+
+
+def test_malformed_json_is_400(platform):
+    status, body = invoke("platform_api", load_event("platform_api", "promote-malformed-json"))
+    assert status == 400
+    assert_error_shape(body, "malformed_json")
+
+
+def test_openapi_document_and_docs_page(platform):
+    status, document = invoke("platform_api", load_event("platform_api", "openapi"))
+    assert status == 200 and document["openapi"].startswith("3.")
+    status, page = invoke("platform_api", load_event("platform_api", "docs"))
+    assert status == 200 and "swagger-ui" in page and "openapi.json" in page
