@@ -1,0 +1,142 @@
+"""`make bench`: FinScore measured against the SPEC §6 budgets, printed as a table.
+
+Everything runs on this machine against the embedded AWS; numbers vary with load, which is why
+they are printed here and never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from finscore import resources  # noqa: E402
+from finscore.models.registry import ModelRegistry  # noqa: E402
+from finscore.models.store import ModelStore  # noqa: E402
+from local.embedded_aws import EmbeddedAws, free_port  # noqa: E402
+from local.resources import create_resources  # noqa: E402
+from local.run import function_environment  # noqa: E402
+
+PYTHON = sys.executable
+COLD_RUNS = 5
+WARM_REQUESTS = 3000
+SCORING_FUNCTIONS = {"recommend_api": ROOT / "events" / "recommend_api" / "recommend.json"}
+
+
+def directory_mb(*paths: Path) -> float:
+    total = 0
+    for path in paths:
+        for file in path.rglob("*"):
+            if file.is_file() and "__pycache__" not in file.parts:
+                total += file.stat().st_size
+    return total / 1e6
+
+
+def probe(function: str, event: Path, environment: dict[str, str], warm: int) -> dict:
+    output = subprocess.run(
+        [PYTHON, str(ROOT / "benchmarks" / "serving_probe.py"), function, str(event), str(warm)],
+        env=environment, capture_output=True, text=True, check=True,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def time_make_run(home: Path) -> float:
+    """Seconds from `finscore run` starting until GET /v1/health answers 200."""
+    api_port, aws_port = free_port(), free_port()
+    environment = {**os.environ, "FINSCORE_HOME": str(home), "FINSCORE_API_PORT": str(api_port),
+                   "FINSCORE_AWS_PORT": str(aws_port)}
+    environment.pop("AWS_ENDPOINT_URL", None)
+    started = time.perf_counter()
+    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "finscore"), "run", "--no-progress"], env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = started + 600
+        while time.perf_counter() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"finscore run exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/v1/health", timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("finscore run did not answer within 600 s")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def main() -> int:
+    rows: list[tuple[str, str, str, bool | None]] = []
+    aws = EmbeddedAws(free_port()).start()
+    try:
+        names = create_resources()
+        store = ModelStore(names[resources.MODELS_BUCKET.env_var])
+        registry = ModelRegistry(names[resources.REGISTRY_TABLE.env_var])
+
+        from training.pipeline import train_product
+
+        began = time.perf_counter()
+        result = train_product("recommend", store=store, registry=registry, progress=False)
+        training_s = time.perf_counter() - began
+        rows.append(("training recommend (default size)", f"{training_s:.1f} s", "<= 60 s", training_s <= 60))
+
+        environment = {**os.environ, **function_environment(names), "AWS_ENDPOINT_URL": aws.endpoint_url,
+                       "REGISTRY_TTL": "60"}
+        for function, event in SCORING_FUNCTIONS.items():
+            colds = [probe(function, event, environment, 0)["cold_s"] for _ in range(COLD_RUNS)]
+            warm = probe(function, event, environment, WARM_REQUESTS)
+            cold = statistics.median(colds)
+            rows += [
+                (f"cold start {function} (median of {COLD_RUNS})", f"{cold * 1000:.0f} ms", "<= 1000 ms", cold <= 1.0),
+                (f"warm p50 {function}", f"{warm['warm_p50_ms']:.3f} ms", "<= 0.3 ms", warm["warm_p50_ms"] <= 0.3),
+                (f"warm p99 {function}", f"{warm['warm_p99_ms']:.3f} ms", "<= 1 ms", warm["warm_p99_ms"] <= 1.0),
+                (f"peak memory {function}", f"{warm['peak_rss_mb']:.0f} MB", "<= 200 MB", warm["peak_rss_mb"] <= 200),
+            ]
+            if warm["heavy_modules"]:
+                rows.append((f"heavy imports {function}", ", ".join(warm["heavy_modules"]), "none", False))
+    finally:
+        aws.stop()
+
+    serving_layer = ROOT / "build" / "layers" / "serving"
+    shared_layer = ROOT / "layers" / "shared"
+    for spec in resources.FUNCTIONS:
+        if serving_layer.is_dir():
+            size = directory_mb(ROOT / "functions" / spec.name, shared_layer, serving_layer)
+            rows.append((f"unzipped {spec.name} + layers", f"{size:.1f} MB", "<= 250 MB (aim 150)", size <= 150))
+        else:
+            rows.append((f"unzipped {spec.name} + layers", "layer not built", "<= 250 MB", None))
+
+    home = Path(tempfile.mkdtemp(prefix="finscore-bench-"))
+    try:
+        first = time_make_run(home)
+        later = time_make_run(home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    rows.append(("make run until the API answers: first run (trains)", f"{first:.1f} s", "<= 300 s", first <= 300))
+    rows.append(("make run until the API answers: later runs", f"{later:.1f} s", "<= 30 s", later <= 30))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'measured':>16}  {'budget (SPEC §6)':<20}  within")
+    print(f"{'-' * width}  {'-' * 16}  {'-' * 20}  ------")
+    for name, value, budget, ok in rows:
+        verdict = "yes" if ok else ("no" if ok is False else "n/a")
+        print(f"{name:<{width}}  {value:>16}  {budget:<20}  {verdict}")
+    print(f"\nheld-out metrics of the recommend model {result.manifest.version}:")
+    print(json.dumps(result.manifest.metrics, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""`finscore run` (what `make run` starts) over real HTTP: keys, routes, errors, the embedded AWS, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+from finscore import resources
+from local.apigw import find_route
+from local.embedded_aws import free_port, port_in_use
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-api-key"
+ADMIN_KEY = "e2e-admin-key"
+SMARTBANK = {
+    "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
+    "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
+    "loan_amount": 0, "digital_engagement": 8, "spending_score": 65, "saving_frequency": 7, "loan_behavior": 2,
+}
+
+
+class Stack:
+    def __init__(self, api_port: int, aws_port: int, process: subprocess.Popen, log: Path):
+        self.url = f"http://127.0.0.1:{api_port}"
+        self.api_port, self.aws_port, self.process, self.log = api_port, aws_port, process, log
+
+    def request(self, method: str, path: str, body: object = None, key: str | None = API_KEY,
+                raw: bytes | None = None) -> tuple[int, object]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["x-api-key"] = key
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, payload = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = error.code, error.read()
+        try:
+            return status, json.loads(payload)
+        except json.JSONDecodeError:
+            return status, payload.decode()
+
+
+def start_stack(home: Path) -> Stack:
+    """`finscore run` with its own ports and home, once the API answers."""
+    api_port, aws_port = free_port(), free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "FINSCORE_HOME": str(home),
+        "FINSCORE_API_PORT": str(api_port),
+        "FINSCORE_AWS_PORT": str(aws_port),
+        "FINSCORE_API_KEY": API_KEY,
+        "FINSCORE_ADMIN_KEY": ADMIN_KEY,
+    }
+    log = home / f"run-{api_port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "finscore"), "run", "--no-progress"],
+                                   cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    stack = Stack(api_port, aws_port, process, log)
+    deadline = time.monotonic() + 300
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"finscore run exited early:\n{log.read_text()}")
+        try:
+            if stack.request("GET", "/v1/health", key=None)[0] == 200:
+                return stack
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"finscore run did not answer within 300 s:\n{log.read_text()}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("finscore-home")
+
+
+@pytest.fixture(scope="module")
+def stack(home):
+    stack = start_stack(home)
+    yield stack
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+        stack.process.wait(timeout=60)
+
+
+def test_the_banner_prints_the_key_and_a_working_curl_line(stack):
+    output = stack.log.read_text()
+    assert API_KEY in output
+    curl = next(line for line in output.splitlines() if line.strip().startswith("curl "))
+    assert f"{stack.url}/v1/recommendations" in curl and API_KEY in curl
+
+
+def test_health_answers_without_a_key(stack):
+    status, body = stack.request("GET", "/v1/health", key=None)
+    assert status == 200 and body["checks"]["model:recommend"]["status"] == "ok"
+
+
+def test_recommendations_for_the_smartbank_body(stack):
+    status, body = stack.request("POST", "/v1/recommendations", SMARTBANK)
+
+    assert status == 200, body
+    assert isinstance(body["cluster"], int) and body["segment"]
+    assert 0 <= body["financial_health_score"] <= 100
+    assert set(body["recommendations"]) == {"account", "savings", "loan", "digital_service"}
+    assert set(body["confidence_scores"]) == set(body["recommendations"])
+    assert all(0 <= score <= 1 for score in body["confidence_scores"].values())
+    _, models = stack.request("GET", "/v1/models")
+    champion = next(m for m in models["models"] if m["product"] == "recommend")["champion_version"]
+    assert body["model_version"] == champion
+
+
+@pytest.mark.parametrize("key", [None, "not-the-key"])
+def test_keyed_routes_refuse_without_a_valid_key(stack, key):
+    status, body = stack.request("POST", "/v1/recommendations", SMARTBANK, key=key)
+    assert status in (401, 403) and body["error"]["code"] == "forbidden"
+
+
+def test_admin_routes_need_the_admin_key(stack):
+    assert stack.request("POST", "/v1/models/recommend/rollback", {}, key=API_KEY)[0] == 403
+    status, body = stack.request("POST", "/v1/models/recommend/rollback", {}, key=ADMIN_KEY)
+    assert status == 409 and body["error"]["code"] == "conflict"
+
+
+def test_bad_input_names_every_bad_field(stack):
+    bad = {**SMARTBANK, "age": "thirty", "credit_score": 9000}
+    del bad["income"]
+    status, body = stack.request("POST", "/v1/recommendations", bad)
+    assert status == 422
+    assert {"age", "credit_score", "income"} <= {d["field"] for d in body["error"]["details"]}
+
+
+def test_malformed_json_is_400(stack):
+    status, body = stack.request("POST", "/v1/recommendations", raw=b'{"age": 30,')
+    assert status == 400 and body["error"]["code"] == "malformed_json"
+
+
+def test_no_route_answers_5xx_to_bad_input(stack):
+    bad_bodies = [b"", b"not json", b"[]", b'{"unexpected": true}', b'{"version": 42}', b"\xff\xfe"]
+    for spec in resources.FUNCTIONS:
+        for method, template in (*spec.routes, *spec.public_routes, *spec.admin_routes):
+            path = resources.API_BASE_PATH + template.replace("{product}", "recommend")
+            assert find_route(method, path) is not None
+            for body in bad_bodies if method == "POST" else [None]:
+                status, answer = stack.request(method, path, raw=body, key=ADMIN_KEY)
+                assert status < 500, (method, path, body, answer)
+
+
+def test_the_openapi_document_and_docs_are_served(stack):
+    status, document = stack.request("GET", "/v1/openapi.json")
+    assert status == 200 and "/v1/recommendations" in document["paths"]
+    status, page = stack.request("GET", "/v1/docs")
+    assert status == 200 and "swagger-ui" in page
+
+
+def test_the_embedded_aws_answers_any_sdk(stack):
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.aws_port}", region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert {resources.local_name(b.logical_id) for b in resources.BUCKETS} <= buckets
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=resources.local_name("ModelsBucket"))["Contents"]]
+    assert any(key.startswith("recommend/") and key.endswith("/manifest.json") for key in keys)
+
+
+def test_finscore_invoke_runs_an_event_against_the_running_stack(stack):
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                   "FINSCORE_AWS_PORT": str(stack.aws_port)}
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", "recommend_api", "-e",
+         str(ROOT / "events" / "recommend_api" / "recommend.json")],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout[result.stdout.index("{"):])
+    assert response["statusCode"] == 200
+    assert set(json.loads(response["body"])["recommendations"]) == {"account", "savings", "loan", "digital_service"}
+
+
+def test_a_later_run_reuses_the_model_and_ctrl_c_stops_everything(stack, home):
+    later = start_stack(home)
+    try:
+        assert "Reusing the trained recommend model" in later.log.read_text()
+        assert later.request("POST", "/v1/recommendations", SMARTBANK)[0] == 200
+    finally:
+        later.process.send_signal(signal.SIGINT)
+        assert later.process.wait(timeout=60) == 0
+    assert not port_in_use(later.api_port) and not port_in_use(later.aws_port)
