@@ -40,7 +40,7 @@ $(SERVING_LAYER): uv.lock .venv/.synced
 
 install: .venv/.synced node_modules/.installed
 
-run: install
+run: .venv/.synced
 	.venv/bin/finscore run
 
 test: install $(SERVING_LAYER)
@@ -52,7 +52,7 @@ test-unit test-integration test-infra test-e2e: install $(SERVING_LAYER)
 bench: install $(SERVING_LAYER)
 	$(PYTHON) benchmarks/bench.py
 
-synth: install
+synth: install $(SERVING_LAYER)
 	node_modules/.bin/cdk synth --quiet
 
 openapi: install

@@ -21,11 +21,19 @@ TEMPLATE = ROOT / "cdk.out" / "FinScore.template.json"
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    if not path.is_file():
+    """The synthesized template, synthesized again when the code or the app changed since."""
+    if not path.is_file() or _newest_source() > path.stat().st_mtime:
         from infra.synth import synth
 
         path = synth(path.parent)
     return json.loads(path.read_text())
+
+
+def _newest_source() -> float:
+    """Latest change under the folders whose content lands in the template or its assets."""
+    folders = (ROOT / "functions", ROOT / "layers" / "shared", ROOT / "infra")
+    files = (f for folder in folders for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    return max((f.stat().st_mtime for f in files), default=0.0)
 
 
 def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,152 @@
+"""Deployment tunables read from CDK context (cdk.json, or `cdk synth -c key=value`).
+
+Every tunable has a secure default in cdk.json; a bad value fails the synth naming the key rather
+than surfacing as an odd CloudFormation error at deploy time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from finscore.resources import FUNCTIONS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CDK_JSON = REPO_ROOT / "cdk.json"
+# The one place the Lambda Python version is set: the CDK app and layers/serving/build.py both read
+# this key, so the serving layer is always built for the Python the functions run on.
+PYTHON_VERSION_KEY = "lambdaPythonVersion"
+
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context block of cdk.json: CDK feature flags and the FinScore tunables."""
+    return json.loads(CDK_JSON.read_text())["context"]
+
+
+@dataclass(frozen=True)
+class FinScoreConfig:
+    python_version: str
+    runtime: lambda_.Runtime
+    memory_overrides_mb: dict[str, int]
+    registry_ttl_seconds: int
+    api_stage_name: str
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+    api_quota_per_day: int
+    api_stage_throttle_rate_limit: int
+    api_stage_throttle_burst_limit: int
+    log_retention_days: int
+    log_retention: logs.RetentionDays
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> FinScoreConfig:
+        reader = _ContextReader(scope)
+        python_version = reader.text(PYTHON_VERSION_KEY)
+        retention_days = reader.positive_int("logRetentionDays")
+        if retention_days not in _RETENTION_BY_DAYS:
+            raise ValueError(
+                f"CDK context 'logRetentionDays' must be one of {sorted(_RETENTION_BY_DAYS)}, got {retention_days}"
+            )
+        return cls(
+            python_version=python_version,
+            runtime=_python_runtime(python_version),
+            memory_overrides_mb=reader.memory_overrides("lambdaMemoryMb"),
+            # The same bounds the functions' settings model enforces on REGISTRY_TTL at cold start.
+            registry_ttl_seconds=reader.int_between("registryTtlSeconds", 0, 3600),
+            api_stage_name=reader.text("apiStageName"),
+            api_throttle_rate_limit=reader.positive_int("apiThrottleRateLimit"),
+            api_throttle_burst_limit=reader.positive_int("apiThrottleBurstLimit"),
+            api_quota_per_day=reader.positive_int("apiQuotaPerDay"),
+            api_stage_throttle_rate_limit=reader.positive_int("apiStageThrottleRateLimit"),
+            api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
+            log_retention_days=retention_days,
+            log_retention=_RETENTION_BY_DAYS[retention_days],
+        )
+
+    def memory_mb(self, function_name: str, default: int) -> int:
+        return self.memory_overrides_mb.get(function_name, default)
+
+
+def _python_runtime(version: str) -> lambda_.Runtime:
+    runtime = getattr(lambda_.Runtime, "PYTHON_" + version.replace(".", "_"), None)
+    if runtime is None:
+        raise ValueError(f"CDK context {PYTHON_VERSION_KEY!r}: python{version} is not a Lambda runtime")
+    return runtime
+
+
+class _ContextReader:
+    def __init__(self, scope: Construct):
+        self._scope = scope
+
+    def _value(self, key: str) -> Any:
+        found = self._scope.node.try_get_context(key)
+        if found is None:
+            raise ValueError(f"CDK context {key!r} is not set (cdk.json holds the defaults)")
+        return found
+
+    def text(self, key: str) -> str:
+        return str(self._value(key))
+
+    def positive_int(self, key: str) -> int:
+        return self.int_between(key, 1, None)
+
+    def int_between(self, key: str, minimum: int, maximum: int | None) -> int:
+        raw = self._value(key)
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            bounds = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+            raise ValueError(f"CDK context {key!r} must be an integer {bounds}, got {raw!r}")
+        return number
+
+    def memory_overrides(self, key: str) -> dict[str, int]:
+        """Per-function memory in MB, overriding the FunctionSpec default; `{}` keeps the defaults."""
+        raw = self._value(key)
+        if isinstance(raw, str):  # `-c lambdaMemoryMb='{"recommend_api": 1024}'` arrives as text
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"CDK context {key!r} must be a JSON object, got {raw!r}") from exc
+        known = {spec.name for spec in FUNCTIONS}
+        if (
+            not isinstance(raw, dict)
+            or not set(raw) <= known
+            or not all(isinstance(mb, int) and 128 <= mb <= 10240 for mb in raw.values())
+        ):
+            raise ValueError(
+                f"CDK context {key!r} must map function names {sorted(known)} to 128..10240 MB, got {raw!r}"
+            )
+        return dict(raw)

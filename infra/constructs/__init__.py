@@ -1,0 +1,1 @@
+"""Constructs of the FinScore stack, one per concern: data stores, layers, API functions, REST API."""

@@ -1,0 +1,180 @@
+"""The REST API: /v1 routes from resources.FUNCTIONS, API keys with a usage plan, IAM on admin routes.
+
+API Gateway API keys cannot be scoped to methods, so a second "admin key" could call every route
+the first can; admin routes therefore take AWS_IAM (SigV4) on top of the key (SPEC §3: "a separate
+key or IAM"). /v1/health alone answers without a key (SPEC §7).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from finscore.resources import API_BASE_PATH, FunctionSpec
+from infra.config import FinScoreConfig
+
+# API Gateway's own refusals (no key, throttled, ...) in FinScore's one error shape, with the codes
+# the local gateway uses. Gateway response templates allow plain $context substitution only (no
+# VTL), hence one fixed code per response type; messageString arrives already JSON-quoted.
+_GATEWAY_ERROR_CODES = {
+    apigw.ResponseType.ACCESS_DENIED: "forbidden",
+    apigw.ResponseType.INVALID_API_KEY: "forbidden",
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: "forbidden",
+    apigw.ResponseType.THROTTLED: "throttled",
+    apigw.ResponseType.QUOTA_EXCEEDED: "quota_exceeded",
+    apigw.ResponseType.REQUEST_TOO_LARGE: "request_too_large",
+    apigw.ResponseType.DEFAULT_4_XX: "request_rejected",
+    apigw.ResponseType.DEFAULT_5_XX: "gateway_error",
+}
+
+
+def _error_template(code: str) -> str:
+    return '{"error": {"code": "' + code + '", "message": $context.error.messageString, "details": []}}'
+
+
+class ScoringApi(Construct):
+    """The API, its stage (tracing, JSON access logs, throttling), routes, usage plan and first key."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: FinScoreConfig,
+        functions: dict[FunctionSpec, lambda_.IFunction],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.RETAIN
+        )
+        self.api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name="FinScore",
+            description="FinScore scoring API",
+            endpoint_configuration=apigw.EndpointConfiguration(types=[apigw.EndpointType.REGIONAL]),
+            api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            # The account-level role API Gateway needs to write execution logs to CloudWatch.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.api_stage_name,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                # ERROR, not INFO, and no data trace: request bodies carry customers' financial data.
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                # Caps every method for all callers together, including /health and IAM-signed admin
+                # calls that no usage plan meters.
+                throttling_rate_limit=config.api_stage_throttle_rate_limit,
+                throttling_burst_limit=config.api_stage_throttle_burst_limit,
+            ),
+        )
+        for response_type, code in _GATEWAY_ERROR_CODES.items():
+            self.api.add_gateway_response(
+                f"{response_type.response_type}Response",
+                type=response_type,
+                templates={"application/json": _error_template(code)},
+            )
+        self._add_routes(functions)
+        self.usage_plan, self.api_key = self._metered_access(config)
+        self._acknowledge_findings()
+
+    def _add_routes(self, functions: dict[FunctionSpec, lambda_.IFunction]) -> None:
+        base = self.api.root.add_resource(API_BASE_PATH.strip("/"))
+        for spec, function in functions.items():
+            # One invoke permission per function for this API instead of two per method: the
+            # function's resource policy has a 20 KB limit that a product with a dozen routes
+            # would otherwise approach, and every method of this API is ours.
+            integration = apigw.LambdaIntegration(function, scope_permission_to_method=False)
+            routes = (
+                [(method, path, apigw.AuthorizationType.NONE, True) for method, path in spec.routes]
+                + [(method, path, apigw.AuthorizationType.NONE, False) for method, path in spec.public_routes]
+                + [(method, path, apigw.AuthorizationType.IAM, True) for method, path in spec.admin_routes]
+            )
+            for method, path, authorization, key_required in routes:
+                resource = base.resource_for_path(path.strip("/"))
+                api_method = resource.add_method(
+                    method, integration, authorization_type=authorization, api_key_required=key_required
+                )
+                _acknowledge_method_findings(api_method, authorization, key_required)
+
+    def _metered_access(self, config: FinScoreConfig) -> tuple[apigw.UsagePlan, apigw.IApiKey]:
+        plan = self.api.add_usage_plan(
+            "UsagePlan",
+            name="FinScore",
+            description="Per-key throttling and daily quota for FinScore API clients",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_throttle_rate_limit, burst_limit=config.api_throttle_burst_limit
+            ),
+            quota=apigw.QuotaSettings(limit=config.api_quota_per_day, period=apigw.Period.DAY),
+        )
+        plan.add_api_stage(stage=self.api.deployment_stage)
+        # One key to start with; further clients get their own keys on the same plan.
+        key = apigw.ApiKey(self, "ClientApiKey", description="FinScore API client key")
+        plan.add_api_key(key)
+        return plan, key
+
+    def _acknowledge_findings(self) -> None:
+        Validations.of(self.api.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-APIG2",
+                reason="Requests are validated in the functions by the same pydantic models that drive the "
+                "OpenAPI document, so a bad field gets FinScore's error shape naming the field (SPEC §3, §7); "
+                "an API Gateway validator would answer first with its own shape and a second copy of the schemas.",
+            )
+        )
+        Validations.of(self.api.deployment_stage).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-APIG3",
+                reason="No WAF web ACL in this stack: the AWS managed common rule set blocks bodies over 8 KB, "
+                "which would reject batch scoring requests of up to 1,000 records; abuse is bounded by per-key "
+                "usage-plan throttling and quota plus stage-wide throttling. Attach a tuned web ACL per deployment.",
+            )
+        )
+        Validations.of(self.api.node.find_child("CloudWatchRole")).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                reason="The account-level role API Gateway uses to write the execution logs the stage enables; "
+                "this AWS-managed policy is the one AWS documents for it and grants CloudWatch Logs writes only.",
+            )
+        )
+
+
+def _acknowledge_method_findings(
+    method: apigw.Method, authorization: apigw.AuthorizationType, key_required: bool
+) -> None:
+    if not key_required:
+        reason = (
+            "/v1/health answers without credentials by design (SPEC §7) so load balancers and uptime probes can "
+            "call it; it returns dependency status only, no customer or model data, and stage throttling caps it."
+        )
+        findings = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
+    elif authorization == apigw.AuthorizationType.IAM:
+        reason = (
+            "Admin route: AWS_IAM (SigV4) authorizes operators' AWS identities on top of the API key; there are "
+            "no end-user identities for a Cognito user pool to hold."
+        )
+        findings = ("AwsSolutions-COG4",)
+    else:
+        reason = (
+            "Callers are bank and fintech systems, not end users: each is identified by its API key, which the "
+            "method requires and the usage plan throttles and meters (SPEC §3); admin routes add AWS_IAM."
+        )
+        findings = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
+    Validations.of(method).acknowledge(*(Acknowledgment(id=finding, reason=reason) for finding in findings))

@@ -1,0 +1,54 @@
+"""Deployment tunables: cdk.json defaults, and bad values failing the synth with the key's name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
+
+from infra.config import REPO_ROOT, FinScoreConfig, cdk_json_context
+
+
+def _config(**overrides) -> FinScoreConfig:
+    app = App(context={**cdk_json_context(), **overrides})
+    return FinScoreConfig.from_context(Stack(app, "Config"))
+
+
+def test_defaults_are_the_secure_ones_in_cdk_json():
+    config = _config()
+    assert config.registry_ttl_seconds == 60
+    assert config.runtime.name == lambda_.Runtime.PYTHON_3_14.name
+    assert config.log_retention_days >= 365
+    assert config.api_throttle_rate_limit <= config.api_stage_throttle_rate_limit
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("registryTtlSeconds", 3601),
+        ("apiQuotaPerDay", 0),
+        ("apiThrottleRateLimit", "fast"),
+        ("logRetentionDays", 42),
+        ("lambdaPythonVersion", "2.9"),
+        ("lambdaMemoryMb", {"no_such_function": 1024}),
+        ("lambdaMemoryMb", {"recommend_api": 64}),
+        ("lambdaMemoryMb", "recommend_api=1024"),
+    ],
+)
+def test_a_bad_tunable_fails_naming_its_key(key, value):
+    with pytest.raises(ValueError, match=key):
+        _config(**{key: value})
+
+
+def test_memory_can_be_raised_per_function_from_the_command_line():
+    config = _config(lambdaMemoryMb='{"recommend_api": 1024}')
+    assert config.memory_mb("recommend_api", 512) == 1024
+    assert config.memory_mb("platform_api", 512) == 512
+
+
+def test_cdk_cli_is_v2_and_runs_the_app_from_the_project_venv():
+    package = json.loads((REPO_ROOT / "package.json").read_text())
+    assert package["devDependencies"]["aws-cdk"].lstrip("^~").startswith("2.")
+    assert json.loads((REPO_ROOT / "cdk.json").read_text())["app"] == ".venv/bin/python infra/app.py"

@@ -1,0 +1,74 @@
+"""cdk-nag (AwsSolutions + Serverless) and cfn-lint on the synthesized app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
+
+from infra.compliance import add_compliance_checks
+
+# Every acknowledged finding, reviewed: a new acknowledgement must be added here on purpose.
+ACKNOWLEDGED = {
+    "AwsSolutions-S1",
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::<ModelsBucket.Arn>/*]",
+    "AwsSolutions-APIG2",
+    "AwsSolutions-APIG3",
+    "AwsSolutions-APIG4",
+    "AwsSolutions-COG4",
+    "Serverless-LambdaDLQ",
+}
+
+
+def _acknowledgements(template) -> list[tuple[str, str, str]]:
+    """(logical id, rule, reason) for every acknowledgement cdk-nag wrote into the template."""
+    return [
+        (logical_id, rule["id"], rule["reason"])
+        for logical_id, resource in template["Resources"].items()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    ]
+
+
+def test_nag_packs_report_no_unacknowledged_finding(synthesized):
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    assert report["pluginReports"] == []
+
+
+def test_every_acknowledgement_is_reviewed_and_has_a_written_reason(template):
+    acknowledgements = _acknowledgements(template)
+    # The packs ran on this app: they wrote the audit trail of what they were told to accept.
+    assert {rule for _, rule, _ in acknowledgements} == ACKNOWLEDGED
+    for logical_id, rule, reason in acknowledgements:
+        assert len(reason.split()) >= 12, f"{logical_id} {rule}: the reason should say why, specifically"
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
+    # Given the compliance checks on an app with a bucket that breaks AwsSolutions rules
+    app = App(outdir=str(tmp_path))
+    s3.Bucket(Stack(app, "NagCanary"), "PlainBucket")
+    add_compliance_checks(app)
+    # When it is synthesized, then the synth fails and the report names the findings
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]}
+    assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
+
+
+def test_cfn_lint_is_clean(synthesized):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), str(synthesized.template_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,155 @@
+"""The REST API in the template: /v1 routes for every FunctionSpec, keys, IAM on admin, throttling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match
+
+from finscore.resources import API_BASE_PATH, FUNCTIONS
+
+
+def _resource_paths(synthesized) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource -> its full path, e.g. /v1/models/{product}."""
+    resources = synthesized.resources("AWS::ApiGateway::Resource")
+
+    def path_of(logical_id: str) -> str:
+        properties = resources[logical_id]["Properties"]
+        parent = properties["ParentId"]
+        prefix = path_of(parent["Ref"]) if "Ref" in parent else ""  # GetAtt RootResourceId: the API root
+        return f"{prefix}/{properties['PathPart']}"
+
+    return {logical_id: path_of(logical_id) for logical_id in resources}
+
+
+@pytest.fixture(scope="module")
+def methods(synthesized) -> dict[tuple[str, str], dict]:
+    """(HTTP method, full path) -> the method's Properties."""
+    paths = _resource_paths(synthesized)
+    found = {}
+    for method in synthesized.resources("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        found[(properties["HttpMethod"], paths[properties["ResourceId"]["Ref"]])] = properties
+    return found
+
+
+def _routes(kind: str):
+    return [
+        pytest.param(spec, method, path, id=f"{method} {path}")
+        for spec in FUNCTIONS
+        for method, path in getattr(spec, kind)
+    ]
+
+
+def _invoked_function(properties: dict) -> str:
+    """The logical id of the Lambda function a proxy integration invokes."""
+    uri = json.dumps(properties["Integration"]["Uri"])
+    return next(spec.logical_id for spec in FUNCTIONS if f'"{spec.logical_id}", "Arn"' in uri)
+
+
+def test_every_method_is_a_declared_route(methods):
+    declared = {
+        (method, API_BASE_PATH + path)
+        for spec in FUNCTIONS
+        for method, path in (*spec.routes, *spec.public_routes, *spec.admin_routes)
+    }
+    assert set(methods) == declared
+
+
+@pytest.mark.parametrize(("spec", "method", "path"), _routes("routes"))
+def test_keyed_route_requires_an_api_key_and_reaches_its_function(methods, spec, method, path):
+    properties = methods[(method, API_BASE_PATH + path)]
+    assert properties["ApiKeyRequired"] is True
+    assert properties["AuthorizationType"] == "NONE"
+    assert properties["Integration"]["Type"] == "AWS_PROXY"
+    assert _invoked_function(properties) == spec.logical_id
+
+
+@pytest.mark.parametrize(("spec", "method", "path"), _routes("public_routes"))
+def test_public_route_needs_no_key(methods, spec, method, path):
+    properties = methods[(method, API_BASE_PATH + path)]
+    assert not properties.get("ApiKeyRequired", False)
+    assert properties["AuthorizationType"] == "NONE"
+    assert _invoked_function(properties) == spec.logical_id
+
+
+@pytest.mark.parametrize(("spec", "method", "path"), _routes("admin_routes"))
+def test_admin_route_needs_iam_and_a_key(methods, spec, method, path):
+    properties = methods[(method, API_BASE_PATH + path)]
+    assert properties["AuthorizationType"] == "AWS_IAM"
+    assert properties["ApiKeyRequired"] is True
+    assert _invoked_function(properties) == spec.logical_id
+
+
+def test_only_health_is_public(methods):
+    public = {route for route, properties in methods.items() if not properties.get("ApiKeyRequired", False)}
+    assert public == {("GET", f"{API_BASE_PATH}/health")}
+
+
+def test_stage_traces_logs_and_throttles(assertions, context):
+    assertions.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": context["apiStageName"],
+            "TracingEnabled": True,
+            "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp('"status"')},
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "HttpMethod": "*",
+                            "ResourcePath": "/*",
+                            "LoggingLevel": "ERROR",
+                            "DataTraceEnabled": False,
+                            "ThrottlingRateLimit": context["apiStageThrottleRateLimit"],
+                            "ThrottlingBurstLimit": context["apiStageThrottleBurstLimit"],
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+
+
+def test_usage_plan_throttles_and_meters_the_stage(synthesized, context):
+    (plan,) = synthesized.resources("AWS::ApiGateway::UsagePlan").values()
+    properties = plan["Properties"]
+    assert properties["Throttle"] == {
+        "RateLimit": context["apiThrottleRateLimit"],
+        "BurstLimit": context["apiThrottleBurstLimit"],
+    }
+    assert properties["Quota"] == {"Limit": context["apiQuotaPerDay"], "Period": "DAY"}
+    (stage_logical_id,) = synthesized.resources("AWS::ApiGateway::Stage")
+    assert properties["ApiStages"][0]["Stage"] == {"Ref": stage_logical_id}
+    assert len(synthesized.resources("AWS::ApiGateway::UsagePlanKey")) == 1
+
+
+def test_one_invoke_permission_per_function_scoped_to_this_api(synthesized):
+    permissions = synthesized.resources("AWS::Lambda::Permission").values()
+    invoked = sorted(permission["Properties"]["FunctionName"]["Fn::GetAtt"][0] for permission in permissions)
+    assert invoked == sorted(spec.logical_id for spec in FUNCTIONS)
+    (api_logical_id,) = synthesized.resources("AWS::ApiGateway::RestApi")
+    for permission in permissions:
+        assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        assert {"Ref": api_logical_id} in permission["Properties"]["SourceArn"]["Fn::Join"][1]
+
+
+def _rendered_error(gateway_response: dict) -> dict:
+    """The error body API Gateway would send; it substitutes messageString already JSON-quoted."""
+    template = gateway_response["ResponseTemplates"]["application/json"]
+    return json.loads(template.replace("$context.error.messageString", '"Forbidden"'))["error"]
+
+
+def test_gateway_errors_use_the_finscore_error_shape(synthesized):
+    responses = synthesized.resources("AWS::ApiGateway::GatewayResponse").values()
+    by_type = {response["Properties"]["ResponseType"]: response["Properties"] for response in responses}
+    expected = {"DEFAULT_4XX", "DEFAULT_5XX", "INVALID_API_KEY", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED"}
+    assert expected <= set(by_type)
+    for response_type, properties in by_type.items():
+        error = _rendered_error(properties)
+        assert set(error) == {"code", "message", "details"}, response_type
+        assert error["code"].islower() and error["message"] == "Forbidden" and error["details"] == []
+    # The local gateway answers a missing or wrong key with the same code.
+    assert _rendered_error(by_type["INVALID_API_KEY"])["code"] == "forbidden"
+    assert _rendered_error(by_type["THROTTLED"])["code"] == "throttled"
