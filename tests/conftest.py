@@ -47,3 +47,27 @@ def aws(monkeypatch):
             monkeypatch.setenv(variable, value)
         monkeypatch.setenv("REGISTRY_TTL", "0")
         yield names
+
+
+@pytest.fixture(scope="session")
+def recommend_candidate():
+    """A tiny recommend model trained once per session: manifest, artifacts and held-out rows, in memory."""
+    from training.pipeline import build_candidate
+    from training.recommend import trainer
+
+    candidate = build_candidate(trainer, rows=2_000, seed=11, progress=False)
+    assert candidate.manifest.parity.passed, candidate.manifest.parity
+    return candidate
+
+
+@pytest.fixture
+def recommend_champion(aws, recommend_candidate):
+    """The session's recommend model published to the moto model store, registered and promoted."""
+    from finscore.models.registry import ModelRegistry
+    from finscore.models.store import ModelStore
+
+    manifest = ModelStore(aws["MODELS_BUCKET"]).publish(recommend_candidate.manifest, recommend_candidate.artifacts)
+    registry = ModelRegistry(aws["REGISTRY_TABLE"])
+    registry.register(manifest)
+    registry.promote(manifest.product, manifest.version)
+    return manifest

@@ -45,6 +45,13 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         issues = validation_issues(errors)
         return error_response(422, "validation_failed", f"{len(issues)} field(s) failed validation", issues)
 
+    # Powertools decodes the body before validating it, so a body that is not UTF-8 fails there
+    # rather than as a validation error; it is the client's malformed input all the same.
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable_body(exc: UnicodeDecodeError) -> Response:
+        return error_response(400, "malformed_json", "The request body is not valid JSON",
+                              [FieldIssue("body", "not UTF-8 text")])
+
     @app.exception_handler(FinScoreError)
     def _domain_error(exc: FinScoreError) -> Response:
         if exc.status >= 500:

@@ -1,0 +1,3 @@
+"""recommend: banking product recommendations (segments by K-Means, one decision tree per category)."""
+
+PRODUCT = "recommend"

@@ -1,0 +1,23 @@
+"""The published OpenAPI document is current and covers every route of every function."""
+
+from __future__ import annotations
+
+import json
+
+from finscore import resources
+from local.openapi import DOCUMENT, render_document
+
+
+def test_the_committed_document_matches_the_handlers():
+    assert DOCUMENT.read_text() == render_document(), "run `make openapi` and commit the result"
+
+
+def test_every_route_is_documented_with_its_security():
+    document = json.loads(DOCUMENT.read_text())
+    for spec in resources.FUNCTIONS:
+        for method, path in (*spec.routes, *spec.admin_routes, *spec.public_routes):
+            if path in ("/openapi.json", "/docs"):
+                continue
+            operation = document["paths"][resources.API_BASE_PATH + path][method.lower()]
+            needs_key = (method, path) not in spec.public_routes
+            assert bool(operation.get("security")) == needs_key, (method, path)

@@ -1,0 +1,388 @@
+"""The training pipeline every product shares.
+
+    data -> validate -> split 70/15/15 -> fit -> evaluate (held-out test) -> export ONNX
+    -> parity gate -> publish + register candidate -> promotion gate -> promote | reject
+
+A product plugs in with one module that satisfies `Product` (module-level names and functions, no
+class hierarchy). A version whose ONNX export fails parity is never published or registered. The
+promotion gate scores the candidate and the champion with the product's serving path on the
+candidate's held-out test split, so both are judged on the same rows by the code that serves them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import platform
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from finscore.errors import FinScoreError
+from finscore.models.manifest import FeatureSpec, Manifest, OutputSpec, ParityResult, TrainingDataRef
+from finscore.models.registry import ModelRegistry
+from finscore.models.store import Artifact, ModelStore
+
+SPLIT = (0.70, 0.15, 0.15)
+DEFAULT_TOLERANCE = 0.01
+MIN_ROWS = 100
+BASELINE_ARTIFACT = "baseline.json"
+BASELINE_BINS = 10
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input record that failed validation: its position in the input and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """What a product says about a fitted model in its manifest."""
+
+    features: Sequence[FeatureSpec]
+    outputs: Sequence[OutputSpec]
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Product(Protocol):
+    name: str
+    primary_metric: str
+    higher_is_better: bool
+    default_rows: int
+    libraries: Sequence[str]  # distributions whose versions go into the manifest
+
+    def generate(self, rows: int, seed: int) -> list[dict[str, Any]]: ...
+
+    def validate(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]: ...
+
+    def fit(self, train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, Any]], *,
+            seed: int, config: Mapping[str, Any]) -> Any: ...
+
+    def evaluate(self, fitted: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]: ...
+
+    def export_onnx(self, fitted: Any) -> dict[str, Artifact]: ...
+
+    def parity(self, fitted: Any, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult: ...
+
+    def describe(self, fitted: Any) -> ModelDescription: ...
+
+    def feature_matrix(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
+
+    def load(self, manifest: Manifest, read: Callable[[str], bytes]) -> Any: ...
+
+    def score(self, model: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A trained, exported and parity-checked model that is not in the store yet."""
+
+    manifest: Manifest
+    artifacts: dict[str, Artifact]
+    test: list[dict[str, Any]]
+    rejects: list[Reject]
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    reason: str
+    candidate_value: float
+    champion_value: float | None = None
+    champion_version: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    manifest: Manifest
+    registered: bool
+    promoted: bool
+    decision: str
+    rejects: list[Reject]
+    timings: dict[str, float]
+
+
+class TrainingDataError(ValueError):
+    """Too little valid data to train on."""
+
+
+# Product name -> the module implementing Product; imported only when that product is trained, so
+# that listing products (the local run, the CLI) stays cheap.
+TRAINERS = {"recommend": "training.recommend.trainer"}
+
+
+def load_product(product: Product | str) -> Product:
+    """PRODUCT itself, or the plug-in module registered under that name in TRAINERS."""
+    if not isinstance(product, str):
+        return product
+    if product not in TRAINERS:
+        raise KeyError(f"No trainer for {product!r}; known: {', '.join(sorted(TRAINERS))}")
+    return importlib.import_module(TRAINERS[product])  # type: ignore[return-value]
+
+
+def new_version(now: datetime | None = None) -> str:
+    """A version id that sorts by creation time: 20261121T052301Z-3f9a1c."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def split_records(records: Sequence[dict[str, Any]], seed: int) -> tuple[list, list, list]:
+    """Train, validation and test splits (70/15/15) of a seeded shuffle."""
+    order = np.random.default_rng(seed).permutation(len(records))
+    train_end = int(round(len(records) * SPLIT[0]))
+    validation_end = train_end + int(round(len(records) * SPLIT[1]))
+    parts = np.split(order, [train_end, validation_end])
+    return tuple([records[int(i)] for i in part] for part in parts)  # type: ignore[return-value]
+
+
+def library_versions(libraries: Sequence[str]) -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for library in libraries:
+        try:
+            versions[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            versions[library] = "not installed"
+    return versions
+
+
+def drift_baseline(matrix: np.ndarray, features: Sequence[FeatureSpec]) -> dict[str, Any]:
+    """Per-feature distribution of the training split: the reference the drift monitor compares with.
+
+    Features with few distinct values keep their value shares; the others keep decile edges and the
+    share of rows between consecutive edges, so PSI can be computed without the training data.
+    """
+    described = []
+    for index, feature in enumerate(features):
+        column = matrix[:, index].astype(np.float64)
+        entry: dict[str, Any] = {"name": feature.name, "mean": float(column.mean()), "std": float(column.std())}
+        values, counts = np.unique(column, return_counts=True)
+        if len(values) <= BASELINE_BINS:
+            entry["values"] = values.tolist()
+            entry["shares"] = (counts / len(column)).tolist()
+        else:
+            edges = np.unique(np.quantile(column, np.linspace(0, 1, BASELINE_BINS + 1)))
+            counts, _ = np.histogram(column, bins=edges)
+            entry["edges"] = edges.tolist()
+            entry["shares"] = (counts / len(column)).tolist()
+        described.append(entry)
+    return {"rows": int(matrix.shape[0]), "features": described}
+
+
+class _Steps:
+    """Times each step; with progress on, shows a rich step list and progress bar on stderr."""
+
+    def __init__(self, title: str, total: int, enabled: bool):
+        self.timings: dict[str, float] = {}
+        self._title = title
+        self._total = total
+        self._progress = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True),
+            )
+
+    def __enter__(self) -> "_Steps":
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task(self._title, total=self._total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self._title}: {name}")
+        started = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - started
+        self.timings[name] = elapsed
+        if self._progress is not None:
+            self._progress.console.print(f"  [green]✓[/green] {name} [dim]{elapsed:.2f}s[/dim]")
+            self._progress.advance(self._task)
+
+
+_BUILD_STEPS = 7
+_PUBLISH_STEPS = 2
+
+
+def build_candidate(
+    product: Product | str,
+    *,
+    rows: int | None = None,
+    data: Sequence[Mapping[str, Any]] | None = None,
+    seed: int = 7,
+    config: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> Candidate:
+    """Everything before the model store: data, fit, held-out evaluation, ONNX export and parity."""
+    product = load_product(product)
+    with _Steps(f"train {product.name}", _BUILD_STEPS, progress) as steps:
+        return _build(product, steps, rows=rows, data=data, seed=seed, config=config or {})
+
+
+def train_product(
+    product: Product | str,
+    *,
+    store: ModelStore,
+    registry: ModelRegistry,
+    rows: int | None = None,
+    data: Sequence[Mapping[str, Any]] | None = None,
+    seed: int = 7,
+    tolerance: float = DEFAULT_TOLERANCE,
+    progress: bool = True,
+    config: Mapping[str, Any] | None = None,
+) -> TrainingResult:
+    """Train PRODUCT (a plug-in or its name in TRAINERS) end to end, from data to promote or reject.
+
+    DATA (records) replaces generated data when given; ROWS sizes the generated data otherwise.
+    """
+    product = load_product(product)
+    with _Steps(f"train {product.name}", _BUILD_STEPS + _PUBLISH_STEPS, progress) as steps:
+        candidate = _build(product, steps, rows=rows, data=data, seed=seed, config=config or {})
+        parity = candidate.manifest.parity
+        if not parity.passed:
+            return TrainingResult(
+                manifest=candidate.manifest, registered=False, promoted=False,
+                decision=f"not registered: ONNX parity failed ({parity.rule}; max abs diff {parity.max_abs_diff:.2e}, "
+                         f"label agreement {parity.label_agreement:.4f})",
+                rejects=candidate.rejects, timings=steps.timings,
+            )
+        with steps.step("publish + register"):
+            manifest = store.publish(candidate.manifest, candidate.artifacts)
+            registry.register(manifest)
+        with steps.step("promotion gate"):
+            decision = promotion_gate(product, candidate, store=store, registry=registry, tolerance=tolerance)
+            if decision.promote:
+                registry.promote(product.name, manifest.version, reason=decision.reason)
+            else:
+                registry.reject(product.name, manifest.version, decision.reason)
+        return TrainingResult(
+            manifest=manifest, registered=True, promoted=decision.promote, decision=decision.reason,
+            rejects=candidate.rejects, timings=steps.timings,
+        )
+
+
+def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[Mapping[str, Any]] | None,
+           seed: int, config: Mapping[str, Any]) -> Candidate:
+    with steps.step("load data"):
+        if data is None:
+            records: Sequence[Mapping[str, Any]] = product.generate(rows or product.default_rows, seed)
+            reference = f"synthetic:{product.name}?rows={len(records)}&seed={seed}"
+        else:
+            records, reference = data, "provided"
+    with steps.step("validate"):
+        valid, rejects = product.validate(records)
+        if len(valid) < MIN_ROWS:
+            raise TrainingDataError(f"{product.name}: only {len(valid)} valid rows of {len(records)}; need {MIN_ROWS}")
+    with steps.step("split"):
+        train, validation, test = split_records(valid, seed)
+    with steps.step("fit"):
+        fitted = product.fit(train, validation, seed=seed, config=config)
+    with steps.step("evaluate"):
+        metrics = product.evaluate(fitted, test)
+    with steps.step("export ONNX"):
+        artifacts = dict(product.export_onnx(fitted))
+        description = product.describe(fitted)
+        baseline = drift_baseline(product.feature_matrix(train), description.features)
+        artifacts[BASELINE_ARTIFACT] = Artifact(_json_bytes(baseline), "json", "baseline")
+    with steps.step("parity gate"):
+        parity = product.parity(fitted, artifacts, test)
+    manifest = Manifest(
+        product=product.name,
+        version=new_version(),
+        features=list(description.features),
+        outputs=list(description.outputs),
+        metrics=metrics,
+        primary_metric=product.primary_metric,
+        higher_is_better=product.higher_is_better,
+        thresholds=description.thresholds,
+        training_data=TrainingDataRef(
+            reference=reference,
+            rows=len(valid),
+            seed=seed,
+            split={"train": len(train), "validation": len(validation), "test": len(test), "rejected": len(rejects)},
+        ),
+        library_versions=library_versions(product.libraries),
+        parity=parity,
+        extra=description.extra,
+    )
+    return Candidate(manifest=manifest, artifacts=artifacts, test=list(test), rejects=rejects, timings=steps.timings)
+
+
+def promotion_gate(product: Product, candidate: Candidate, *, store: ModelStore, registry: ModelRegistry,
+                   tolerance: float) -> GateDecision:
+    """Whether CANDIDATE may replace the champion (see decide); the champion is re-scored when it can be."""
+    metric = candidate.manifest.primary_metric
+    champion_version = registry.champion_version(product.name)
+    if champion_version is None:
+        return GateDecision(True, f"promoted: no champion yet ({metric} {candidate.manifest.primary_value:.4f})",
+                            candidate.manifest.primary_value)
+    champion = store.read_manifest(product.name, champion_version)
+    rows = len(candidate.test)
+    if _schema(champion) != _schema(candidate.manifest):
+        return decide(candidate.manifest.primary_value, champion.primary_value, tolerance=tolerance,
+                      higher_is_better=product.higher_is_better, metric=metric, champion_version=champion_version,
+                      basis="champion's recorded held-out metric, its feature schema differs")
+    candidate_value = _serving_metric(product, candidate.manifest, lambda name: candidate.artifacts[name].data,
+                                      candidate.test, metric)
+    try:
+        champion_value = _serving_metric(product, champion, lambda name: store.read_artifact(champion, name),
+                                         candidate.test, metric)
+    except (FinScoreError, ValueError, RuntimeError) as exc:
+        return decide(candidate.manifest.primary_value, champion.primary_value, tolerance=tolerance,
+                      higher_is_better=product.higher_is_better, metric=metric, champion_version=champion_version,
+                      basis=f"champion's recorded held-out metric, its model cannot be loaded ({exc})")
+    return decide(candidate_value, champion_value, tolerance=tolerance, higher_is_better=product.higher_is_better,
+                  metric=metric, champion_version=champion_version,
+                  basis=f"both served on the candidate's {rows} held-out rows")
+
+
+def decide(candidate_value: float, champion_value: float, *, tolerance: float, higher_is_better: bool, metric: str,
+           champion_version: str, basis: str) -> GateDecision:
+    """Promote unless the candidate is worse than the champion by more than TOLERANCE."""
+    margin = candidate_value - champion_value if higher_is_better else champion_value - candidate_value
+    comparison = (f"{metric} {candidate_value:.4f} vs champion {champion_version} {champion_value:.4f} "
+                  f"({margin:+.4f}, tolerance {tolerance}; {basis})")
+    # Metrics are floats: a margin equal to the tolerance up to rounding (0.89 - 0.90) counts as within it.
+    promote = margin >= -tolerance or math.isclose(margin, -tolerance, abs_tol=1e-12)
+    return GateDecision(
+        promote=promote,
+        reason=("promoted: " if promote else "rejected: worse than the champion beyond tolerance: ") + comparison,
+        candidate_value=candidate_value,
+        champion_value=champion_value,
+        champion_version=champion_version,
+    )
+
+
+def _schema(manifest: Manifest) -> list[tuple[str, str, tuple[str, ...] | None]]:
+    return [(f.name, f.type, tuple(f.categories) if f.categories else None) for f in manifest.features]
+
+
+def _serving_metric(product: Product, manifest: Manifest, read: Callable[[str], bytes],
+                    test: Sequence[Mapping[str, Any]], metric: str) -> float:
+    """METRIC of the model MANIFEST describes, loaded and scored as the serving path does."""
+    model = product.load(manifest, read)
+    return float(product.score(model, test)[metric])
+
+
+def _json_bytes(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()

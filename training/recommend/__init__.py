@@ -1,0 +1,1 @@
+"""Training for recommend: synthetic customers (generator) and the pipeline plug-in (trainer)."""
