@@ -17,6 +17,15 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM starts afresh at exec; ru_maxrss would carry the
+    parent's peak over from the fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     function, event_file, warm_requests = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     event = json.loads(event_file.read_text())
@@ -41,7 +50,7 @@ def main() -> None:
         "cold_s": cold_s,
         "warm_p50_ms": timings[len(timings) // 2] / 1e6 if timings else None,
         "warm_p99_ms": timings[int(len(timings) * 0.99)] / 1e6 if timings else None,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "heavy_modules": heavy,
     }))
 

@@ -47,7 +47,7 @@ def rest_event(
     headers: Mapping[str, str] | None = None,
     body: str | bytes | dict | list | None = None,
     api_key_id: str | None = None,
-    stage: str = "v1",
+    stage: str = "prod",
 ) -> dict[str, Any]:
     """An API Gateway REST API Lambda-proxy event, shaped as API Gateway sends it."""
     if isinstance(body, (dict, list)):
@@ -82,7 +82,7 @@ def rest_event(
             "protocol": "HTTP/1.1",
             "accountId": "123456789012",
             "apiId": "local",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", ""), "apiKeyId": api_key_id},
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": next((v for k, v in headers.items() if k.lower() == "user-agent"), ""), "apiKeyId": api_key_id},
         },
         "body": body,
         "isBase64Encoded": is_base64,

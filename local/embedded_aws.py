@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from contextlib import closing
@@ -44,6 +45,8 @@ class EmbeddedAws:
             )
         from moto.server import ThreadedMotoServer
 
+        # One access-log line per SDK call would bury everything else on the console.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self.use()

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from local.apigw import find_route, rest_event, route_access
+from local.function_output import routed_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "dashboard"
@@ -44,11 +45,14 @@ class LambdaContext:
 class LocalFunction:
     """One function's handler module, loaded once, invoked one event at a time."""
 
-    def __init__(self, name: str, handler_path: Path, handler_attr: str = "lambda_handler", memory_mb: int = 512):
+    def __init__(self, name: str, handler_path: Path, handler_attr: str = "lambda_handler", memory_mb: int = 512,
+                 output: TextIO | None = None):
         self.name = name
         self.handler_path = handler_path
         self.handler_attr = handler_attr
         self.memory_mb = memory_mb
+        # Where the function's stdout (logs, EMF metrics) goes; None leaves it on stdout.
+        self.output = output
         self._module: ModuleType | None = None
         self._lock = threading.Lock()
 
@@ -61,20 +65,27 @@ class LocalFunction:
         return module
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
+        with self._lock, routed_stdout().routed(self.output):
             if self._module is None:
                 self._module = self._load()
             context = LambdaContext(self.name, self.memory_mb, aws_request_id=str(uuid.uuid4()))
             return getattr(self._module, self.handler_attr)(event, context)
 
 
-def local_functions() -> dict[str, LocalFunction]:
+def local_functions(log_dir: Path | None = None) -> dict[str, LocalFunction]:
+    """Every function of the app; with LOG_DIR, each writes its stdout to LOG_DIR/<name>.log."""
     from finscore import resources
 
-    return {
-        spec.name: LocalFunction(spec.name, ROOT / "functions" / spec.name / "handler.py", memory_mb=spec.memory_mb)
-        for spec in resources.FUNCTIONS
-    }
+    functions = {}
+    for spec in resources.FUNCTIONS:
+        output = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            output = (log_dir / f"{spec.name}.log").open("a", buffering=1, encoding="utf-8")
+        functions[spec.name] = LocalFunction(
+            spec.name, ROOT / "functions" / spec.name / "handler.py", memory_mb=spec.memory_mb, output=output
+        )
+    return functions
 
 
 def error_body(code: str, message: str) -> bytes:

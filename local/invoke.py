@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE) -> dict[
         path, attribute = handler_location(logical_id, function, template_path.parent)
         memory = int(function["Properties"].get("MemorySize", 128))
         event = json.loads(Path(event_path).read_text())
-        return LocalFunction(name, path, attribute, memory).invoke(event)
+        # As with `sam local invoke`, the function's own output goes to stderr, the response to stdout.
+        return LocalFunction(name, path, attribute, memory, output=sys.stderr).invoke(event)
     finally:
         if own_aws:
             aws.stop()

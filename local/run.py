@@ -15,7 +15,7 @@ from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
-from local.gateway import LocalGateway
+from local.gateway import LocalGateway, local_functions
 from local.model_cache import ModelCache, fingerprint
 from local.resources import create_resources
 
@@ -32,10 +32,9 @@ def function_environment(names: dict[str, str]) -> dict[str, str]:
         "FINSCORE_STAGE": "local",
         "POWERTOOLS_SERVICE_NAME": "finscore-local",
         "POWERTOOLS_METRICS_NAMESPACE": "FinScore",
-        # Traces and EMF metrics have no collector locally; logs stay on the console.
+        # No X-Ray daemon runs locally; logs and EMF metrics go to each function's log file.
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
     }
 
 
@@ -86,6 +85,7 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_k
         f"FinScore is running (ready in {seconds:.1f} s)",
         f"  API        {gateway.url}/v1        docs: {gateway.url}/v1/docs",
         f"  Dashboard  {gateway.url}/",
+        f"  Logs       {STATE_DIR / 'logs'}/<function>.log",
         f"  AWS        {aws.endpoint_url}  (aws --endpoint-url {aws.endpoint_url} ...)",
         *(f"  {variable:<14} {name}" for variable, name in names.items()),
         *(f"  model      {product} {version}" for product, version in served.items()),
@@ -120,7 +120,7 @@ def run(*, progress: bool = True) -> None:
         registry = ModelRegistry(names[resources.REGISTRY_TABLE.env_var])
         served = ensure_models(store, registry, progress=progress)
         api_key, admin_key = api_keys()
-        gateway = LocalGateway(api_port, api_key, admin_key).start()
+        gateway = LocalGateway(api_port, api_key, admin_key, local_functions(STATE_DIR / "logs")).start()
         print(banner(gateway, aws, names, api_key, admin_key, served, time.perf_counter() - started), flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
