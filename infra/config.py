@@ -68,6 +68,7 @@ class FinScoreConfig:
     api_stage_throttle_burst_limit: int
     log_retention_days: int
     log_retention: logs.RetentionDays
+    xray_sdk_tracing: bool
 
     @classmethod
     def from_context(cls, scope: Construct) -> FinScoreConfig:
@@ -92,6 +93,7 @@ class FinScoreConfig:
             api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
             log_retention_days=retention_days,
             log_retention=_RETENTION_BY_DAYS[retention_days],
+            xray_sdk_tracing=reader.flag("xraySdkTracing"),
         )
 
     def memory_mb(self, function_name: str, default: int) -> int:
@@ -117,6 +119,14 @@ class _ContextReader:
 
     def text(self, key: str) -> str:
         return str(self._value(key))
+
+    def flag(self, key: str) -> bool:
+        raw = self._value(key)
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "false"):
+            return str(raw).lower() == "true"
+        raise ValueError(f"CDK context {key!r} must be true or false, got {raw!r}")
 
     def positive_int(self, key: str) -> int:
         return self.int_between(key, 1, None)

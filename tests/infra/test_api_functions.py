@@ -44,6 +44,7 @@ def test_environment_names_resources_by_ref_and_configures_powertools(synthesize
     assert variables["REGISTRY_TTL"] == str(context["registryTtlSeconds"])
     assert variables["POWERTOOLS_SERVICE_NAME"] == "finscore-" + spec.name.replace("_", "-")
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "FinScore"
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == "true", "X-Ray SDK subsegments are opt-in (xraySdkTracing)"
     assert variables["LOG_LEVEL"] == "INFO"
 
 

@@ -22,6 +22,11 @@ def test_defaults_are_the_secure_ones_in_cdk_json():
     assert config.runtime.name == lambda_.Runtime.PYTHON_3_14.name
     assert config.log_retention_days >= 365
     assert config.api_throttle_rate_limit <= config.api_stage_throttle_rate_limit
+    assert config.xray_sdk_tracing is False
+
+
+def test_x_ray_sdk_tracing_can_be_switched_on():
+    assert _config(xraySdkTracing="true").xray_sdk_tracing is True
 
 
 @pytest.mark.parametrize(
@@ -35,6 +40,7 @@ def test_defaults_are_the_secure_ones_in_cdk_json():
         ("lambdaMemoryMb", {"no_such_function": 1024}),
         ("lambdaMemoryMb", {"recommend_api": 64}),
         ("lambdaMemoryMb", "recommend_api=1024"),
+        ("xraySdkTracing", "sometimes"),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):
