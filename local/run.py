@@ -86,7 +86,7 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_k
         f"  API        {gateway.url}/v1        docs: {gateway.url}/v1/docs",
         f"  Dashboard  {gateway.url}/",
         f"  Logs       {STATE_DIR / 'logs'}/<function>.log",
-        f"  AWS        {aws.endpoint_url}  (aws --endpoint-url {aws.endpoint_url} ...)",
+        f"  AWS        {aws.endpoint_url}  (any credentials, region us-east-1)",
         *(f"  {variable:<14} {name}" for variable, name in names.items()),
         *(f"  model      {product} {version}" for product, version in served.items()),
         f"  API key    {api_key}",
@@ -95,6 +95,9 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_k
         "Try:",
         f"  curl -s -X POST {gateway.url}/v1/recommendations -H 'x-api-key: {api_key}' \\",
         f"       -H 'Content-Type: application/json' -d '{body}'",
+        "",
+        f"  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \\",
+        f"       aws --endpoint-url {aws.endpoint_url} s3 ls s3://{names['MODELS_BUCKET']}/ --recursive",
         "",
         "Ctrl-C stops everything.",
     ]

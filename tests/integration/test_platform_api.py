@@ -133,3 +133,15 @@ def test_openapi_document_and_docs_page(platform):
     assert status == 200 and document["openapi"].startswith("3.")
     status, page = invoke("platform_api", load_event("platform_api", "docs"))
     assert status == 200 and "swagger-ui" in page and "openapi.json" in page
+
+
+def test_a_json_body_labelled_as_a_form_is_read_as_json(platform):
+    # Given what `curl -d` sends without -H 'Content-Type: application/json'
+    event = load_event("platform_api", "promote-missing-version")
+    event["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
+    event["multiValueHeaders"]["Content-Type"] = ["application/x-www-form-urlencoded"]
+
+    status, body = invoke("platform_api", event)
+
+    assert status == 422
+    assert [d["field"] for d in body["error"]["details"]] == ["version"]

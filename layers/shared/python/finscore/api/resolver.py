@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 
 from finscore.api.errors import install_error_handlers
 
+JSON = "application/json"
+
+
+class JsonApiResolver(APIGatewayRestResolver):
+    """Every FinScore route speaks JSON, whatever Content-Type the client sent.
+
+    `curl -d` labels a JSON body as a form; left alone, the body would be parsed as a form and every
+    field reported missing. Reading each body as JSON answers such a request correctly, and a body
+    that is not JSON still gets its 400.
+    """
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event.get("body"):
+            for key in ("headers", "multiValueHeaders"):
+                headers = event.get(key)
+                if headers:
+                    for name in [name for name in headers if name.lower() == "content-type"]:
+                        del headers[name]
+            event["headers"] = {**(event.get("headers") or {}), "Content-Type": JSON}
+            if event.get("multiValueHeaders") is not None:
+                event["multiValueHeaders"]["Content-Type"] = [JSON]
+        return super().resolve(event, context)
+
 
 def create_resolver() -> APIGatewayRestResolver:
     """A resolver validating requests and responses against their pydantic models, with the error mapping."""
-    app = APIGatewayRestResolver(
+    app = JsonApiResolver(
         enable_validation=True,
         cors=CORSConfig(allow_origin="*", allow_headers=["x-api-key", "Idempotency-Key", "Content-Type"]),
     )
