@@ -145,3 +145,13 @@ def test_a_json_body_labelled_as_a_form_is_read_as_json(platform):
 
     assert status == 422
     assert [d["field"] for d in body["error"]["details"]] == ["version"]
+
+
+def test_an_invalid_environment_fails_naming_the_variable(platform, monkeypatch):
+    monkeypatch.delenv("MODELS_BUCKET")
+
+    status, body = invoke("platform_api", load_event("platform_api", "version"))
+
+    assert status == 500
+    assert body["error"]["code"] == "configuration_error"
+    assert "MODELS_BUCKET" in body["error"]["message"]
