@@ -71,3 +71,27 @@ def recommend_champion(aws, recommend_candidate):
     registry.register(manifest)
     registry.promote(manifest.product, manifest.version)
     return manifest
+
+
+@pytest.fixture(scope="session")
+def risk_candidate():
+    """A small risk model trained once per session: 1,500 customers, few boosting rounds, in memory."""
+    from training.pipeline import build_candidate
+    from training.risk import trainer
+
+    candidate = build_candidate(trainer, rows=1_500, seed=11, config={"rounds": 60}, progress=False)
+    assert candidate.manifest.parity.passed, candidate.manifest.parity
+    return candidate
+
+
+@pytest.fixture
+def risk_champion(aws, risk_candidate):
+    """The session's risk model published to the moto model store, registered and promoted; its Manifest."""
+    from finscore.models.registry import ModelRegistry
+    from finscore.models.store import ModelStore
+
+    manifest = ModelStore(aws["MODELS_BUCKET"]).publish(risk_candidate.manifest, risk_candidate.artifacts)
+    registry = ModelRegistry(aws["REGISTRY_TABLE"])
+    registry.register(manifest)
+    registry.promote(manifest.product, manifest.version)
+    return manifest

@@ -4,8 +4,10 @@
     -> parity gate -> publish + register candidate -> promotion gate -> promote | reject
 
 A product plugs in with one module that satisfies `Product` (module-level names and functions, no
-class hierarchy). A version whose ONNX export fails parity is never published or registered. The
-promotion gate scores the candidate and the champion with the product's serving path on the
+class hierarchy), plus two optional hooks: `split(records, seed)` replaces the plain seeded 70/15/15
+split (risk stratifies by its label), and `report(fitted, test, metrics)` returns extra artifacts
+stored beside the model (risk's evaluation report and plots). A version whose ONNX export fails
+parity is never published or registered. The promotion gate scores the candidate and the champion with the product's serving path on the
 candidate's held-out test split, so both are judged on the same rows by the code that serves them.
 """
 
@@ -120,7 +122,7 @@ class TrainingDataError(ValueError):
 
 # Product name -> the module implementing Product; imported only when that product is trained, so
 # that listing products (the local run, the CLI) stays cheap.
-TRAINERS = {"recommend": "training.recommend.trainer"}
+TRAINERS = {"recommend": "training.recommend.trainer", "risk": "training.risk.trainer"}
 
 
 def load_product(product: Product | str) -> Product:
@@ -294,13 +296,15 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
         if len(valid) < MIN_ROWS:
             raise TrainingDataError(f"{product.name}: only {len(valid)} valid rows of {len(records)}; need {MIN_ROWS}")
     with steps.step("split"):
-        train, validation, test = split_records(valid, seed)
+        train, validation, test = getattr(product, "split", split_records)(valid, seed)
     with steps.step("fit"):
         fitted = product.fit(train, validation, seed=seed, config=config)
     with steps.step("evaluate"):
         metrics = product.evaluate(fitted, test)
+        report = getattr(product, "report", None)
+        reports = dict(report(fitted, test, metrics)) if report is not None else {}
     with steps.step("export ONNX"):
-        artifacts = dict(product.export_onnx(fitted))
+        artifacts = {**product.export_onnx(fitted), **reports}
         description = product.describe(fitted)
         baseline = drift_baseline(product.feature_matrix(train), description.features)
         artifacts[BASELINE_ARTIFACT] = Artifact(_json_bytes(baseline), "json", "baseline")

@@ -1,0 +1,3 @@
+"""risk: pre-delinquency scoring (calibrated gradient-boosted trees over behavioural features)."""
+
+PRODUCT = "risk"

@@ -1,0 +1,122 @@
+"""The risk serving model: levels at their cut-offs, calibration, scoring and explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from finscore.errors import ValidationFailed
+from finscore.risk.explain import adverse_reasons, explain, load_native_model
+from finscore.risk.features import FEATURE_NAMES, feature_vector
+from finscore.risk.model import (
+    LEVELS,
+    calibrate,
+    check_cutoffs,
+    load_risk_model,
+    raw_probabilities,
+    risk_level,
+    score_arrays,
+    score_features,
+    score_matrix,
+)
+from finscore.risk.reasons import REASONS
+
+
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(0.0, "low"), (29.9, "low"), (30.0, "medium"), (59.9, "medium"), (60.0, "high"), (79.9, "high"),
+     (80.0, "critical"), (100.0, "critical")],
+)
+def test_cutoffs_are_inclusive_lower_bounds(score, level):
+    assert risk_level(score, (30, 60, 80)) == level
+
+
+@pytest.mark.parametrize("cutoffs", [(30, 60), (60, 30, 80), (30, 30, 80), (30, 60, 101), (-1, 60, 80)])
+def test_bad_cutoffs_are_refused(cutoffs):
+    with pytest.raises(ValueError):
+        check_cutoffs(cutoffs)
+
+
+def test_platt_calibration_is_monotone_and_identity_at_a1_b0():
+    raw = np.array([0.01, 0.2, 0.5, 0.9])
+    np.testing.assert_allclose(calibrate(raw, 1.0, 0.0), raw, rtol=1e-9)
+    shrunk = calibrate(raw, 0.7, -1.2)
+    assert np.all(np.diff(shrunk) > 0)
+    assert shrunk[2] == pytest.approx(1 / (1 + np.exp(1.2)))  # logit(0.5) = 0, so only b remains
+    assert np.isfinite(calibrate(np.array([0.0, 1.0]), 0.8, -1.0)).all()
+
+
+@pytest.fixture(scope="module")
+def served(risk_candidate):
+    candidate = risk_candidate
+    return load_risk_model(candidate.manifest, lambda name: candidate.artifacts[name].data)
+
+
+def test_score_features_matches_the_batch_path(served, risk_candidate):
+    rows = risk_candidate.test[:50]
+    matrix = np.array([[row[name] for name in FEATURE_NAMES] for row in rows], dtype=np.float32)
+    batch = score_matrix(served, matrix)
+    for row, expected in zip(rows, batch):
+        single = score_features(served, row)
+        assert single.risk_score == expected.risk_score and single.risk_level == expected.risk_level
+        assert single.risk_score == round(100 * single.probability, 1)
+        assert single.risk_level == risk_level(single.risk_score, served.cutoffs)
+    probability, scores, levels = score_arrays(served, matrix, cutoffs=(1, 2, 3))
+    assert [LEVELS[i] for i in levels] == [risk_level(s, (1, 2, 3)) for s in scores]
+
+
+def test_the_manifest_cutoffs_are_the_default_and_can_be_overridden(served, risk_candidate):
+    assert list(served.cutoffs) == risk_candidate.manifest.thresholds["level_cutoffs"]
+    row = risk_candidate.test[0]
+    assert score_features(served, row, cutoffs=(0, 0.01, 0.02)).risk_level == "critical"
+    assert score_features(served, row, cutoffs=(99.97, 99.98, 99.99)).risk_level == "low"
+
+
+def test_missing_features_are_a_validation_error(served, risk_candidate):
+    row = {name: value for name, value in risk_candidate.test[0].items() if name != "emi_to_income"}
+    with pytest.raises(ValidationFailed) as caught:
+        score_features(served, row)
+    assert [issue.field for issue in caught.value.details] == ["emi_to_income"]
+
+
+def test_a_model_trained_on_other_features_is_refused(risk_candidate):
+    manifest = risk_candidate.manifest.model_copy(update={"features": risk_candidate.manifest.features[:-1]})
+    with pytest.raises(ValueError, match="features"):
+        load_risk_model(manifest, lambda name: risk_candidate.artifacts[name].data)
+
+
+def test_explanations_give_at_most_four_adverse_reasons_by_impact(risk_candidate):
+    native = load_native_model(risk_candidate.manifest, lambda name: risk_candidate.artifacts[name].data)
+    served = load_risk_model(risk_candidate.manifest, lambda name: risk_candidate.artifacts[name].data)
+    riskiest = max(risk_candidate.test, key=lambda row: score_features(served, row).probability)
+    explanation = explain(native, riskiest)
+    assert set(explanation.contributions) == set(FEATURE_NAMES)
+    # SHAP values add up to the native model's log-odds.
+    raw = float(risk_candidate_raw(served, riskiest))
+    assert sum(explanation.contributions.values()) + explanation.base_value == pytest.approx(np.log(raw / (1 - raw)), abs=1e-3)
+    reasons = explanation.reasons
+    assert 1 <= len(reasons) <= 4
+    impacts = [reason.impact for reason in reasons]
+    assert all(impact > 0 for impact in impacts) and impacts == sorted(impacts, reverse=True)
+    for reason in reasons:
+        assert reason.code == REASONS[reason.feature].code and reason.text == REASONS[reason.feature].text
+        assert reason.impact == explanation.contributions[reason.feature]
+        assert reason.value == pytest.approx(riskiest[reason.feature])
+        assert reason.text[0].isupper() and "_" not in reason.text
+    assert len(explain(native, riskiest, max_reasons=2).reasons) <= 2
+
+
+def risk_candidate_raw(served, row):
+    return raw_probabilities(served, feature_vector(row).reshape(1, -1))[0]
+
+
+def test_adverse_reasons_keep_only_risk_raising_features_in_order():
+    contributions = {name: 0.0 for name in FEATURE_NAMES}
+    contributions.update({"salary_delay_days": 0.2, "failed_auto_debits_90d": 0.9, "tenure_months": -0.5,
+                          "low_balance_share": 0.4, "emi_to_income": 0.1, "credit_utilisation": 0.05})
+    features = {name: 1.0 for name in FEATURE_NAMES}
+    reasons = adverse_reasons(contributions, features)
+    assert [reason.feature for reason in reasons] == ["failed_auto_debits_90d", "low_balance_share",
+                                                      "salary_delay_days", "emi_to_income"]
+    assert reasons[0].code == "R16" and reasons[0].text == "Several auto-debits failed in the last 90 days"
+    assert adverse_reasons({name: -0.1 for name in FEATURE_NAMES}, features) == []

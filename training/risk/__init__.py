@@ -1,0 +1,1 @@
+"""Training for risk: a synthetic portfolio (generator) and the pipeline plug-in (trainer)."""

@@ -1,0 +1,489 @@
+"""risk's training plug-in: this module satisfies training.pipeline.Product (with its split and report hooks).
+
+Records: one per customer, {"customer": CustomerRecord fields, "transactions": [TransactionRecord
+fields], "delinquent": 0 | 1, "as_of": ISO date (optional)}; `training_records` builds them from the
+two tables and a label map (users' own data) and `generate` from the synthetic portfolio.
+Validation checks every field and computes the features once with finscore.risk.features, so the
+rest of the pipeline works on feature rows.
+
+Models: XGBoost and LightGBM with modest fixed hyperparameters, both monotone in the direction of
+each feature's reason code, fitted on the training split after SMOTE (training split only; the
+minority is raised to 30% of the majority: on the synthetic portfolio full or half balancing cost
+2-4 points of validation ROC-AUC, because interpolated customers blur count features such as
+missed EMIs, while 30% keeps most of the benefit for the rare class); the one with the better
+validation ROC-AUC is kept. SMOTE inflates the raw probabilities, so a Platt calibration fitted on
+the validation split maps them back to real default rates; the decision threshold maximises
+validation F1. Held-out metrics come from the test split only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from imblearn.over_sampling import SMOTE
+from lightgbm import LGBMClassifier
+from onnxmltools import convert_lightgbm, convert_xgboost
+from onnxmltools.convert.common.data_types import FloatTensorType
+from pydantic import ValidationError
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+from xgboost import XGBClassifier
+
+from finscore.models.manifest import OutputSpec, ParityResult
+from finscore.models.onnx import session_from_bytes
+from finscore.models.store import Artifact
+from finscore.risk import PRODUCT
+from finscore.risk.explain import LIGHTGBM_TEXT, XGBOOST_JSON
+from finscore.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features, feature_matrix
+from finscore.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, load_risk_model, probabilities, risk_level
+from finscore.risk.reasons import REASONS
+from finscore.risk.schema import CustomerRecord, TransactionRecord, describe_errors, validate_rows
+from training.pipeline import SPLIT, ModelDescription, Reject
+from training.risk.generator import Portfolio, generate_portfolio
+
+name = PRODUCT
+primary_metric = "roc_auc"
+higher_is_better = True
+default_rows = 20_000
+libraries = ("numpy", "xgboost", "lightgbm", "imbalanced-learn", "scikit-learn", "onnxmltools", "onnx", "onnxruntime")
+load = load_risk_model
+
+LABEL = "delinquent"
+ALGORITHMS = ("xgboost", "lightgbm")
+SMOTE_RATIO = 0.3
+SMOTE_NEIGHBOURS = 5
+ROUNDS = 250
+LEARNING_RATE = 0.05
+TARGET_RECALL = 0.80
+# Level cut-offs on the 0-100 score, which is a calibrated probability in percent. With a portfolio
+# default rate near 10%: below 15 is "low" (under one and a half times the base rate), from 15
+# "medium" (the watch list), from 40 "high" (a customer several times likelier than average to fall
+# 60+ days behind: outreach), from 70 "critical" (a default is the likely outcome: act now). The
+# API can override them (RISK_LEVEL_CUTOFFS); they are recorded in the manifest with the share of
+# held-out customers and the observed default rate in each level (report.json).
+LEVEL_CUTOFFS = (15.0, 40.0, 70.0)
+# Parity. The ONNX tree ensemble runs in float32. XGBoost also evaluates float32 splits, so the two
+# agree to float rounding; LightGBM compares features with float64 thresholds, which ONNX stores as
+# float32, so a row whose feature lies between a threshold and its float32 rounding can take the
+# other branch of one tree and move its probability by that leaf's weight. Such rows are rare but
+# legitimate, so the rule bounds how many there may be and how far any may move instead of
+# demanding identity: |p_onnx - p_native| <= 1e-4 on at least 99.5% of held-out rows and <= 1e-2
+# on every row, and the risk level identical on at least 99.5% of rows.
+PROBABILITY_TOLERANCE = 1e-4
+MIN_SHARE_WITHIN_TOLERANCE = 0.995
+MAX_ABS_DIFF_ALL_ROWS = 1e-2
+MIN_LEVEL_AGREEMENT = 0.995
+PARITY_RULE = (
+    f"on the held-out test split, raw probability of the ONNX model vs the native model: |diff| <= "
+    f"{PROBABILITY_TOLERANCE:g} on >= {MIN_SHARE_WITHIN_TOLERANCE:.1%} of rows and <= {MAX_ABS_DIFF_ALL_ROWS:g} on "
+    f"every row; risk level identical on >= {MIN_LEVEL_AGREEMENT:.1%} of rows (ONNX trees run in float32; "
+    f"LightGBM splits in float64, so a few rows near a threshold may take the other branch)"
+)
+MODEL_ARTIFACT = "model.onnx"
+NATIVE_ARTIFACTS = {"xgboost": ("native.json", "json", XGBOOST_JSON), "lightgbm": ("native.txt", "native", LIGHTGBM_TEXT)}
+REPORT_ARTIFACTS = ("report.json", "roc.png", "pr.png")
+ONNX_TARGET_OPSET = 15
+ONNX_INPUT = "features"
+MAX_REASONS_PER_REJECT = 5
+
+
+@dataclass
+class FittedRisk:
+    algorithm: str
+    model: Any  # XGBClassifier | LGBMClassifier
+    platt_a: float
+    platt_b: float
+    decision_threshold: float  # calibrated probability
+    validation_auc: dict[str, float]
+    smote: dict[str, Any]
+    feature_importance: dict[str, float] = field(default_factory=dict)
+
+
+def generate(rows: int, seed: int) -> list[dict[str, Any]]:
+    return portfolio_records(generate_portfolio(customers=rows, seed=seed))
+
+
+def portfolio_records(portfolio: Portfolio) -> list[dict[str, Any]]:
+    return training_records(portfolio.customers, portfolio.transactions, portfolio.labels, as_of=portfolio.as_of)
+
+
+def training_records(customers: Iterable[Mapping[str, Any]], transactions: Iterable[Mapping[str, Any]],
+                     labels: Mapping[str, Any], as_of: date | str | None = None) -> list[dict[str, Any]]:
+    """One record per customer from the customer and transaction tables and a customer_id -> label map.
+
+    Transactions of a customer_id with no customer row become a record without a customer, which
+    validation rejects by name, so no transaction is silently dropped.
+    """
+    by_customer: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
+    for txn in transactions:
+        by_customer[txn.get("customer_id") if isinstance(txn, Mapping) else None].append(txn)
+    stamp = as_date(as_of).isoformat() if as_of is not None else None
+    records = []
+    for customer in customers:
+        customer_id = customer.get("customer_id") if isinstance(customer, Mapping) else None
+        records.append({"customer": customer, "transactions": by_customer.pop(customer_id, []),
+                        LABEL: labels.get(customer_id), "as_of": stamp})
+    for customer_id, orphans in by_customer.items():
+        records.append({"customer": None, "customer_id": customer_id, "transactions": orphans, LABEL: None, "as_of": stamp})
+    return records
+
+
+def _record_problems(record: Mapping[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
+    """What is wrong with one training record, or its feature row when nothing is."""
+    if not isinstance(record, Mapping):
+        return [f"record: expected an object, got {type(record).__name__}"], None
+    customer_raw = record.get("customer")
+    transactions_raw = record.get("transactions") or []
+    if customer_raw is None:
+        return [f"customer: no customer record for customer_id {record.get('customer_id')!r} "
+                f"({len(transactions_raw)} transactions)"], None
+    problems = []
+    try:
+        customer = CustomerRecord.model_validate(customer_raw)
+    except ValidationError as exc:
+        customer = None
+        problems.append(f"customer: {describe_errors(exc)}")
+    transactions, rejects = validate_rows(TransactionRecord, transactions_raw)
+    problems += [f"transaction {reject.row}: {reject.reason}" for reject in rejects]
+    if customer is not None:
+        problems += [f"transaction {txn.txn_id}: customer_id {txn.customer_id!r} is not {customer.customer_id!r}"
+                     for txn in transactions if txn.customer_id != customer.customer_id]
+    label = record.get(LABEL)
+    if isinstance(label, bool) or label not in (0, 1):
+        problems.append(f"{LABEL}: must be 0 or 1, got {label!r}")
+    as_of = record.get("as_of")
+    try:
+        end = as_date(as_of) if as_of else None
+    except ValueError:
+        problems.append(f"as_of: {as_of!r} is not an ISO date")
+    if problems or customer is None:
+        if len(problems) > MAX_REASONS_PER_REJECT:
+            problems = problems[:MAX_REASONS_PER_REJECT] + [f"and {len(problems) - MAX_REASONS_PER_REJECT} more"]
+        return problems, None
+    # Fields of validated pydantic records live in their __dict__: a mapping, without a model_dump copy.
+    features = compute_features(vars(customer), [vars(txn) for txn in transactions], end)
+    return [], {**features, "customer_id": customer.customer_id, LABEL: int(label)}
+
+
+def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """Feature rows of the valid customers; a customer with any bad field, transaction or label is
+    rejected whole, because training on a partial history would misread the missing transactions
+    (a dropped salary credit looks like a missed salary)."""
+    valid, rejects = [], []
+    for index, record in enumerate(records):
+        problems, row = _record_problems(record)
+        if row is None:
+            rejects.append(Reject(index, "; ".join(problems)))
+        else:
+            valid.append(row)
+    return valid, rejects
+
+
+def split(records: Sequence[dict[str, Any]], seed: int) -> tuple[list, list, list]:
+    """Train, validation and test (70/15/15) of a seeded shuffle, stratified by the label so each
+    split keeps the portfolio's default rate."""
+    rng = np.random.default_rng(seed)
+    labels = _labels(records)
+    parts: list[list[int]] = [[], [], []]
+    for value in (0, 1):
+        members = rng.permutation(np.flatnonzero(labels == value))
+        train_end = int(round(len(members) * SPLIT[0]))
+        validation_end = train_end + int(round(len(members) * SPLIT[1]))
+        for part, chunk in zip(parts, np.split(members, [train_end, validation_end])):
+            part.extend(chunk.tolist())
+    return tuple([records[i] for i in rng.permutation(part)] for part in parts)  # type: ignore[return-value]
+
+
+def _labels(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    return np.fromiter((record[LABEL] for record in records), dtype=np.int64, count=len(records))
+
+
+def monotone_constraints() -> list[int]:
+    return [REASONS[feature].direction for feature in FEATURE_NAMES]
+
+
+def _candidates(seed: int, config: Mapping[str, Any]) -> dict[str, Any]:
+    rounds = int(config.get("rounds", ROUNDS))
+    threads = int(config.get("threads", 2))
+    return {
+        "xgboost": XGBClassifier(
+            n_estimators=rounds, max_depth=4, learning_rate=LEARNING_RATE, subsample=0.8, colsample_bytree=0.8,
+            min_child_weight=5, reg_lambda=1.0, tree_method="hist", monotone_constraints=tuple(monotone_constraints()),
+            n_jobs=threads, random_state=seed, eval_metric="logloss",
+        ),
+        "lightgbm": LGBMClassifier(
+            n_estimators=rounds, num_leaves=15, max_depth=5, learning_rate=LEARNING_RATE, subsample=0.8,
+            subsample_freq=1, colsample_bytree=0.8, min_child_samples=20, monotone_constraints=monotone_constraints(),
+            n_jobs=threads, random_state=seed, verbose=-1,
+        ),
+    }
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def fit_platt(raw: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling of raw probabilities: (a, b) of sigmoid(a * logit(p) + b), by logistic regression."""
+    regression = LogisticRegression(C=1e6, max_iter=1_000).fit(_logit(raw).reshape(-1, 1), labels)
+    return float(regression.coef_[0, 0]), float(regression.intercept_[0])
+
+
+def best_f1_threshold(probability: np.ndarray, labels: np.ndarray) -> float:
+    precision, recall, thresholds = precision_recall_curve(labels, probability)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    return float(thresholds[int(np.argmax(f1))])
+
+
+def native_probabilities(fitted: FittedRisk, matrix: np.ndarray) -> np.ndarray:
+    return fitted.model.predict_proba(matrix)[:, 1]
+
+
+def fit(train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, Any]], *, seed: int,
+        config: Mapping[str, Any]) -> FittedRisk:
+    train_x, train_y = feature_matrix(train), _labels(train)
+    validation_x, validation_y = feature_matrix(validation), _labels(validation)
+    ratio = float(config.get("smote_ratio", SMOTE_RATIO))
+    neighbours = min(SMOTE_NEIGHBOURS, int(train_y.sum()) - 1)
+    resampled_x, resampled_y = SMOTE(sampling_strategy=ratio, k_neighbors=neighbours,
+                                     random_state=seed).fit_resample(train_x, train_y)
+    models, auc = {}, {}
+    for algorithm, model in _candidates(seed, config).items():
+        if algorithm not in config.get("algorithms", ALGORITHMS):
+            continue
+        model.fit(resampled_x, resampled_y)
+        models[algorithm] = model
+        auc[algorithm] = float(roc_auc_score(validation_y, model.predict_proba(validation_x)[:, 1]))
+    algorithm = max(auc, key=lambda key: (auc[key], -ALGORITHMS.index(key)))
+    model = models[algorithm]
+    raw = model.predict_proba(validation_x)[:, 1]
+    a, b = fit_platt(raw, validation_y)
+    fitted = FittedRisk(
+        algorithm=algorithm, model=model, platt_a=a, platt_b=b,
+        decision_threshold=best_f1_threshold(calibrate(raw, a, b), validation_y),
+        validation_auc=auc,
+        smote={"sampling_strategy": ratio, "k_neighbors": neighbours, "train_rows": int(len(train_y)),
+               "train_positives": int(train_y.sum()), "resampled_rows": int(len(resampled_y)),
+               "resampled_positives": int(resampled_y.sum())},
+    )
+    fitted.feature_importance = feature_importance(fitted)
+    return fitted
+
+
+def feature_importance(fitted: FittedRisk) -> dict[str, float]:
+    """Total split gain per feature, as shares summing to 1, largest first."""
+    if fitted.algorithm == "xgboost":
+        gains = fitted.model.get_booster().get_score(importance_type="total_gain")
+        values = np.array([gains.get(f"f{i}", 0.0) for i in range(len(FEATURE_NAMES))])
+    else:
+        values = np.asarray(fitted.model.booster_.feature_importance(importance_type="gain"), dtype=float)
+    shares = values / values.sum() if values.sum() > 0 else values
+    return dict(sorted(((n, round(float(s), 6)) for n, s in zip(FEATURE_NAMES, shares)), key=lambda item: -item[1]))
+
+
+def _held_out(fitted: FittedRisk, test: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    probability = calibrate(native_probabilities(fitted, feature_matrix(test)), fitted.platt_a, fitted.platt_b)
+    return probability, _labels(test)
+
+
+def recall_threshold(probability: np.ndarray, labels: np.ndarray, target: float = TARGET_RECALL) -> tuple[float, float, float]:
+    """The highest probability threshold whose recall reaches TARGET: (threshold, recall, precision)."""
+    order = np.argsort(-probability, kind="stable")
+    hits = np.cumsum(labels[order])
+    needed = int(np.ceil(target * labels.sum()))
+    k = int(np.searchsorted(hits, needed))
+    threshold = float(probability[order][k])
+    flagged = probability >= threshold
+    return threshold, float(labels[flagged].sum() / labels.sum()), float(labels[flagged].mean())
+
+
+def evaluate(fitted: FittedRisk, test: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    probability, labels = _held_out(fitted, test)
+    predicted = probability >= fitted.decision_threshold
+    tn, fp, fn, tp = (int(value) for value in confusion_matrix(labels, predicted, labels=[0, 1]).ravel())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    threshold_80, recall_80, precision_80 = recall_threshold(probability, labels)
+    return {
+        "roc_auc": float(roc_auc_score(labels, probability)),
+        "pr_auc": float(average_precision_score(labels, probability)),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0,
+        "brier": float(brier_score_loss(labels, probability)),
+        "decision_threshold": round(100 * fitted.decision_threshold, 2),
+        "threshold_for_80_recall": round(100 * threshold_80, 2),
+        "recall_at_80_threshold": recall_80,
+        "precision_at_80_threshold": precision_80,
+        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        "base_rate": float(labels.mean()),
+        "test_rows": int(len(labels)),
+    }
+
+
+def score(model: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """ROC-AUC of a loaded serving RiskModel on labelled feature rows (the promotion gate's yardstick)."""
+    return {primary_metric: float(roc_auc_score(_labels(test), probabilities(model, feature_matrix(test))))}
+
+
+def level_table(probability: np.ndarray, labels: np.ndarray, cutoffs: Sequence[float]) -> dict[str, dict[str, float]]:
+    """Per level: held-out customers, their share and their observed default rate."""
+    levels = np.array([risk_level(score, cutoffs) for score in np.round(100 * probability, 1)])
+    table = {}
+    for level in LEVELS:
+        members = levels == level
+        table[level] = {
+            "customers": int(members.sum()),
+            "share": float(members.mean()),
+            "default_rate": float(labels[members].mean()) if members.any() else 0.0,
+        }
+    return table
+
+
+def report(fitted: FittedRisk, test: Sequence[Mapping[str, Any]], metrics: Mapping[str, Any]) -> dict[str, Artifact]:
+    """The evaluation report (report.json) and its ROC and PR curves (PNG), stored beside the model."""
+    probability, labels = _held_out(fitted, test)
+    document = {
+        "product": PRODUCT,
+        "split": "test (held out: never used for fitting, model selection or calibration)",
+        "metrics": dict(metrics),
+        "chosen_algorithm": fitted.algorithm,
+        "validation_roc_auc": fitted.validation_auc,
+        "calibration": {"method": "platt", "a": fitted.platt_a, "b": fitted.platt_b, "fitted_on": "validation"},
+        "smote": fitted.smote,
+        "level_cutoffs": list(LEVEL_CUTOFFS),
+        "levels": level_table(probability, labels, LEVEL_CUTOFFS),
+        "feature_importance": fitted.feature_importance,
+    }
+    return {
+        "report.json": Artifact(json.dumps(document, indent=2).encode(), "json", "report"),
+        "roc.png": Artifact(_curve_png("roc", probability, labels, metrics), "png", "report"),
+        "pr.png": Artifact(_curve_png("pr", probability, labels, metrics), "png", "report"),
+    }
+
+
+def _curve_png(kind: str, probability: np.ndarray, labels: np.ndarray, metrics: Mapping[str, Any]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5, 4.5), dpi=100)
+    axes = figure.subplots()
+    if kind == "roc":
+        fpr, tpr, _ = roc_curve(labels, probability)
+        axes.plot(fpr, tpr, label=f"ROC-AUC {metrics['roc_auc']:.3f}")
+        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
+        axes.set(xlabel="False positive rate", ylabel="True positive rate (recall)", title="Risk: ROC, held-out test")
+    else:
+        precision, recall, _ = precision_recall_curve(labels, probability)
+        axes.plot(recall, precision, label=f"PR-AUC {metrics['pr_auc']:.3f}")
+        axes.axhline(labels.mean(), linestyle="--", color="grey", linewidth=1, label=f"base rate {labels.mean():.3f}")
+        axes.axvline(TARGET_RECALL, linestyle=":", color="tab:red", linewidth=1, label="80% recall")
+        axes.set(xlabel="Recall", ylabel="Precision", title="Risk: precision-recall, held-out test")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    axes.legend(loc="lower right")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def export_onnx(fitted: FittedRisk) -> dict[str, Artifact]:
+    inputs = [(ONNX_INPUT, FloatTensorType([None, len(FEATURE_NAMES)]))]
+    if fitted.algorithm == "xgboost":
+        onnx_model = convert_xgboost(fitted.model, initial_types=inputs, target_opset=ONNX_TARGET_OPSET)
+        native = fitted.model.get_booster().save_raw(raw_format="json")
+    else:
+        onnx_model = convert_lightgbm(fitted.model, initial_types=inputs, target_opset=ONNX_TARGET_OPSET, zipmap=False)
+        native = fitted.model.booster_.model_to_string().encode()
+    outputs = [output.name for output in onnx_model.graph.output]
+    if PROBABILITY_OUTPUT not in outputs:
+        raise RuntimeError(f"The ONNX export has outputs {outputs}, not {PROBABILITY_OUTPUT!r}")
+    artifact, artifact_format, _ = NATIVE_ARTIFACTS[fitted.algorithm]
+    return {
+        MODEL_ARTIFACT: Artifact(onnx_model.SerializeToString(), "onnx", "serving"),
+        artifact: Artifact(bytes(native), artifact_format, "native"),
+    }
+
+
+def judge_parity(rows: int, diffs: np.ndarray, level_agreement: float, algorithm: str) -> ParityResult:
+    """Apply PARITY_RULE to the per-row |ONNX - native| probability differences."""
+    max_diff = float(diffs.max()) if len(diffs) else 0.0
+    within = float(np.mean(diffs <= PROBABILITY_TOLERANCE)) if len(diffs) else 1.0
+    passed = within >= MIN_SHARE_WITHIN_TOLERANCE and max_diff <= MAX_ABS_DIFF_ALL_ROWS and level_agreement >= MIN_LEVEL_AGREEMENT
+    return ParityResult(
+        passed=passed,
+        rows=rows,
+        rule=PARITY_RULE,
+        max_abs_diff=max_diff,
+        tolerance=PROBABILITY_TOLERANCE,
+        label_agreement=level_agreement,
+        min_label_agreement=MIN_LEVEL_AGREEMENT,
+        per_model={algorithm: {
+            "max_abs_diff": max_diff,
+            "share_within_tolerance": within,
+            "min_share_within_tolerance": MIN_SHARE_WITHIN_TOLERANCE,
+            "max_abs_diff_all_rows": MAX_ABS_DIFF_ALL_ROWS,
+            "level_agreement": level_agreement,
+        }},
+    )
+
+
+def parity(fitted: FittedRisk, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult:
+    test_x = feature_matrix(test)
+    session = session_from_bytes(artifacts[MODEL_ARTIFACT].data)
+    onnx_raw = session.run([PROBABILITY_OUTPUT], {ONNX_INPUT: test_x})[0][:, 1].astype(np.float64)
+    native_raw = native_probabilities(fitted, test_x)
+    diffs = np.abs(onnx_raw - native_raw)
+    levels = [
+        [risk_level(score, LEVEL_CUTOFFS) for score in np.round(100 * calibrate(raw, fitted.platt_a, fitted.platt_b), 1)]
+        for raw in (onnx_raw, native_raw)
+    ]
+    agreement = float(np.mean([a == b for a, b in zip(*levels)])) if len(test_x) else 1.0
+    return judge_parity(len(test_x), diffs, agreement, fitted.algorithm)
+
+
+def describe(fitted: FittedRisk) -> ModelDescription:
+    native_artifact, _, native_format = NATIVE_ARTIFACTS[fitted.algorithm]
+    return ModelDescription(
+        features=FEATURES,
+        outputs=[
+            OutputSpec(name="probability", type="float", description="Calibrated probability of 60+ days past due"),
+            OutputSpec(name="risk_score", type="float", description="100 x probability, one decimal, 0-100"),
+            OutputSpec(name="risk_level", type="category", description=" | ".join(LEVELS)),
+        ],
+        thresholds={
+            "level_cutoffs": list(LEVEL_CUTOFFS),
+            "calibration": {"method": "platt", "a": fitted.platt_a, "b": fitted.platt_b, "fitted_on": "validation",
+                            "formula": "p = 1 / (1 + exp(-(a * logit(p_raw) + b)))"},
+            "decision_threshold": round(100 * fitted.decision_threshold, 2),
+        },
+        extra={
+            "model": {"artifact": MODEL_ARTIFACT, "algorithm": fitted.algorithm, "input": ONNX_INPUT,
+                      "output": PROBABILITY_OUTPUT},
+            "native": {"artifact": native_artifact, "format": native_format},
+            "report": {"artifacts": list(REPORT_ARTIFACTS)},
+            "label": "60+ days past due in the period after the features' as-of date",
+            "validation_roc_auc": fitted.validation_auc,
+            "smote": fitted.smote,
+            "feature_importance": fitted.feature_importance,
+            "levels": list(LEVELS),
+            "reason_codes": {feature: REASONS[feature].code for feature in FEATURE_NAMES},
+            "monotone_constraints": dict(zip(FEATURE_NAMES, monotone_constraints())),
+        },
+    )
