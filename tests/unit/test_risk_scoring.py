@@ -1,0 +1,139 @@
+"""Scoring logic with a fake champion: raw-feature checks, stored scores, batch isolation, auto-trigger."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from finscore.errors import NotFound, ValidationFailed
+from finscore.models.champion import LoadedModel
+from finscore.risk import scoring
+from finscore.risk.features import FEATURE_NAMES, compute_features
+from finscore.risk.interventions import InterventionContext
+from finscore.risk.model import RiskScore, risk_level
+from finscore.risk.repository import CustomerStore, InterventionStore, TransactionStore
+from finscore.risk.schemas import BatchScoreRequest, ScoreRequest
+from finscore.risk.settings import InterventionPolicy
+
+CUTOFFS = (30.0, 60.0, 80.0)
+PROFILE = {
+    "name": "Priya Sharma", "age": 34, "city": "Pune", "phone": "+919812345678",
+    "email": "priya.sharma@example.in", "preferred_language": "hi", "preferred_channel": "sms",
+    "monthly_income": 52000.0, "credit_limit": 150000.0, "opened_at": "2019-04-01",
+}
+
+
+def fake_score_matrix(model, matrix, cutoffs=None):
+    """Score = 30 points per failed auto-debit, capped at 99: easy to steer from a test."""
+    column = FEATURE_NAMES.index("failed_auto_debits_90d")
+    scores = []
+    for row in matrix:
+        score = min(99.0, 30.0 * float(row[column]))
+        scores.append(RiskScore(score / 100.0, score, risk_level(score, cutoffs or CUTOFFS)))
+    return scores
+
+
+@pytest.fixture
+def ctx(aws, monkeypatch):
+    manifest = SimpleNamespace(feature_names=list(FEATURE_NAMES))
+    loaded = LoadedModel(version="v-test", manifest=manifest, model=SimpleNamespace(cutoffs=CUTOFFS))
+    monkeypatch.setattr(scoring, "champion", lambda: SimpleNamespace(get=lambda: loaded))
+    monkeypatch.setattr(scoring, "score_matrix", fake_score_matrix)
+    customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
+    base = compute_features(PROFILE, [])
+    customers.put_many([
+        {**PROFILE, "customer_id": "C1", "features": {**base, "failed_auto_debits_90d": 3.0}},
+        {**PROFILE, "customer_id": "C2", "features": {**base, "failed_auto_debits_90d": 1.0}},
+        {**PROFILE, "customer_id": "C3"},  # no features yet: computed from its (no) transactions
+    ])
+    return scoring.RiskContext(
+        customers=customers,
+        transactions=TransactionStore(aws["RISK_TRANSACTIONS_TABLE"]),
+        interventions=InterventionContext(
+            customers=customers,
+            interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"]),
+            policy=InterventionPolicy(),
+        ),
+    )
+
+
+def raw_features(**overrides) -> dict:
+    return {**compute_features(PROFILE, []), **overrides}
+
+
+def test_raw_features_must_match_the_manifest_names():
+    features = raw_features()
+    del features["tenure_months"]
+    features["shoe_size"] = 9.0
+
+    with pytest.raises(ValidationFailed) as error:
+        scoring.check_raw_features(features, FEATURE_NAMES)
+
+    assert {issue.field for issue in error.value.details} == {"features.tenure_months", "features.shoe_size"}
+
+
+def test_raw_feature_values_must_be_finite():
+    with pytest.raises(ValueError):
+        ScoreRequest(features=raw_features(balance_trend=float("nan")))
+    with pytest.raises(ValueError):
+        ScoreRequest(customer_id="C1", features=raw_features())
+
+
+def test_a_score_by_id_is_stored_with_its_level_and_auto_triggers(ctx):
+    response = scoring.score(ctx, ScoreRequest(customer_id="C1"))
+
+    stored = ctx.customers.get("C1")
+    assert (response.risk_score, response.risk_level) == (90.0, "critical")
+    assert (stored["risk_score"], stored["risk_level"], stored["score_partition"]) == (90.0, "critical", "scored")
+    assert stored["model_version"] == "v-test"
+    assert response.intervention_id and stored["last_intervention_id"] == response.intervention_id
+
+
+def test_a_score_below_the_threshold_creates_no_intervention(ctx):
+    response = scoring.score(ctx, ScoreRequest(customer_id="C2"))
+
+    assert (response.risk_score, response.risk_level, response.intervention_id) == (30.0, "medium", None)
+
+
+def test_configured_cutoffs_override_the_manifest(ctx):
+    policy = InterventionPolicy.model_validate({"RISK_LEVEL_CUTOFFS": "10,20,25"})
+    overridden = scoring.RiskContext(ctx.customers, ctx.transactions,
+                                     InterventionContext(ctx.customers, ctx.interventions.interventions, policy))
+
+    response = scoring.score(overridden, ScoreRequest(customer_id="C2"))
+
+    assert response.cutoffs == [10.0, 20.0, 25.0] and response.risk_level == "critical"
+
+
+def test_a_customer_without_features_gets_them_computed_and_stored(ctx):
+    scoring.score(ctx, ScoreRequest(customer_id="C3"))
+
+    stored = ctx.customers.get("C3")
+    assert set(stored["features"]) == set(FEATURE_NAMES)
+    assert stored["transaction_count"] == 0
+
+
+def test_an_unknown_customer_is_404(ctx):
+    with pytest.raises(NotFound):
+        scoring.score(ctx, ScoreRequest(customer_id="C404"))
+
+
+def test_a_bad_batch_record_fails_alone(ctx):
+    request = BatchScoreRequest(records=[
+        {"customer_id": "C1"},
+        {"customer_id": "C404"},
+        {"features": raw_features(failed_auto_debits_90d=2.0)},
+        {"features": {"tenure_months": 3}},
+        {"customer_id": "bad id!"},
+        {"colour": "blue"},
+    ])
+
+    response = scoring.score_batch(ctx, request)
+
+    assert [(r.index, r.risk_score) for r in response.results] == [(0, 90.0), (2, 60.0)]
+    assert [(e.index, e.code) for e in response.errors] == [
+        (1, "not_found"), (3, "validation_failed"), (4, "validation_failed"), (5, "validation_failed")]
+    assert {d.field for d in response.errors[1].details} >= {"features.salaried", "features.balance_trend"}
+    assert response.errors[2].details[0].field == "customer_id"
+    assert response.results[0].intervention_id and response.results[1].intervention_id is None
