@@ -7,6 +7,7 @@ than surfacing as an odd CloudFormation error at deploy time.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,15 @@ class FinScoreConfig:
     log_retention_days: int
     log_retention: logs.RetentionDays
     xray_sdk_tracing: bool
+    enable_interventions: bool
+    auto_trigger_threshold: int
+    auto_trigger_cooldown_hours: int
+    risk_level_cutoffs: str
+    sender_email: str
+    stream_batch_size: int
+    stream_retry_attempts: int
+    queue_batch_size: int
+    queue_max_receive_count: int
 
     @classmethod
     def from_context(cls, scope: Construct) -> FinScoreConfig:
@@ -94,7 +104,27 @@ class FinScoreConfig:
             log_retention_days=retention_days,
             log_retention=_RETENTION_BY_DAYS[retention_days],
             xray_sdk_tracing=reader.flag("xraySdkTracing"),
+            enable_interventions=reader.flag("enableInterventions"),
+            auto_trigger_threshold=reader.int_between("autoTriggerThreshold", 0, 100),
+            auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),
+            risk_level_cutoffs=reader.cutoffs("riskLevelCutoffs"),
+            sender_email=reader.email("senderEmail"),
+            stream_batch_size=reader.int_between("streamBatchSize", 1, 10000),
+            stream_retry_attempts=reader.int_between("streamRetryAttempts", 0, 10000),
+            # SQS event source mappings take up to 10 messages per batch without a batching window.
+            queue_batch_size=reader.int_between("queueBatchSize", 1, 10),
+            queue_max_receive_count=reader.int_between("queueMaxReceiveCount", 1, 1000),
         )
+
+    def risk_environment(self) -> dict[str, str]:
+        """The intervention policy and sender the risk functions read (finscore.risk.settings)."""
+        return {
+            "ENABLE_INTERVENTIONS": "true" if self.enable_interventions else "false",
+            "AUTO_TRIGGER_THRESHOLD": str(self.auto_trigger_threshold),
+            "AUTO_TRIGGER_COOLDOWN_HOURS": str(self.auto_trigger_cooldown_hours),
+            "RISK_LEVEL_CUTOFFS": self.risk_level_cutoffs,
+            "SENDER_EMAIL": self.sender_email,
+        }
 
     def memory_mb(self, function_name: str, default: int) -> int:
         return self.memory_overrides_mb.get(function_name, default)
@@ -141,6 +171,28 @@ class _ContextReader:
             bounds = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
             raise ValueError(f"CDK context {key!r} must be an integer {bounds}, got {raw!r}")
         return number
+
+    def cutoffs(self, key: str) -> str:
+        """Empty (the champion's own cut-offs) or three ascending numbers in 0..100 such as 30,60,80."""
+        raw = str(self._value(key)).strip()
+        if not raw:
+            return ""
+        try:
+            parts = [float(part) for part in raw.split(",")]
+        except ValueError:
+            parts = []
+        if len(parts) != 3 or not all(0 < part < 100 for part in parts) or not parts[0] < parts[1] < parts[2]:
+            raise ValueError(
+                f"CDK context {key!r} must be empty or three ascending numbers between 0 and 100 such as "
+                f"\"30,60,80\", got {raw!r}"
+            )
+        return ",".join(f"{part:g}" for part in parts)
+
+    def email(self, key: str) -> str:
+        raw = self.text(key)
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
+            raise ValueError(f"CDK context {key!r} must be an email address (a verified SES identity), got {raw!r}")
+        return raw
 
     def memory_overrides(self, key: str) -> dict[str, int]:
         """Per-function memory in MB, overriding the FunctionSpec default; `{}` keeps the defaults."""

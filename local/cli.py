@@ -1,4 +1,4 @@
-"""The `finscore` command: run the local stack, invoke a function, train a product, write the OpenAPI document."""
+"""The `finscore` command: run the local stack, invoke a function, train a product, write the OpenAPI document, show the outbox."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ def main(argv: list[str] | None = None) -> int:
 
     invoke = commands.add_parser("invoke", help="invoke a function with an event, like `sam local invoke`")
     invoke.add_argument("function", help="function folder name (recommend_api) or logical id")
-    invoke.add_argument("-e", "--event", required=True, type=Path, help="API Gateway event JSON file")
+    invoke.add_argument("-e", "--event", required=True, type=Path,
+                        help="event JSON file (API Gateway, DynamoDB stream, SQS or WebSocket event)")
 
     train = commands.add_parser("train", help="train a product (arguments go to `python -m training`)")
     train.add_argument("args", nargs=argparse.REMAINDER)
 
     commands.add_parser("openapi", help="write the merged OpenAPI document into the shared package")
+
+    commands.add_parser("outbox", help="SMS, app push and email the running local stack has sent")
 
     arguments = parser.parse_args(argv)
     if arguments.command == "run":
@@ -45,7 +48,25 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"wrote {write_document()}")
         return 0
+    if arguments.command == "outbox":
+        return _print_outbox()
     return 2
+
+
+def _print_outbox() -> int:
+    import os
+    import urllib.request
+
+    from local.websocket import DEFAULT_PORT
+
+    url = f"http://127.0.0.1:{os.environ.get('FINSCORE_WS_PORT', DEFAULT_PORT)}/outbox"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            print(response.read().decode())
+    except OSError as exc:
+        print(f"No running local stack answers at {url} ({exc}); start it with `finscore run`", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

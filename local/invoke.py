@@ -48,12 +48,27 @@ def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, A
     return wanted, found
 
 
+def _local_refs() -> dict[str, str]:
+    """What `Ref` of a FinScore resource gives locally: a bucket or table name, a topic ARN, a queue URL."""
+    refs = {spec.logical_id: resources.local_name(spec.logical_id) for spec in (*resources.BUCKETS, *resources.TABLES)}
+    for topic in resources.TOPICS:
+        refs[topic.logical_id] = f"arn:aws:sns:us-east-1:123456789012:{resources.local_name(topic.logical_id)}"
+    port = os.environ.get("FINSCORE_AWS_PORT", DEFAULT_PORT)
+    for queue in resources.QUEUES:
+        for logical_id in (queue.logical_id, queue.dead_letter_logical_id):
+            refs[logical_id] = f"http://127.0.0.1:{port}/123456789012/{resources.local_name(logical_id)}"
+    return refs
+
+
 def resolve_environment(variables: dict[str, Any]) -> dict[str, str]:
     """Template environment values with Refs to FinScore resources replaced by their local names."""
     resolved = {}
+    refs = _local_refs()
     for key, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:
-            resolved[key] = resources.local_name(value["Ref"])
+            resolved[key] = refs.get(value["Ref"], resources.local_name(value["Ref"]))
+        elif key in os.environ:
+            resolved[key] = os.environ[key]
         elif isinstance(value, (str, int, float)):
             resolved[key] = str(value)
         else:
@@ -62,6 +77,13 @@ def resolve_environment(variables: dict[str, Any]) -> dict[str, str]:
 
 
 def handler_location(logical_id: str, function: dict[str, Any], cdk_out: Path) -> tuple[Path, str]:
+    if function["Properties"].get("PackageType") == "Image":
+        # A container-image function: its handler is functions/<name>/handler.py in the image (the
+        # Dockerfile's CMD), run here in this process with the local environment.
+        spec = next(s for s in resources.FUNCTIONS if s.logical_id == logical_id)
+        command = (function["Properties"].get("ImageConfig") or {}).get("Command") or ["handler.lambda_handler"]
+        module, attribute = command[0].rsplit(".", 1)
+        return ROOT / "functions" / spec.name / f"{module.replace('.', '/')}.py", attribute
     module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
     asset = function.get("Metadata", {}).get("aws:asset:path")
     code_dir = cdk_out / asset if asset and (cdk_out / asset).is_dir() else None

@@ -34,6 +34,8 @@ def build_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     public = {(m, resources.API_BASE_PATH + p) for spec in resources.FUNCTIONS for m, p in spec.public_routes}
     for spec in resources.FUNCTIONS:
+        if not (spec.routes or spec.public_routes or spec.admin_routes):
+            continue  # stream, queue and WebSocket functions have no REST resolver
         document = json.loads(_resolver(spec.name).get_openapi_json_schema(title="FinScore API", version=__version__))
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -15,19 +16,44 @@ from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
+from local.event_sources import EventSources
 from local.gateway import LocalGateway, local_functions
 from local.model_cache import ModelCache, fingerprint
-from local.resources import create_resources
+from local.outbox import collect_outbox
+from local.resources import cdk_context, create_resources
+from local.websocket import DEFAULT_PORT as DEFAULT_WS_PORT
+from local.websocket import LocalWebSocketApi
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(os.environ.get("FINSCORE_HOME", ROOT / ".finscore"))
 DEFAULT_API_PORT = 3000
 
 
-def function_environment(names: dict[str, str]) -> dict[str, str]:
+# The risk tunables: cdk.json's defaults, overridable per run by the variable of the same name.
+RISK_TUNABLES = {
+    "ENABLE_INTERVENTIONS": "enableInterventions",
+    "AUTO_TRIGGER_THRESHOLD": "autoTriggerThreshold",
+    "AUTO_TRIGGER_COOLDOWN_HOURS": "autoTriggerCooldownHours",
+    "RISK_LEVEL_CUTOFFS": "riskLevelCutoffs",
+    "SENDER_EMAIL": "senderEmail",
+}
+
+
+def risk_settings() -> dict[str, str]:
+    """ENABLE_INTERVENTIONS, AUTO_TRIGGER_THRESHOLD, ... as the CDK app passes them to the risk functions."""
+    settings = {}
+    for variable, key in RISK_TUNABLES.items():
+        value = os.environ.get(variable, cdk_context(key, ""))
+        settings[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    return settings
+
+
+def function_environment(names: dict[str, str], live_endpoint_url: str | None = None) -> dict[str, str]:
     """What the CDK app gives every function, with the local resource names."""
     return {
         **names,
+        **risk_settings(),
+        **({"LIVE_ENDPOINT_URL": live_endpoint_url} if live_endpoint_url else {}),
         "REGISTRY_TTL": os.environ.get("REGISTRY_TTL", "5"),
         "FINSCORE_STAGE": "local",
         "POWERTOOLS_SERVICE_NAME": "finscore-local",
@@ -73,8 +99,18 @@ def ensure_models(store: ModelStore, registry: ModelRegistry, *, progress: bool 
     return served
 
 
+def seed(names: dict[str, str]) -> dict | None:
+    """The risk product's sample customers and transactions (local.seed), when that module is present."""
+    if importlib.util.find_spec("local.seed") is None:
+        return None
+    from local.seed import seed_risk
+
+    print("Seeding risk customers and transactions...", flush=True)
+    return seed_risk(names)
+
+
 def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_key: str, admin_key: str,
-           served: dict[str, str], seconds: float) -> str:
+           served: dict[str, str], seconds: float, live: LocalWebSocketApi | None = None) -> str:
     body = json.dumps({
         "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
         "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
@@ -86,6 +122,9 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_k
         f"  API        {gateway.url}/v1        docs: {gateway.url}/v1/docs",
         f"  Dashboard  {gateway.url}/",
         f"  Logs       {STATE_DIR / 'logs'}/<function>.log",
+        *([f"  Live       {live.url}   (WebSocket: new high/critical scores, intervention status)",
+           f"  Outbox     curl -s {live.url.replace('ws://', 'http://')}/outbox   (or `finscore outbox`: "
+           "SMS, app push and email sent)"] if live else []),
         f"  AWS        {aws.endpoint_url}  (any credentials, region us-east-1)",
         *(f"  {variable:<14} {name}" for variable, name in names.items()),
         *(f"  model      {product} {version}" for product, version in served.items()),
@@ -108,23 +147,34 @@ def run(*, progress: bool = True) -> None:
     started = time.perf_counter()
     api_port = int(os.environ.get("FINSCORE_API_PORT", DEFAULT_API_PORT))
     aws_port = int(os.environ.get("FINSCORE_AWS_PORT", DEFAULT_AWS_PORT))
+    ws_port = int(os.environ.get("FINSCORE_WS_PORT", DEFAULT_WS_PORT))
     if port_in_use(api_port):
         raise SystemExit(f"Port {api_port} is in use; stop what runs there or set FINSCORE_API_PORT")
+    if port_in_use(ws_port):
+        raise SystemExit(f"Port {ws_port} is in use; stop what runs there or set FINSCORE_WS_PORT")
     aws = EmbeddedAws(aws_port)
     try:
         aws.start()
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
-    gateway = None
+    gateway = live = event_sources = None
     try:
-        names = create_resources()
-        os.environ.update(function_environment(names))
+        names = create_resources(risk_settings()["SENDER_EMAIL"] or None)
+        functions = local_functions(STATE_DIR / "logs")
+        live = LocalWebSocketApi(ws_port, functions[resources.LIVE_CONNECTIONS.name].invoke, outbox=collect_outbox)
+        live.start()
+        os.environ.update(function_environment(names, live.management_url))
         store = ModelStore(names[resources.MODELS_BUCKET.env_var])
         registry = ModelRegistry(names[resources.REGISTRY_TABLE.env_var])
         served = ensure_models(store, registry, progress=progress)
+        seed(names)
+        # After seeding: the streams are read from LATEST, so seed data is not pushed or delivered.
+        event_log = (STATE_DIR / "logs" / "event_sources.log").open("a", buffering=1, encoding="utf-8")
+        event_sources = EventSources(names, functions, log=event_log).start()
         api_key, admin_key = api_keys()
-        gateway = LocalGateway(api_port, api_key, admin_key, local_functions(STATE_DIR / "logs")).start()
-        print(banner(gateway, aws, names, api_key, admin_key, served, time.perf_counter() - started), flush=True)
+        gateway = LocalGateway(api_port, api_key, admin_key, functions).start()
+        print(banner(gateway, aws, names, api_key, admin_key, served, time.perf_counter() - started, live),
+              flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -136,4 +186,8 @@ def run(*, progress: bool = True) -> None:
         print("\nStopping FinScore...", flush=True)
         if gateway is not None:
             gateway.stop()
+        if event_sources is not None:
+            event_sources.stop()
+        if live is not None:
+            live.stop()
         aws.stop()

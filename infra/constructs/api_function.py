@@ -1,28 +1,86 @@
-"""One zip API function per resources.FunctionSpec: code, layers, environment, log group and its own role.
+"""One function per resources.FunctionSpec: code, environment, log group, event sources and its own role.
 
-The role holds only what the function's routes do: read champion models (GetObject on the model
-store, GetItem/Query on the registry); promote and rollback when it serves admin routes
-(UpdateItem, which the registry's TransactWriteItems of Update actions is authorised by); probe
-every bucket and table when it serves /health (HeadBucket is authorised by s3:ListBucket).
+Zip functions (package "zip") run functions/<name>/handler.py with the shared and serving layers;
+image functions (package "image") are built from functions/<name>/Dockerfile with the repository root
+as build context (synth needs no Docker, only deploy does).
+
+The role holds only what the function does, derived from its spec: read champion models (GetObject
+on the model store, GetItem/Query on the registry); promote and rollback when it serves admin routes
+(UpdateItem, which the registry's TransactWriteItems of Update actions is authorised by); probe every
+bucket and table when it serves /health (HeadBucket is authorised by s3:ListBucket); read its tables,
+and write the ones TABLE_WRITES names; read the files of its queue's prefix; publish to its topics,
+send SMS and email when it delivers; post to WebSocket connections when it broadcasts.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+import re
+
+from aws_cdk import Acknowledgment, Duration, IgnoreMode, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import MODELS_BUCKET, REGISTRY_TABLE, FunctionSpec
+from finscore.resources import (
+    DATA_BUCKET,
+    IDEMPOTENCY_TABLE,
+    INTERVENTION_DELIVERY,
+    INTERVENTIONS_TABLE,
+    LIVE_BROADCAST,
+    LIVE_CONNECTIONS,
+    LIVE_CONNECTIONS_TABLE,
+    MODELS_BUCKET,
+    REGISTRY_TABLE,
+    RISK_API,
+    RISK_CUSTOMERS_TABLE,
+    RISK_INGEST,
+    RISK_TRANSACTIONS_TABLE,
+    FunctionSpec,
+    TableSpec,
+)
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
+from infra.constructs.messaging import Messaging
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.lambda_handler"
 METRICS_NAMESPACE = "FinScore"
 HEALTH_ROUTE = ("GET", "/health")
+
+TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query")
+# Listings and searches of the risk data: customer search and the interventions listing scan,
+# feature recomputation reads customers in batches.
+LISTING_READS = ("dynamodb:BatchGetItem", "dynamodb:Scan")
+ITEM_WRITES = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# Which of its tables a function writes; every other table of its spec it only reads. resources.py
+# names the tables a function uses, this names the ones it changes (TransactWriteItems is authorised
+# per item by PutItem/UpdateItem/ConditionCheckItem).
+TABLE_WRITES: dict[str, tuple[TableSpec, ...]] = {
+    RISK_API.name: (RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
+    RISK_INGEST.name: (RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    INTERVENTION_DELIVERY.name: (INTERVENTIONS_TABLE,),
+    LIVE_CONNECTIONS.name: (LIVE_CONNECTIONS_TABLE,),
+    # Connections found gone (410) are deleted by the broadcaster.
+    LIVE_BROADCAST.name: (LIVE_CONNECTIONS_TABLE,),
+}
+# Where the risk ingest function writes its per-file reports (finscore.risk.ingest REJECTS_PREFIX and
+# SUMMARIES_PREFIX, which a test keeps equal): beside its queue's prefix, never under it, or every
+# report would notify the queue again.
+INGEST_REPORT_PREFIXES = ("ingest/risk/rejects/", "ingest/risk/summaries/")
+# The tables whose functions follow the risk intervention policy (finscore.risk.settings).
+RISK_TABLES = (RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE)
+# Lambda's own DynamoDB stream poller reads these; ListStreams has no resource-level permissions.
+STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
 
 def service_name(spec: FunctionSpec) -> str:
@@ -30,8 +88,22 @@ def service_name(spec: FunctionSpec) -> str:
     return "finscore-" + spec.name.replace("_", "-")
 
 
-class ApiFunction(Construct):
-    """A synchronous API Gateway target; its CloudFormation logical id is spec.logical_id."""
+def dockerfile_sources(dockerfile_text: str) -> list[str]:
+    """The build-context paths a Dockerfile COPYs or ADDs (not those of other build stages)."""
+    sources = []
+    for line in re.sub(r"\\\n", " ", dockerfile_text).splitlines():
+        words = line.split()
+        if not words or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        arguments = [word for word in words[1:] if not word.startswith("--")]
+        if any(word.startswith("--from") for word in words[1:]) or len(arguments) < 2:
+            continue
+        sources.extend(argument.lstrip("./").rstrip("/") for argument in arguments[:-1])
+    return sources
+
+
+class FinScoreFunction(Construct):
+    """A function of the app; its CloudFormation logical id is spec.logical_id."""
 
     def __init__(
         self,
@@ -42,6 +114,7 @@ class ApiFunction(Construct):
         config: FinScoreConfig,
         data: DataStores,
         layers: FunctionLayers,
+        messaging: Messaging,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -52,26 +125,36 @@ class ApiFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"FinScore {spec.name}: only the data access its routes need",
+            description=f"FinScore {spec.name}: only the access its spec needs",
         )
-        self.function = lambda_.Function(
-            self,
-            "Function",
+        common = dict(
             description=spec.description,
-            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.name), exclude=PYTHON_CACHE_EXCLUDES),
-            handler=HANDLER,
-            runtime=config.runtime,
             architecture=lambda_.Architecture.X86_64,
             memory_size=config.memory_mb(spec.name, spec.memory_mb),
             timeout=Duration.seconds(spec.timeout_s),
-            layers=layers.all,
-            environment=self._environment(config, data),
+            environment=self._environment(config, data, messaging),
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=self.log_group,
         )
+        if spec.package == "image":
+            self.function: lambda_.Function = lambda_.DockerImageFunction(
+                self, "Function", code=image_code(spec, config.python_version), **common
+            )
+        else:
+            self.function = lambda_.Function(
+                self,
+                "Function",
+                code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.name), exclude=PYTHON_CACHE_EXCLUDES),
+                handler=HANDLER,
+                runtime=config.runtime,
+                layers=layers.all,
+                **common,
+            )
         self.log_group.grant_write(self.role)
         self._grant_data_access(data)
+        self._grant_messaging(config, messaging)
+        self.stream_failures = self._add_event_sources(config, data, messaging)
         cfn_function = self.function.node.default_child
         cfn_function.override_logical_id(spec.logical_id)
         # CDK makes the function depend on its role and the role's policy; the role half is already
@@ -80,11 +163,12 @@ class ApiFunction(Construct):
         cfn_function.add_override("DependsOn", [policy.logical_id])
         self._acknowledge_findings()
 
-    def _environment(self, config: FinScoreConfig, data: DataStores) -> dict[str, str]:
+    def _environment(self, config: FinScoreConfig, data: DataStores, messaging: Messaging) -> dict[str, str]:
+        spec = self.spec
         environment = {
             "REGISTRY_TTL": str(config.registry_ttl_seconds),
             "FINSCORE_STAGE": config.api_stage_name,
-            "POWERTOOLS_SERVICE_NAME": service_name(self.spec),
+            "POWERTOOLS_SERVICE_NAME": service_name(spec),
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": "INFO",
             # Active tracing records every invocation either way; the X-Ray SDK's subsegments (AWS
@@ -92,38 +176,127 @@ class ApiFunction(Construct):
             "POWERTOOLS_TRACE_DISABLED": "false" if config.xray_sdk_tracing else "true",
         }
         # Refs to the logical ids resources.py names, resolved to physical names at deploy time.
-        environment.update({bucket.env_var: data.buckets[bucket].bucket_name for bucket in self.spec.buckets})
-        environment.update({table.env_var: data.tables[table].table_name for table in self.spec.tables})
+        environment.update({bucket.env_var: data.buckets[bucket].bucket_name for bucket in spec.buckets})
+        environment.update({table.env_var: data.tables[table].table_name for table in spec.tables})
+        environment.update({topic.env_var: messaging.topics[topic].topic_arn for topic in spec.topics})
+        if spec.queue is not None:
+            environment[spec.queue.env_var] = messaging.queues[spec.queue].queue_url
+        if set(spec.tables) & set(RISK_TABLES) or spec.sends_email:
+            environment.update(config.risk_environment())
         return environment
 
     def _grant_data_access(self, data: DataStores) -> None:
         spec = self.spec
         if MODELS_BUCKET in spec.buckets:
             self._allow(["s3:GetObject"], [data.buckets[MODELS_BUCKET].arn_for_objects("*")])
+        if spec.queue is not None and DATA_BUCKET in spec.buckets:
+            bucket = data.buckets[DATA_BUCKET]
+            # Its files, and its earlier reports (a redelivered file is recognised by its summary).
+            prefixes = (spec.queue.s3_prefix, *INGEST_REPORT_PREFIXES)
+            self._allow(["s3:GetObject"], [bucket.arn_for_objects(prefix + "*") for prefix in prefixes])
+            self._allow(["s3:PutObject"], [bucket.arn_for_objects(prefix + "*") for prefix in INGEST_REPORT_PREFIXES])
+        writes = TABLE_WRITES.get(spec.name, ())
         for table_spec in spec.tables:
             table = data.tables[table_spec]
             index_arns = [f"{table.table_arn}/index/{name}" for name, _, _ in table_spec.global_indexes]
-            self._allow(["dynamodb:GetItem", "dynamodb:Query"], [table.table_arn, *index_arns])
+            reads = TABLE_READS + (LISTING_READS if table_spec in (*RISK_TABLES, RISK_TRANSACTIONS_TABLE) else ())
+            # Connection tables are written and scanned, never read by key.
+            if table_spec == LIVE_CONNECTIONS_TABLE:
+                reads = ("dynamodb:Scan",) if spec.posts_to_connections else ()
+            if reads:
+                self._allow(list(reads), [table.table_arn, *index_arns])
+            if table_spec in writes:
+                self._allow(list(ITEM_WRITES), [table.table_arn])
         if spec.admin_routes and REGISTRY_TABLE in spec.tables:
             self._allow(["dynamodb:UpdateItem"], [data.tables[REGISTRY_TABLE].table_arn])
         if HEALTH_ROUTE in spec.public_routes:
             self._allow(["s3:ListBucket"], [data.buckets[bucket].bucket_arn for bucket in spec.buckets])
             self._allow(["dynamodb:DescribeTable"], [data.tables[table].table_arn for table in spec.tables])
 
+    def _grant_messaging(self, config: FinScoreConfig, messaging: Messaging) -> None:
+        spec = self.spec
+        self._allow(["sns:Publish"], [messaging.topics[topic].topic_arn for topic in spec.topics])
+        if spec.sends_sms:
+            # SMS goes to a phone number, which has no ARN: sns:Publish cannot be scoped further.
+            self._allow(["sns:Publish"], ["*"])
+        if spec.sends_email:
+            stack = Stack.of(self)
+            domain = config.sender_email.split("@", 1)[1]
+            # SES authorises against whichever identity is verified: the address or its domain.
+            identities = [
+                stack.format_arn(service="ses", resource="identity", resource_name=config.sender_email),
+                stack.format_arn(service="ses", resource="identity", resource_name=domain),
+            ]
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail", "ses:SendRawEmail"],
+                    resources=identities,
+                    conditions={"StringEquals": {"ses:FromAddress": config.sender_email}},
+                )
+            )
+
+    def _add_event_sources(self, config: FinScoreConfig, data: DataStores, messaging: Messaging) -> sqs.Queue | None:
+        spec = self.spec
+        if spec.queue is not None:
+            self.function.add_event_source(
+                event_sources.SqsEventSource(
+                    messaging.queues[spec.queue], batch_size=config.queue_batch_size, report_batch_item_failures=True
+                )
+            )
+            for child in self.function.node.children:
+                if child.node.id.startswith("SqsEventSource"):
+                    Validations.of(child).acknowledge(
+                        Acknowledgment(
+                            id="Serverless-LambdaEventSourceMappingDestination",
+                            reason="Lambda offers on-failure destinations for stream and Kafka mappings only; a "
+                            "message that keeps failing moves to the queue's redrive dead-letter queue after "
+                            "maxReceiveCount receives, so nothing is lost.",
+                        )
+                    )
+        if not spec.streams:
+            return None
+        # Batches that still fail after the retries are recorded here (shard, sequence numbers) so
+        # that they can be replayed; the stream itself keeps records for 24 hours.
+        failures = messaging.dead_letter_queue(self, "StreamFailures")
+        for table_spec in spec.streams:
+            self.function.add_event_source(
+                event_sources.DynamoEventSource(
+                    data.tables[table_spec],
+                    # Delivery must see every intervention ever written; the broadcaster only news.
+                    starting_position=lambda_.StartingPosition.LATEST
+                    if spec.posts_to_connections
+                    else lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=config.stream_batch_size,
+                    bisect_batch_on_error=True,
+                    retry_attempts=config.stream_retry_attempts,
+                    on_failure=event_sources.SqsDlq(failures),
+                    report_batch_item_failures=True,
+                )
+            )
+        return failures
+
     def _allow(self, actions: list[str], resources: list[str]) -> None:
         if resources:
             self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _acknowledge_findings(self) -> None:
+        spec = self.spec
         policy = Validations.of(self.role.node.find_child("DefaultPolicy"))
+        wildcard_uses = ["X-Ray's PutTraceSegments and PutTelemetryRecords (added by active tracing): X-Ray does "
+                         "not support resource-level permissions for them"]
+        if spec.streams:
+            wildcard_uses.append("dynamodb:ListStreams (added by the stream event source): it has no "
+                                 "resource-level permissions")
+        if spec.sends_sms:
+            wildcard_uses.append("sns:Publish for SMS: messages go straight to customers' phone numbers, which "
+                                 "have no ARN to scope to (topic publishes are scoped to the topic separately)")
         policy.acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="Only X-Ray's PutTraceSegments and PutTelemetryRecords (added by active tracing) have "
-                "Resource '*': X-Ray does not support resource-level permissions for them.",
+                reason="Resource '*' only where AWS offers nothing narrower: " + "; ".join(wildcard_uses) + ".",
             )
         )
-        if MODELS_BUCKET in self.spec.buckets:
+        if MODELS_BUCKET in spec.buckets:
             policy.acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::<{MODELS_BUCKET.logical_id}.Arn>/*]",
@@ -131,11 +304,59 @@ class ApiFunction(Construct):
                     "<product>/<version>/ keys that training creates after deployment, so no fixed key list exists.",
                 )
             )
-        Validations.of(self.function).acknowledge(
-            Acknowledgment(
-                id="Serverless-LambdaDLQ",
-                reason="Invoked only synchronously by API Gateway: a failure is returned to the caller as an "
-                "HTTP error and nothing is retried asynchronously, so a dead-letter queue would never receive "
-                "a message.",
-            ),
-        )
+        if spec.queue is not None and DATA_BUCKET in spec.buckets:
+            for prefix in (spec.queue.s3_prefix, *INGEST_REPORT_PREFIXES):
+                policy.acknowledge(
+                    Acknowledgment(
+                        id=f"AwsSolutions-IAM5[Resource::<{DATA_BUCKET.logical_id}.Arn>/{prefix}*]",
+                        reason=f"Objects under {prefix} only: the transaction files users drop there (and the "
+                        "ingest reports written beside them) have names chosen at upload time.",
+                    )
+                )
+        for table_spec in spec.tables:
+            if table_spec.global_indexes:
+                policy.acknowledge(
+                    Acknowledgment(
+                        id=f"AwsSolutions-IAM5[Resource::<{table_spec.logical_id}.Arn>/index/*]",
+                        reason="Queries on this table's own global secondary indexes (CDK's grant form); "
+                        "the indexes are the ones resources.py declares for the table and nothing else.",
+                    )
+                )
+        if spec.routes or spec.public_routes or spec.admin_routes or spec.websocket_routes:
+            Validations.of(self.function).acknowledge(
+                Acknowledgment(
+                    id="Serverless-LambdaDLQ",
+                    reason="Invoked only synchronously by API Gateway: a failure is returned to the caller as an "
+                    "HTTP error and nothing is retried asynchronously, so a dead-letter queue would never receive "
+                    "a message.",
+                ),
+            )
+        elif spec.streams or spec.queue is not None:
+            Validations.of(self.function).acknowledge(
+                Acknowledgment(
+                    id="Serverless-LambdaDLQ",
+                    reason="Invoked only by event source mappings, never asynchronously: failed stream batches go "
+                    "to the mapping's on-failure SQS queue and failed queue messages to the queue's redrive "
+                    "dead-letter queue, so a function-level DLQ would never receive anything.",
+                ),
+            )
+
+
+def image_code(spec: FunctionSpec, python_version: str) -> lambda_.DockerImageCode:
+    """functions/<name>/Dockerfile built with the repository root as context, holding only what it copies."""
+    dockerfile = FUNCTIONS_DIR / spec.name / "Dockerfile"
+    if not dockerfile.is_file():
+        raise RuntimeError(f"{spec.name} is an image function but {dockerfile} does not exist")
+    sources = dockerfile_sources(dockerfile.read_text())
+    # The repository root holds .venv, node_modules and cdk.out: hashing and sending them as build
+    # context would take minutes, so the context is the Dockerfile's COPY sources and nothing else.
+    include = [f"!{source}" for source in sources] + [f"!{source}/**" for source in sources]
+    return lambda_.DockerImageCode.from_image_asset(
+        str(REPO_ROOT),
+        file=str(dockerfile.relative_to(REPO_ROOT)),
+        cmd=[HANDLER],
+        # The Lambda base image of the Python the zip functions run on (cdk.json lambdaPythonVersion).
+        build_args={"PYTHON_VERSION": python_version},
+        exclude=["**", *include, "**/__pycache__", "**/*.pyc"],
+        ignore_mode=IgnoreMode.DOCKER,
+    )

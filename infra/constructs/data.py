@@ -1,4 +1,4 @@
-"""The data stores: the model and data buckets and the model registry table, named by resources.py.
+"""The data stores: the model and data buckets and every table (indexes, streams, TTL), named by resources.py.
 
 Each bucket and table keeps the logical id its spec names, so `sam local invoke` and the local
 runtime can map `{"Ref": "ModelsBucket"}` in the template to their own bucket of that name.
@@ -84,6 +84,8 @@ class DataStores(Construct):
             # console click would take every product's scoring down.
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+            stream=dynamodb.StreamViewType(spec.stream) if spec.stream else None,
+            time_to_live_attribute=spec.ttl_attribute,
         )
         for index_name, partition_key, sort_key in spec.global_indexes:
             table.add_global_secondary_index(

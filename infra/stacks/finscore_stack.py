@@ -1,4 +1,5 @@
-"""The FinScore stack: data stores, layers, one function per API FunctionSpec and the REST API in front."""
+"""The FinScore stack: data stores, messaging, layers, one function per FunctionSpec, the REST API in front
+and the live-updates WebSocket API."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from constructs import Construct
 
 from finscore.resources import API_BASE_PATH, FUNCTIONS
 from infra.config import FinScoreConfig
-from infra.constructs.api_function import ApiFunction
+from infra.constructs.api_function import FinScoreFunction
 from infra.constructs.data import DataStores
 from infra.constructs.layers import FunctionLayers
+from infra.constructs.live_api import LiveApi
+from infra.constructs.messaging import Messaging
 from infra.constructs.rest_api import ScoringApi
 
 STACK_NAME = "FinScore"
@@ -22,14 +25,26 @@ class FinScoreStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         config = FinScoreConfig.from_context(self)
         self.data = DataStores(self, "Data", access_log_retention_days=config.log_retention_days)
+        self.messaging = Messaging(self, "Messaging", config=config, data=self.data)
         self.layers = FunctionLayers(self, "Layers", runtime=config.runtime, python_version=config.python_version)
         self.functions = {
-            spec: ApiFunction(self, spec.logical_id, spec=spec, config=config, data=self.data, layers=self.layers)
+            spec: FinScoreFunction(
+                self, spec.logical_id, spec=spec, config=config, data=self.data, layers=self.layers,
+                messaging=self.messaging,
+            )
             for spec in FUNCTIONS
         }
         self.api = ScoringApi(
-            self, "Api", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}
+            self,
+            "Api",
+            config=config,
+            functions={spec: fn.function for spec, fn in self.functions.items() if spec.routes or spec.public_routes
+                       or spec.admin_routes},
         )
+        self.live = LiveApi(
+            self, "Live", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}
+        )
+        CfnOutput(self, "LiveUrl", value=self.live.url, description="WebSocket URL of the live risk updates")
         CfnOutput(self, "ApiBaseUrl", value=self.api.api.url_for_path(API_BASE_PATH))
         CfnOutput(
             self,
@@ -41,3 +56,7 @@ class FinScoreStack(Stack):
             CfnOutput(self, f"{spec.logical_id}Name", value=bucket.bucket_name)
         for spec, table in self.data.tables.items():
             CfnOutput(self, f"{spec.logical_id}Name", value=table.table_name)
+        for spec, topic in self.messaging.topics.items():
+            CfnOutput(self, f"{spec.logical_id}Arn", value=topic.topic_arn)
+        for spec, queue in self.messaging.queues.items():
+            CfnOutput(self, f"{spec.logical_id}Url", value=queue.queue_url)

@@ -59,6 +59,7 @@ def start_stack(home: Path) -> Stack:
         "FINSCORE_HOME": str(home),
         "FINSCORE_API_PORT": str(api_port),
         "FINSCORE_AWS_PORT": str(aws_port),
+        "FINSCORE_WS_PORT": str(free_port()),
         "FINSCORE_API_KEY": API_KEY,
         "FINSCORE_ADMIN_KEY": ADMIN_KEY,
     }

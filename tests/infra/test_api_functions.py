@@ -1,21 +1,29 @@
-"""The zip API functions in the template: code, layers, runtime, environment, tracing, log retention."""
+"""The functions in the template: code, layers or image, runtime, environment, tracing, log retention."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from finscore.resources import FUNCTIONS
-from infra.constructs.api_function import FUNCTIONS_DIR
+from finscore.resources import FUNCTIONS, RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE
+from infra.constructs.api_function import FUNCTIONS_DIR, dockerfile_sources
 
-pytestmark = pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.name for spec in FUNCTIONS])
+ZIP_FUNCTIONS = [spec for spec in FUNCTIONS if spec.package == "zip"]
+IMAGE_FUNCTIONS = [spec for spec in FUNCTIONS if spec.package == "image"]
+every_function = pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.name for spec in FUNCTIONS])
+zip_functions = pytest.mark.parametrize("spec", ZIP_FUNCTIONS, ids=[spec.name for spec in ZIP_FUNCTIONS])
+image_functions = pytest.mark.parametrize("spec", IMAGE_FUNCTIONS, ids=[spec.name for spec in IMAGE_FUNCTIONS])
 
 
+@every_function
 def test_function_keeps_the_logical_id_resources_names(synthesized, spec):
     function = synthesized.resource(spec.logical_id)
     assert function["Type"] == "AWS::Lambda::Function"
     assert function["Properties"]["Description"] == spec.description
 
 
+@zip_functions
 def test_function_runs_its_handler_on_the_configured_python_with_both_layers(synthesized, spec, context):
     properties = synthesized.resource(spec.logical_id)["Properties"]
     assert properties["Handler"] == "handler.lambda_handler"
@@ -27,6 +35,7 @@ def test_function_runs_its_handler_on_the_configured_python_with_both_layers(syn
     assert properties["Timeout"] == spec.timeout_s
 
 
+@zip_functions
 def test_function_code_is_its_folder(synthesized, spec):
     """sam local invoke finds the code through the asset metadata; the asset is functions/<name>."""
     metadata = synthesized.resource(spec.logical_id)["Metadata"]
@@ -35,6 +44,7 @@ def test_function_code_is_its_folder(synthesized, spec):
     assert not list(asset.rglob("__pycache__"))
 
 
+@every_function
 def test_environment_names_resources_by_ref_and_configures_powertools(synthesized, spec, context):
     variables = synthesized.resource(spec.logical_id)["Properties"]["Environment"]["Variables"]
     for bucket in spec.buckets:
@@ -48,8 +58,62 @@ def test_environment_names_resources_by_ref_and_configures_powertools(synthesize
     assert variables["LOG_LEVEL"] == "INFO"
 
 
+@every_function
 def test_function_logs_to_its_own_group_with_retention(synthesized, spec, context):
     log_group_ref = synthesized.resource(spec.logical_id)["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     log_group = synthesized.resource(log_group_ref)
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] == context["logRetentionDays"]
+
+
+@image_functions
+def test_image_function_is_built_from_its_dockerfile_with_the_handler_as_command(synthesized, spec, context):
+    properties = synthesized.resource(spec.logical_id)["Properties"]
+    assert properties["PackageType"] == "Image"
+    assert "Layers" not in properties and "Runtime" not in properties
+    assert properties["ImageConfig"]["Command"] == ["handler.lambda_handler"]
+    assert properties["MemorySize"] == context["lambdaMemoryMb"].get(spec.name, spec.memory_mb)
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    (image,) = [a for a in json.loads((synthesized.outdir / "FinScore.assets.json").read_text())["dockerImages"]
+                .values()]
+    assert image["source"]["dockerFile"] == f"functions/{spec.name}/Dockerfile"
+    assert image["source"]["dockerBuildArgs"] == {"PYTHON_VERSION": context["lambdaPythonVersion"]}
+
+
+@image_functions
+def test_image_dockerfile_exists_and_copies_the_handler_and_the_shared_package(spec):
+    dockerfile = FUNCTIONS_DIR / spec.name / "Dockerfile"
+    assert dockerfile.is_file()
+    sources = dockerfile_sources(dockerfile.read_text())
+    assert any(source.startswith("layers/shared/python") for source in sources), sources
+    assert any(source.startswith(f"functions/{spec.name}") for source in sources), sources
+
+
+def test_dockerfile_sources_are_the_copy_arguments_of_this_stage():
+    text = (
+        "FROM a AS build\nCOPY --from=build /opt /opt\nCOPY ./layers/shared/python/finscore \\\n"
+        "    /var/task/finscore\nADD --chown=1 functions/x/handler.py functions/x/app.py /var/task/\n"
+    )
+    assert dockerfile_sources(text) == ["layers/shared/python/finscore", "functions/x/handler.py", "functions/x/app.py"]
+
+
+@every_function
+def test_risk_functions_get_the_intervention_tunables(synthesized, spec, context):
+    variables = synthesized.resource(spec.logical_id)["Properties"]["Environment"]["Variables"]
+    if {RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE} & set(spec.tables):
+        assert variables["ENABLE_INTERVENTIONS"] == str(context["enableInterventions"]).lower()
+        assert variables["AUTO_TRIGGER_THRESHOLD"] == str(context["autoTriggerThreshold"])
+        assert variables["AUTO_TRIGGER_COOLDOWN_HOURS"] == str(context["autoTriggerCooldownHours"])
+        assert variables["RISK_LEVEL_CUTOFFS"] == context["riskLevelCutoffs"]
+        assert variables["SENDER_EMAIL"] == context["senderEmail"]
+    else:
+        assert "ENABLE_INTERVENTIONS" not in variables
+
+
+@every_function
+def test_topics_and_queues_are_named_by_ref(synthesized, spec):
+    variables = synthesized.resource(spec.logical_id)["Properties"]["Environment"]["Variables"]
+    for topic in spec.topics:
+        assert variables[topic.env_var] == {"Ref": topic.logical_id}
+    if spec.queue:
+        assert variables[spec.queue.env_var] == {"Ref": spec.queue.logical_id}

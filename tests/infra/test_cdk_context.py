@@ -25,6 +25,26 @@ def test_defaults_are_the_secure_ones_in_cdk_json():
     assert config.xray_sdk_tracing is False
 
 
+def test_risk_defaults_are_the_secure_ones():
+    config = _config()
+    assert config.risk_environment() == {
+        "ENABLE_INTERVENTIONS": "true",
+        "AUTO_TRIGGER_THRESHOLD": "80",
+        "AUTO_TRIGGER_COOLDOWN_HOURS": "72",
+        "RISK_LEVEL_CUTOFFS": "",
+        "SENDER_EMAIL": "alerts@finscore.example",
+    }
+    assert config.stream_retry_attempts <= 10 and config.queue_max_receive_count <= 10
+
+
+def test_risk_tunables_can_be_set_from_the_command_line():
+    config = _config(enableInterventions="false", autoTriggerThreshold="90", riskLevelCutoffs="25, 50,75")
+    environment = config.risk_environment()
+    assert environment["ENABLE_INTERVENTIONS"] == "false"
+    assert environment["AUTO_TRIGGER_THRESHOLD"] == "90"
+    assert environment["RISK_LEVEL_CUTOFFS"] == "25,50,75"
+
+
 def test_x_ray_sdk_tracing_can_be_switched_on():
     assert _config(xraySdkTracing="true").xray_sdk_tracing is True
 
@@ -41,6 +61,15 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("lambdaMemoryMb", {"recommend_api": 64}),
         ("lambdaMemoryMb", "recommend_api=1024"),
         ("xraySdkTracing", "sometimes"),
+        ("enableInterventions", "maybe"),
+        ("autoTriggerThreshold", 101),
+        ("autoTriggerCooldownHours", 0),
+        ("riskLevelCutoffs", "60,30,80"),
+        ("riskLevelCutoffs", "30,60"),
+        ("senderEmail", "not-an-address"),
+        ("streamBatchSize", 0),
+        ("queueBatchSize", 11),
+        ("queueMaxReceiveCount", 0),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):

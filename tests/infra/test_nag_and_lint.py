@@ -25,6 +25,18 @@ ACKNOWLEDGED = {
     "AwsSolutions-APIG4",
     "AwsSolutions-COG4",
     "Serverless-LambdaDLQ",
+    # Risk: the data bucket's notification handler (CDK's), stream/queue failure queues, the WebSocket API.
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/transactions/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/rejects/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/summaries/*]",
+    "AwsSolutions-IAM5[Resource::<RiskCustomersTable.Arn>/index/*]",
+    "AwsSolutions-IAM5[Resource::<InterventionsTable.Arn>/index/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<LiveWebSocketApi>"
+    "/prod/*/@connections/*]",
+    "AwsSolutions-SQS3",
+    "Serverless-SQSRedrivePolicy",
+    "Serverless-LambdaEventSourceMappingDestination",
 }
 
 
