@@ -13,7 +13,7 @@ from finscore.risk.features import FEATURE_NAMES
 from finscore.risk.reasons import REASONS
 from finscore.risk.repository import InterventionStore
 from local.seed import seed_risk
-from tests.handlers import invoke, load_event
+from tests.handlers import FakeContext, invoke, load_event, load_handler
 
 API = "risk_api"
 EXPLAIN = "risk_explain"
@@ -255,6 +255,12 @@ def test_a_hindi_sms_comes_in_devanagari_with_its_segment_count(seeded):
     assert body["language"] == "hi" and body["encoding"] == "UCS-2"
     assert DEVANAGARI.search(body["text"]) and body["text"].startswith("नमस्ते Priya जी,")
     assert body["segments"] == -(-body["characters"] // 67) and body["segments"] >= 2
+
+
+def test_hindi_text_travels_as_utf8_not_as_escapes(seeded):
+    response = load_handler(API).lambda_handler(load_event(API, "messages-hindi-sms"), FakeContext())
+
+    assert "नमस्ते" in response["body"] and "\\u0928" not in response["body"]
 
 
 def test_messages_for_a_customer_use_their_level_and_language(seeded):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from finscore.api.errors import install_error_handlers
 
 JSON = "application/json"
+# UTF-8 as it is (JSON's own encoding): Hindi messages read as Devanagari, not as \u escapes.
+_SERIALIZE = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
 
 
 class JsonApiResolver(APIGatewayRestResolver):
@@ -36,6 +41,7 @@ def create_resolver() -> APIGatewayRestResolver:
     """A resolver validating requests and responses against their pydantic models, with the error mapping."""
     app = JsonApiResolver(
         enable_validation=True,
+        serializer=_SERIALIZE,
         cors=CORSConfig(allow_origin="*", allow_headers=["x-api-key", "Idempotency-Key", "Content-Type"]),
     )
     install_error_handlers(app)
