@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("outbox", help="SMS, app push and email the running local stack has sent")
 
     arguments = parser.parse_args(argv)
+    # Before anything imports Powertools: its Logger keeps the stdout it finds at creation, and
+    # local functions' output must reach their log files through the routing stream.
+    from local.function_output import routed_stdout
+
+    routed_stdout()
     if arguments.command == "run":
         from local.run import run as run_stack
 

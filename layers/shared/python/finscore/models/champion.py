@@ -17,6 +17,7 @@ from finscore.models.manifest import Manifest
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.observability import logger
+from finscore.settings import ModelServingSettings
 
 ModelT = TypeVar("ModelT")
 # Builds the in-memory model from a manifest and a reader of its verified artifacts.
@@ -98,3 +99,14 @@ class ChampionCache(Generic[ModelT]):
         manifest = self._store.read_manifest(self.product, version)
         model = self._loader(manifest, lambda name: self._store.read_artifact(manifest, name))
         return LoadedModel(version=version, manifest=manifest, model=model)
+
+
+def serving_champion(product: str, loader: Loader, settings: ModelServingSettings) -> ChampionCache:
+    """The champion cache of PRODUCT over the registry, model store and TTL of a function's settings."""
+    return ChampionCache(
+        product,
+        loader,
+        registry=ModelRegistry(settings.registry_table),
+        store=ModelStore(settings.models_bucket),
+        ttl_seconds=settings.registry_ttl,
+    )

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from finscore.models.champion import ChampionCache
-from finscore.models.registry import ModelRegistry
-from finscore.models.store import ModelStore
+from finscore.models.champion import ChampionCache, serving_champion
 from finscore.recommend import PRODUCT
 from finscore.recommend.catalog import PRODUCTS_BY_ID
 from finscore.recommend.model import Recommender, load_recommender, predict
@@ -21,14 +19,7 @@ from finscore.settings import ModelServingSettings, load_settings
 @lru_cache(maxsize=1)
 def champion() -> ChampionCache[Recommender]:
     """The execution environment's champion cache for recommend."""
-    settings = load_settings(ModelServingSettings)
-    return ChampionCache(
-        PRODUCT,
-        load_recommender,
-        registry=ModelRegistry(settings.registry_table),
-        store=ModelStore(settings.models_bucket),
-        ttl_seconds=settings.registry_ttl,
-    )
+    return serving_champion(PRODUCT, load_recommender, load_settings(ModelServingSettings))
 
 
 def reset_champion() -> None:

@@ -12,9 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from finscore.errors import Conflict, FieldIssue, NotFound
-from finscore.models.champion import ChampionCache
-from finscore.models.registry import ModelRegistry
-from finscore.models.store import ModelStore
+from finscore.models.champion import ChampionCache, serving_champion
 from finscore.risk import PRODUCT
 from finscore.risk.repository import CustomerStore
 from finscore.risk.schemas import ExplanationResponse, ReasonCodeModel
@@ -33,14 +31,7 @@ def _load_native(manifest: Any, read: Any) -> Any:
 @lru_cache(maxsize=1)
 def native_champion() -> ChampionCache:
     """The execution environment's cache of the champion's native model."""
-    settings = load_settings(RiskExplainSettings)
-    return ChampionCache(
-        PRODUCT,
-        _load_native,
-        registry=ModelRegistry(settings.registry_table),
-        store=ModelStore(settings.models_bucket),
-        ttl_seconds=settings.registry_ttl,
-    )
+    return serving_champion(PRODUCT, _load_native, load_settings(RiskExplainSettings))
 
 
 @lru_cache(maxsize=1)

@@ -17,9 +17,7 @@ from pydantic import ValidationError
 
 from finscore.api.errors import validation_issues
 from finscore.errors import FieldIssue, NotFound, ValidationFailed
-from finscore.models.champion import ChampionCache, LoadedModel
-from finscore.models.registry import ModelRegistry
-from finscore.models.store import ModelStore
+from finscore.models.champion import ChampionCache, LoadedModel, serving_champion
 from finscore.risk import PRODUCT
 from finscore.risk.features import compute_features, feature_matrix
 from finscore.risk.interventions import InterventionContext, auto_trigger, iso, utc_now
@@ -53,14 +51,7 @@ class RiskContext:
 @lru_cache(maxsize=1)
 def champion() -> ChampionCache:
     """The execution environment's champion cache for risk."""
-    settings = load_settings(ModelServingSettings)
-    return ChampionCache(
-        PRODUCT,
-        load_risk_model,
-        registry=ModelRegistry(settings.registry_table),
-        store=ModelStore(settings.models_bucket),
-        ttl_seconds=settings.registry_ttl,
-    )
+    return serving_champion(PRODUCT, load_risk_model, load_settings(ModelServingSettings))
 
 
 def reset_champion() -> None:
