@@ -1,8 +1,8 @@
-"""The recommend API serves from a fresh process without ever importing the training stack.
+"""Scoring functions serve from a fresh process without ever importing the training stack.
 
-A new interpreter starts moto, publishes the session's pre-trained artifacts (read from files, so
-the child never touches scikit-learn), loads the handler by path, answers the SmartBank request, and
-reports which heavy libraries ended up in sys.modules.
+A new interpreter starts moto, publishes the session's pre-trained artifacts (read from files, so the
+child never touches scikit-learn, XGBoost or LightGBM), stores what the requests need, loads the
+handler by path, answers the requests, and reports which heavy libraries ended up in sys.modules.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import os
 import subprocess
 import sys
 import textwrap
-
-import pytest
 
 from tests.handlers import ROOT
 
@@ -26,7 +24,7 @@ CHILD = textwrap.dedent(
 
     from moto import mock_aws
 
-    folder = Path(sys.argv[1])
+    folder, function, cases = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
     with mock_aws():
         from local.resources import create_resources
         from finscore.models.manifest import Manifest
@@ -44,36 +42,63 @@ CHILD = textwrap.dedent(
         registry = ModelRegistry(os.environ["REGISTRY_TABLE"])
         registry.register(published)
         registry.promote(published.product, published.version)
+        if (folder / "customer.json").is_file():
+            from finscore.risk.repository import CustomerStore
 
-        # invoke imports functions/recommend_api/handler.py by path, under its own module name.
-        status, body = invoke("recommend_api", load_event("recommend_api", "recommend"))
-        print(json.dumps({"status": status, "body": body, "heavy": [m for m in HEAVY if m in sys.modules]}))
+            CustomerStore(os.environ["RISK_CUSTOMERS_TABLE"]).put_many([json.loads((folder / "customer.json").read_text())])
+
+        # invoke imports functions/<function>/handler.py by path, under its own module name.
+        answers = {case: invoke(function, load_event(function, case)) for case in cases}
+        print(json.dumps({"answers": answers, "heavy": [m for m in HEAVY if m in sys.modules]}))
     """
 )
 
 
-@pytest.fixture
-def artifact_folder(tmp_path, recommend_candidate):
-    """The session's trained recommend model as files: manifest.json, artifacts.json and each artifact."""
-    (tmp_path / "manifest.json").write_text(recommend_candidate.manifest.model_dump_json())
+def write_artifacts(folder, candidate) -> None:
+    """A trained candidate as files: manifest.json, artifacts.json and each artifact."""
+    (folder / "manifest.json").write_text(candidate.manifest.model_dump_json())
     index = {}
-    for name, artifact in recommend_candidate.artifacts.items():
-        (tmp_path / name).write_bytes(artifact.data)
+    for name, artifact in candidate.artifacts.items():
+        (folder / name).write_bytes(artifact.data)
         index[name] = {"format": artifact.format, "role": artifact.role}
-    (tmp_path / "artifacts.json").write_text(json.dumps(index))
-    return tmp_path
+    (folder / "artifacts.json").write_text(json.dumps(index))
 
 
-def test_the_handler_serves_without_training_libraries(artifact_folder, recommend_candidate):
+def serve_in_fresh_process(folder, function: str, cases: list[str]) -> dict:
     environment = {key: value for key, value in os.environ.items() if key != "AWS_ENDPOINT_URL"}
-
     child = subprocess.run(
-        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{CHILD}", str(artifact_folder)],
+        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{CHILD}", str(folder), function, ",".join(cases)],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )
-
     assert child.returncode == 0, child.stderr
-    report = json.loads(child.stdout.strip().splitlines()[-1])
-    assert report["status"] == 200, report["body"]
-    assert report["body"]["model_version"] == recommend_candidate.manifest.version
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def test_the_recommend_api_serves_without_training_libraries(tmp_path, recommend_candidate):
+    write_artifacts(tmp_path, recommend_candidate)
+
+    report = serve_in_fresh_process(tmp_path, "recommend_api", ["recommend"])
+
+    status, body = report["answers"]["recommend"]
+    assert status == 200, body
+    assert body["model_version"] == recommend_candidate.manifest.version
+    assert report["heavy"] == []
+
+
+def test_the_risk_api_serves_without_training_libraries(tmp_path, risk_candidate):
+    from finscore.risk.features import compute_features
+    from training.risk.generator import generate_portfolio
+
+    write_artifacts(tmp_path, risk_candidate)
+    portfolio = generate_portfolio(customers=2, seed=3)
+    customer = portfolio.customers[0]
+    transactions = [t for t in portfolio.transactions if t["customer_id"] == customer["customer_id"]]
+    (tmp_path / "customer.json").write_text(json.dumps({**customer, "features": compute_features(customer, transactions)}))
+
+    report = serve_in_fresh_process(tmp_path, "risk_api", ["score-by-id", "high-risk"])
+
+    status, body = report["answers"]["score-by-id"]
+    assert status == 200, body
+    assert body["customer_id"] == "C000001" and body["model_version"] == risk_candidate.manifest.version
+    assert report["answers"]["high-risk"][0] == 200
     assert report["heavy"] == []
