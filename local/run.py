@@ -18,6 +18,7 @@ from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
 from local.event_sources import EventSources
 from local.gateway import LocalGateway, local_functions
+from local.lambda_invoke import LocalLambdaInvoke
 from local.model_cache import ModelCache, fingerprint
 from local.outbox import collect_outbox
 from local.resources import cdk_context, create_resources
@@ -157,13 +158,17 @@ def run(*, progress: bool = True) -> None:
         aws.start()
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
-    gateway = live = event_sources = None
+    gateway = live = event_sources = lambda_invoke = None
     try:
         names = create_resources(risk_settings()["SENDER_EMAIL"] or None)
         functions = local_functions(STATE_DIR / "logs")
         live = LocalWebSocketApi(ws_port, functions[resources.LIVE_CONNECTIONS.name].invoke, outbox=collect_outbox)
         live.start()
         os.environ.update(function_environment(names, live.management_url))
+        # moto cannot run functions: the admin retrain route's async invocation runs the local one.
+        retrain_name = resources.local_name(resources.MODEL_RETRAIN.logical_id)
+        lambda_invoke = LocalLambdaInvoke({retrain_name: functions[resources.MODEL_RETRAIN.name].invoke}).start()
+        os.environ.update({"AWS_ENDPOINT_URL_LAMBDA": lambda_invoke.url, "RETRAIN_FUNCTION_NAME": retrain_name})
         store = ModelStore(names[resources.MODELS_BUCKET.env_var])
         registry = ModelRegistry(names[resources.REGISTRY_TABLE.env_var])
         served = ensure_models(store, registry, progress=progress)
@@ -190,4 +195,6 @@ def run(*, progress: bool = True) -> None:
             event_sources.stop()
         if live is not None:
             live.stop()
+        if lambda_invoke is not None:
+            lambda_invoke.stop()
         aws.stop()

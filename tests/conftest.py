@@ -12,7 +12,7 @@ from finscore import resources
 @pytest.fixture(autouse=True)
 def _isolated_aws_environment(monkeypatch):
     """No test may reach real AWS: fake credentials, a fixed region, no endpoint override leaking in."""
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -21,11 +21,15 @@ def _isolated_aws_environment(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Drift capture writes from a background thread; tests that exercise it turn it on themselves.
+    monkeypatch.setenv("DRIFT_CAPTURE_RATE", "0")
     from finscore.aws import reset_clients
+    from finscore.drift.capture import reset_capture
     from finscore.settings import reset_settings
 
     reset_clients()
     reset_settings()
+    reset_capture()
     yield
     reset_clients()
     reset_settings()

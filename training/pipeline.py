@@ -114,6 +114,7 @@ class TrainingResult:
     decision: str
     rejects: list[Reject]
     timings: dict[str, float]
+    gate: GateDecision | None = None  # the promotion gate's values, when it ran
 
 
 class TrainingDataError(ValueError):
@@ -252,14 +253,16 @@ def train_product(
     tolerance: float = DEFAULT_TOLERANCE,
     progress: bool = True,
     config: Mapping[str, Any] | None = None,
+    reference: str | None = None,
 ) -> TrainingResult:
     """Train PRODUCT (a plug-in or its name in TRAINERS) end to end, from data to promote or reject.
 
-    DATA (records) replaces generated data when given; ROWS sizes the generated data otherwise.
+    DATA (records) replaces generated data when given, REFERENCE naming where it came from; ROWS
+    sizes the generated data otherwise. CONFIG goes to the product's fit (hyperparameters).
     """
     product = load_product(product)
     with _Steps(f"train {product.name}", _BUILD_STEPS + _PUBLISH_STEPS, progress) as steps:
-        candidate = _build(product, steps, rows=rows, data=data, seed=seed, config=config or {})
+        candidate = _build(product, steps, rows=rows, data=data, seed=seed, config=config or {}, reference=reference)
         parity = candidate.manifest.parity
         if not parity.passed:
             return TrainingResult(
@@ -279,18 +282,18 @@ def train_product(
                 registry.reject(product.name, manifest.version, decision.reason)
         return TrainingResult(
             manifest=manifest, registered=True, promoted=decision.promote, decision=decision.reason,
-            rejects=candidate.rejects, timings=steps.timings,
+            rejects=candidate.rejects, timings=steps.timings, gate=decision,
         )
 
 
 def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[Mapping[str, Any]] | None,
-           seed: int, config: Mapping[str, Any]) -> Candidate:
+           seed: int, config: Mapping[str, Any], reference: str | None = None) -> Candidate:
     with steps.step("load data"):
         if data is None:
             records: Sequence[Mapping[str, Any]] = product.generate(rows or product.default_rows, seed)
             reference = f"synthetic:{product.name}?rows={len(records)}&seed={seed}"
         else:
-            records, reference = data, "provided"
+            records, reference = data, reference or "provided"
     with steps.step("validate"):
         valid, rejects = product.validate(records)
         if len(valid) < MIN_ROWS:

@@ -1,4 +1,4 @@
-"""Platform routes: health, version, the model catalogue, admin promote/rollback and the API docs."""
+"""Platform routes: health, version, the model catalogue and drift, admin promote/rollback/retrain, the API docs."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from finscore.observability import logger, metrics, tracer
 from finscore.platform import service
 from finscore.platform.schemas import (
     ChampionChange,
+    DriftReport,
     HealthResponse,
     ModelDetailResponse,
     ModelsResponse,
     PromoteRequest,
+    RetrainAccepted,
+    RetrainRequest,
     RollbackRequest,
     VersionResponse,
 )
@@ -61,6 +64,20 @@ def rollback(product: Annotated[str, Path()], request: Annotated[RollbackRequest
     change = service.rollback_model(product, request.reason)
     logger.info("Champion rolled back by admin", extra=change.model_dump())
     return change
+
+
+@app.get("/v1/models/<product>/drift", tags=["models"], summary="Latest drift report of a product's champion")
+def drift(product: Annotated[str, Path(description="risk | propensity | recommend | demand | opportunity")]) -> DriftReport:
+    return service.latest_drift(product)
+
+
+@app.post("/v1/models/<product>/retrain", tags=["admin"], summary="Start a retraining run (202; the gate decides)",
+          responses={202: {"description": "Retraining queued", "content": {"application/json": {"model": RetrainAccepted}}}})
+def retrain(product: Annotated[str, Path()],
+            request: Annotated[RetrainRequest, Body()] = RetrainRequest()) -> Response[RetrainAccepted]:
+    accepted = service.start_retrain(product, request)
+    logger.info("Retraining queued by admin", extra={**accepted.model_dump(), "reason": request.reason})
+    return Response(status_code=202, content_type="application/json", body=accepted)
 
 
 @app.get("/v1/openapi.json", tags=["platform"], summary="OpenAPI document of the whole API", include_in_schema=False)

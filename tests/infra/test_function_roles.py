@@ -10,8 +10,10 @@ from finscore.resources import (
     APP_PUSH_TOPIC,
     DATA_BUCKET,
     FUNCTIONS,
+    DRIFT_MONITOR,
     INTERVENTION_DELIVERY,
     LIVE_BROADCAST,
+    MODEL_RETRAIN,
     MODELS_BUCKET,
     PLATFORM_API,
     RECOMMEND_API,
@@ -55,6 +57,11 @@ def _grants(synthesized, spec) -> dict[str, list[str]]:
     return grants
 
 
+def _capture_objects(product: str) -> str:
+    return json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [DATA_BUCKET.logical_id, "Arn"]}, f"/capture/{product}/*"]]},
+                      sort_keys=True)
+
+
 def _arn(logical_id: str) -> str:
     return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}, sort_keys=True)
 
@@ -79,6 +86,10 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
     assert not any(action.endswith("*") for action in grants)
     assert "s3:DeleteObject" not in grants
     written = {resource for action in TABLE_WRITE_ACTIONS - {"dynamodb:UpdateItem"} for resource in grants.get(action, [])}
+    if spec is MODEL_RETRAIN:
+        # Retraining registers candidates and moves the champion: the one writer of the registry.
+        assert written == {_arn(REGISTRY_TABLE.logical_id)}
+        return
     assert written == {_arn(table.logical_id) for table in TABLE_WRITES.get(spec.name, ())}
     assert _arn(REGISTRY_TABLE.logical_id) not in written
     if MODELS_BUCKET in spec.buckets:
@@ -88,6 +99,9 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
 @pytest.mark.parametrize("spec", [RECOMMEND_API, PLATFORM_API, RISK_EXPLAIN], ids=lambda spec: spec.name)
 def test_read_only_functions_have_no_writes(synthesized, spec):
     grants = _grants(synthesized, spec)
+    # Scoring functions write only their drift capture sample (capture/<product>/).
+    if spec is RECOMMEND_API:
+        assert grants.pop("s3:PutObject") == [_capture_objects("recommend")]
     assert not (WRITES - {"dynamodb:UpdateItem"}) & set(grants)
     if spec is RISK_EXPLAIN:
         assert "dynamodb:UpdateItem" not in grants
@@ -99,7 +113,7 @@ def test_risk_api_writes_customers_transactions_interventions_and_idempotency(sy
         _arn(logical_id)
         for logical_id in ("RiskCustomersTable", "RiskTransactionsTable", "InterventionsTable", "IdempotencyTable")
     )
-    assert "s3:PutObject" not in grants
+    assert grants["s3:PutObject"] == [_capture_objects("risk")]
 
 
 def test_risk_ingest_reads_its_prefix_and_writes_only_reports(synthesized):
@@ -144,7 +158,7 @@ def test_broadcaster_manages_connections_of_its_stage_only(synthesized, context)
 
 def test_recommend_function_only_reads_models_and_the_registry(synthesized):
     grants = _grants(synthesized, RECOMMEND_API)
-    assert set(grants) == TRACING_AND_LOGS | {"s3:GetObject", "dynamodb:GetItem", "dynamodb:Query"}
+    assert set(grants) == TRACING_AND_LOGS | {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem", "dynamodb:Query"}
     assert grants["dynamodb:GetItem"] == grants["dynamodb:Query"] == [_arn(REGISTRY_TABLE.logical_id)]
 
 
@@ -157,11 +171,15 @@ def test_platform_function_may_also_move_the_champion_and_probe_dependencies(syn
         "dynamodb:Query",
         "dynamodb:UpdateItem",
         "dynamodb:DescribeTable",
+        "lambda:InvokeFunction",
     }
+    # retrain: an asynchronous invocation of model_retrain and nothing else.
+    assert grants["lambda:InvokeFunction"] == [_arn(MODEL_RETRAIN.logical_id)]
     # promote/rollback: TransactWriteItems of Update actions, authorised per item by UpdateItem.
     assert grants["dynamodb:UpdateItem"] == [_arn(REGISTRY_TABLE.logical_id)]
     # /health: HeadBucket is authorised by s3:ListBucket, DescribeTable checks the registry.
-    assert sorted(grants["s3:ListBucket"]) == sorted(_arn(b.logical_id) for b in (MODELS_BUCKET, DATA_BUCKET))
+    # (the data bucket twice: the health probe, and listing drift/ under a prefix condition)
+    assert sorted(set(grants["s3:ListBucket"])) == sorted(_arn(b.logical_id) for b in (MODELS_BUCKET, DATA_BUCKET))
     assert grants["dynamodb:DescribeTable"] == [_arn(REGISTRY_TABLE.logical_id)]
 
 
@@ -171,5 +189,5 @@ def test_wildcard_resources_are_only_where_aws_has_nothing_narrower(synthesized,
         if '"*"' in resources:
             allowed = action.startswith("xray:") or (action == "dynamodb:ListStreams" and spec.streams) or (
                 action == "sns:Publish" and spec.sends_sms
-            )
+            ) or (action == "cloudwatch:PutMetricData" and spec is DRIFT_MONITOR)
             assert allowed, action

@@ -1,7 +1,8 @@
 """AWS clients for the data-access modules, one per service and execution environment.
 
 AWS_ENDPOINT_URL points every client at the embedded AWS in the local run and in tests; in AWS it
-is unset and the SDK's regional endpoints apply.
+is unset and the SDK's regional endpoints apply. AWS_ENDPOINT_URL_LAMBDA sends Lambda invocations to
+the local invoke endpoint (local/lambda_invoke.py), since the embedded AWS cannot run functions.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(
         service,
         region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        # AWS_ENDPOINT_URL_<SERVICE> (the SDKs' service-specific override) wins, as in the CLI.
+        endpoint_url=os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL") or None,
         config=_CLIENT_CONFIG,
     )
 

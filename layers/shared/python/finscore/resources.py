@@ -101,7 +101,26 @@ TOPICS = (APP_PUSH_TOPIC,)
 RISK_TRANSACTIONS_QUEUE = QueueSpec(
     "RiskTransactionsQueue", "RISK_TRANSACTIONS_QUEUE_URL", "ingest/risk/transactions/", "RiskTransactionsDeadLetterQueue"
 )
-QUEUES = (RISK_TRANSACTIONS_QUEUE,)
+# Batch scoring: a file put under incoming/<product>/ of the data bucket.
+BATCH_INCOMING_QUEUE = QueueSpec(
+    "BatchIncomingQueue", "BATCH_INCOMING_QUEUE_URL", "incoming/", "BatchIncomingDeadLetterQueue"
+)
+QUEUES = (RISK_TRANSACTIONS_QUEUE, BATCH_INCOMING_QUEUE)
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    env_var: str
+
+
+# Files beyond one function's reach fan out over chunks through a Distributed Map and are joined back.
+BATCH_STATE_MACHINE = StateMachineSpec("BatchScoreStateMachine", "BATCH_STATE_MACHINE_ARN")
+# Model lifecycle events (ModelRegistered, ModelPromoted, ModelRejected, DriftDetected) go to this bus.
+EVENT_BUS_ENV = "EVENT_BUS_NAME"
+EVENT_SOURCE = "finscore.models"
+# Scoring functions write a sample of their inputs and outputs here for the drift monitor.
+CAPTURE_PREFIX = "capture/"
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,7 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/version"),
         ("GET", "/models"),
         ("GET", "/models/{product}"),
+        ("GET", "/models/{product}/drift"),
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
     ),
@@ -150,6 +170,7 @@ PLATFORM_API = FunctionSpec(
     admin_routes=(
         ("POST", "/models/{product}/promote"),
         ("POST", "/models/{product}/rollback"),
+        ("POST", "/models/{product}/retrain"),
     ),
 )
 
@@ -157,7 +178,7 @@ RECOMMEND_API = FunctionSpec(
     name="recommend_api",
     logical_id="RecommendApiFunction",
     description="FinScore banking product recommendations",
-    buckets=(MODELS_BUCKET,),
+    buckets=(MODELS_BUCKET, DATA_BUCKET),
     tables=(REGISTRY_TABLE,),
     routes=(
         ("POST", "/recommendations"),
@@ -169,7 +190,7 @@ RISK_API = FunctionSpec(
     name="risk_api",
     logical_id="RiskApiFunction",
     description="FinScore pre-delinquency risk: scores, customers, high-risk listing, interventions, messages",
-    buckets=(MODELS_BUCKET,),
+    buckets=(MODELS_BUCKET, DATA_BUCKET),
     tables=(REGISTRY_TABLE, RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
     timeout_s=29,
     routes=(
@@ -241,6 +262,40 @@ LIVE_BROADCAST = FunctionSpec(
     posts_to_connections=True,
 )
 
+BATCH_SCORE = FunctionSpec(
+    name="batch_score",
+    logical_id="BatchScoreFunction",
+    description="FinScore batch scoring: files under incoming/<product>/ scored into scored/<product>/<file>/",
+    buckets=(DATA_BUCKET, MODELS_BUCKET),
+    tables=(REGISTRY_TABLE,),
+    memory_mb=3008,
+    timeout_s=900,
+    package="image",
+    queue=BATCH_INCOMING_QUEUE,
+)
+
+MODEL_RETRAIN = FunctionSpec(
+    name="model_retrain",
+    logical_id="ModelRetrainFunction",
+    description="FinScore retraining: data from training/<product>/, the promotion gate, lifecycle events",
+    buckets=(DATA_BUCKET, MODELS_BUCKET),
+    tables=(REGISTRY_TABLE,),
+    memory_mb=3008,
+    timeout_s=900,
+    package="image",
+)
+
+DRIFT_MONITOR = FunctionSpec(
+    name="drift_monitor",
+    logical_id="DriftMonitorFunction",
+    description="FinScore drift: captured scoring inputs against the champion's training baseline",
+    buckets=(DATA_BUCKET, MODELS_BUCKET),
+    tables=(REGISTRY_TABLE,),
+    memory_mb=1024,
+    timeout_s=900,
+    package="image",
+)
+
 FUNCTIONS = (
     PLATFORM_API,
     RECOMMEND_API,
@@ -250,6 +305,9 @@ FUNCTIONS = (
     INTERVENTION_DELIVERY,
     LIVE_CONNECTIONS,
     LIVE_BROADCAST,
+    BATCH_SCORE,
+    MODEL_RETRAIN,
+    DRIFT_MONITOR,
 )
 API_BASE_PATH = "/v1"
 

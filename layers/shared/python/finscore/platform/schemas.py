@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DependencyCheck(BaseModel):
@@ -71,3 +71,48 @@ class ChampionChange(BaseModel):
     product: str
     champion_version: str
     previous_version: str | None
+
+
+class RetrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: Annotated[dict[str, Any], Field(description="Hyperparameters for the product's trainer, e.g. "
+                                                        "{\"tree_depths\": [3]} or {\"rounds\": 200}")] = {}
+    rows: Annotated[int | None, Field(ge=100, le=1_000_000,
+                                      description="Rows of synthetic data, used when no training files exist")] = None
+    seed: Annotated[int, Field(ge=0, description="Seed of the split and the fit")] = 7
+    tolerance: Annotated[float | None, Field(ge=0, le=1, description="Promotion gate tolerance on the "
+                                                                     "primary metric (default 0.01)")] = None
+    reason: Annotated[str, Field(max_length=500, description="Why (kept in the logs and events)")] = "admin request"
+
+
+class RetrainAccepted(BaseModel):
+    retrain_id: Annotated[str, Field(description="Id of the run; its rejects report is "
+                                                 "training-reports/<product>/<retrain_id>.json")]
+    product: str
+    status: Literal["accepted"] = "accepted"
+
+
+class DriftFeature(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    kind: Annotated[str, Field(description="numeric (KS) | categorical (chi-squared)")]
+    psi: float
+    level: Annotated[str, Field(description="ok | warn (PSI >= 0.1) | alert (PSI >= 0.25)")]
+    test: str
+    statistic: float
+    p_value: float
+
+
+class DriftReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    product: str
+    model_version: str
+    generated_at: str
+    status: Annotated[str, Field(description="ok | warn | alert | insufficient_data")]
+    max_psi: float | None
+    thresholds: dict[str, float]
+    sample: dict[str, Any]
+    features: list[DriftFeature]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 
 from finscore import resources
-from finscore.errors import FinScoreError, NotFound
+from finscore.errors import FieldIssue, FinScoreError, NotFound, ServiceUnavailable
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.platform.schemas import (
     ChampionChange,
     DependencyCheck,
+    DriftReport,
+    RetrainAccepted,
+    RetrainRequest,
     HealthResponse,
     ModelDetailResponse,
     ModelsResponse,
@@ -126,3 +130,31 @@ def rollback_model(product: str, reason: str) -> ChampionChange:
     previous = registry.champion_version(product)
     entry = registry.rollback(product, reason)
     return ChampionChange(product=product, champion_version=entry.version, previous_version=previous)
+
+
+def start_retrain(product: str, request: RetrainRequest) -> RetrainAccepted:
+    """Queue a retraining run of PRODUCT; the gate decides later whether its model serves."""
+    from finscore.platform.retraining import RETRAINABLE_PRODUCTS, invoke_retrain
+
+    known_product(product)
+    if product not in RETRAINABLE_PRODUCTS:
+        raise NotFound(f"{product} has no trainer yet; retrainable: {', '.join(RETRAINABLE_PRODUCTS)}",
+                       [FieldIssue("product", "no trainer")])
+    function_name = load_settings(PlatformSettings).retrain_function_name
+    if not function_name:
+        raise ServiceUnavailable("Retraining is not configured (RETRAIN_FUNCTION_NAME is unset)")
+    retrain_id = str(uuid.uuid4())
+    invoke_retrain(function_name, {"product": product, "retrain_id": retrain_id, "trigger": "admin",
+                                   **request.model_dump(exclude_none=True)})
+    return RetrainAccepted(retrain_id=retrain_id, product=product)
+
+
+def latest_drift(product: str) -> DriftReport:
+    from finscore.drift.store import latest_report
+
+    known_product(product)
+    report = latest_report(load_settings(PlatformSettings).data_bucket, product)
+    if report is None:
+        raise NotFound(f"No drift report for {product} yet; the drift monitor writes one daily",
+                       [FieldIssue("product", "no drift report yet")])
+    return DriftReport.model_validate(report)

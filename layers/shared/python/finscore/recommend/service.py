@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from finscore.drift.capture import capture_buffer
 from finscore.models.champion import ChampionCache, serving_champion
 from finscore.recommend import PRODUCT
 from finscore.recommend.catalog import PRODUCTS_BY_ID
+from finscore.recommend.features import FEATURE_NAMES, profile_features
 from finscore.recommend.model import Recommender, load_recommender, predict
 from finscore.recommend.schemas import CustomerProfile, RecommendationResponse, SegmentProfile, SegmentsResponse
 from finscore.settings import ModelServingSettings, load_settings
@@ -29,7 +31,14 @@ def reset_champion() -> None:
 
 def recommend(profile: CustomerProfile) -> RecommendationResponse:
     loaded = champion().get()
-    recommendation = predict(loaded.model, profile.model_dump())
+    request = profile.model_dump()
+    recommendation = predict(loaded.model, request)
+    capture = capture_buffer()
+    if capture.sampled():
+        # Features are recomputed only for the sampled few, keeping predict's path untouched.
+        row = profile_features(request).row[0]
+        capture.add(PRODUCT, loaded.version, dict(zip(FEATURE_NAMES, map(float, row))),
+                    {"cluster": recommendation.cluster, "products": recommendation.products})
     return RecommendationResponse(
         cluster=recommendation.cluster,
         segment=recommendation.segment,

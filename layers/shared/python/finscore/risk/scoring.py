@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from pydantic import ValidationError
 
 from finscore.api.errors import validation_issues
+from finscore.drift.capture import capture_buffer
 from finscore.errors import FieldIssue, NotFound, ValidationFailed
 from finscore.models.champion import ChampionCache, LoadedModel, serving_champion
 from finscore.risk import PRODUCT
@@ -105,6 +106,15 @@ def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore,
     return auto_trigger(ctx.interventions, {**customer, "risk_level": score.risk_level}, float(score.risk_score), now)
 
 
+def capture_scores(version: str, rows: Sequence[Mapping[str, float]], scores: Sequence[RiskScore]) -> None:
+    """Hand the sampled rows to the drift capture buffer (a draw per row; no I/O here)."""
+    capture = capture_buffer()
+    for features, result in zip(rows, scores):
+        if capture.sampled():
+            capture.add(PRODUCT, version, features, {"probability": float(result.probability),
+                                                     "risk_level": result.risk_level})
+
+
 def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
     loaded = champion().get()
     cutoffs = cutoffs_in_use(loaded, ctx)
@@ -114,10 +124,13 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
         customer = ctx.customers.get(request.customer_id)
         if customer is None:
             raise NotFound(f"Unknown customer {request.customer_id}", [FieldIssue("customer_id", "no such customer")])
-        result = score_record(loaded, cutoffs, features_of(ctx, customer))
+        features = features_of(ctx, customer)
+        result = score_record(loaded, cutoffs, features)
         intervention_id = store_score(ctx, customer, result, loaded.version, now)
     else:
-        result = score_record(loaded, cutoffs, check_raw_features(request.features or {}, loaded.manifest.feature_names))
+        features = check_raw_features(request.features or {}, loaded.manifest.feature_names)
+        result = score_record(loaded, cutoffs, features)
+    capture_scores(loaded.version, [features], [result])
     return ScoreResponse(
         customer_id=request.customer_id,
         probability=round(float(result.probability), 6),
@@ -167,6 +180,7 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
         except (NotFound, ValidationFailed) as exc:
             errors.append(_record_error(index, exc))
     scores = score_matrix(loaded.model, feature_matrix([features for _, _, features in rows]), cutoffs) if rows else []
+    capture_scores(loaded.version, [features for _, _, features in rows], scores)
     results = []
     for (index, record, _), result in zip(rows, scores, strict=True):
         intervention_id = None

@@ -1,0 +1,243 @@
+"""Retraining under moto: the promotion gate with worse and better configurations, serving the new
+champion within REGISTRY_TTL, rollback, lifecycle events, training files with row-level rejects, and
+the admin route's asynchronous invocation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from finscore.aws import client
+from finscore.models.registry import ModelRegistry
+from tests.handlers import invoke, load_event
+
+# Small and fast: 800 synthetic rows; the depth-1 trees are the deliberately worse configuration.
+MEDIOCRE = {"product": "recommend", "rows": 800, "seed": 3, "config": {"tree_depths": [3], "cluster_counts": [4]}}
+WORSE = {"product": "recommend", "rows": 800, "seed": 3, "config": {"tree_depths": [1], "cluster_counts": [4]}}
+BETTER = {"product": "recommend", "rows": 800, "seed": 3, "config": {"tree_depths": [6], "cluster_counts": [4]}}
+
+
+@pytest.fixture
+def lifecycle_events(aws):
+    """An EventBridge rule on finscore.models events delivering to an SQS queue; returns a reader."""
+    sqs, events = client("sqs"), client("events")
+    queue_url = sqs.create_queue(QueueName="lifecycle-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="lifecycle", EventPattern=json.dumps({"source": ["finscore.models"]}))
+    events.put_targets(Rule="lifecycle", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def received() -> list[dict]:
+        messages = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return messages
+            messages += [json.loads(m["Body"]) for m in batch]
+            for m in batch:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    return received
+
+
+def run_retrain(payload: dict) -> dict:
+    return invoke_raw("model_retrain", payload)
+
+
+def invoke_raw(function: str, event: dict) -> dict:
+    from tests.handlers import FakeContext, load_handler
+
+    return load_handler(function).lambda_handler(event, FakeContext())
+
+
+def served_version() -> str:
+    status, body = invoke("recommend_api", load_event("recommend_api", "recommend"))
+    assert status == 200, body
+    return body["model_version"]
+
+
+def test_worse_is_rejected_better_is_promoted_and_served_within_the_ttl_and_rollback_restores(
+        aws, lifecycle_events, monkeypatch):
+    from finscore.recommend.service import champion, reset_champion
+
+    monkeypatch.setenv("REGISTRY_TTL", "60")
+    reset_champion()
+    first = run_retrain(MEDIOCRE)
+    assert first["promoted"] is True and "no champion yet" in first["reason"]
+    now = [1000.0]
+    champion()._clock = lambda: now[0]  # the cache's own clock, driven by the test
+    assert served_version() == first["version"]
+
+    # Given a champion, when a deliberately worse configuration is trained, then the gate rejects it.
+    worse = run_retrain(WORSE)
+    assert worse["registered"] is True and worse["promoted"] is False
+    assert worse["reason"].startswith("rejected: worse than the champion")
+    assert worse["candidate_value"] < worse["champion_value"]
+    now[0] += 61
+    assert served_version() == first["version"]
+
+    # A better one is promoted; the serving cache swaps it in once REGISTRY_TTL has passed.
+    better = run_retrain(BETTER)
+    assert better["promoted"] is True and better["candidate_value"] > better["champion_value"]
+    now[0] += 30
+    assert served_version() == first["version"], "re-checked before the TTL passed"
+    now[0] += 31
+    assert served_version() == better["version"]
+
+    # Rollback (the admin route) restores the previous champion.
+    status, body = invoke("platform_api", load_event("platform_api", "rollback"))
+    assert status == 200 and body["champion_version"] == first["version"]
+    now[0] += 61
+    assert served_version() == first["version"]
+
+    registry = ModelRegistry(aws["REGISTRY_TABLE"])
+    assert registry.get("recommend", worse["version"]).status == "rejected"
+
+    events = lifecycle_events()
+    kinds = [(e["detail-type"], e["detail"]["version"]) for e in events]
+    assert kinds == [
+        ("ModelRegistered", first["version"]), ("ModelPromoted", first["version"]),
+        ("ModelRegistered", worse["version"]), ("ModelRejected", worse["version"]),
+        ("ModelRegistered", better["version"]), ("ModelPromoted", better["version"]),
+    ]
+    rejected = events[3]
+    assert rejected["source"] == "finscore.models"
+    assert rejected["detail"]["product"] == "recommend"
+    assert rejected["detail"]["metrics"]["mean_accuracy"] == pytest.approx(worse["candidate_value"], abs=1e-3)
+    assert rejected["detail"]["reason"] == worse["reason"]
+
+
+def test_the_admin_payload_event_file_trains_the_worse_configuration(aws, lifecycle_events):
+    summary = run_retrain(load_event("model_retrain", "admin-worse-config"))
+
+    assert summary["retrain_id"] == "00000000-0000-4000-8000-000000000001"
+    assert summary["trigger"] == "admin" and summary["promoted"] is True  # no champion yet
+    assert summary["data"].startswith("synthetic:recommend")
+
+
+def test_synthetic_data_is_refused_when_not_allowed(aws, monkeypatch):
+    from training.retrain import NoTrainingData
+
+    monkeypatch.setenv("ALLOW_SYNTHETIC_TRAINING", "false")
+    with pytest.raises(NoTrainingData, match="ALLOW_SYNTHETIC_TRAINING"):
+        run_retrain(load_event("model_retrain", "scheduled-recommend"))
+
+
+def test_drift_event_retrains_only_when_asked(aws):
+    event = load_event("model_retrain", "drift-detected")
+    event["detail"]["retrain"] = False
+
+    assert run_retrain(event) == {"skipped": True, "product": "recommend"}
+
+
+def recommend_rows(count: int, seed: int) -> list[dict]:
+    from training.recommend import trainer
+
+    return trainer.generate(count, seed)
+
+
+def test_training_files_are_used_and_every_bad_row_is_reported_with_file_and_row(aws, lifecycle_events):
+    rows = recommend_rows(300, 5)
+    rows[4]["age"] = "old"
+    rows[9]["credit_score"] = 9999
+    lines = [json.dumps(row) for row in rows[:150]]
+    lines.insert(20, "{not json")
+    s3 = client("s3")
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/recommend/part-1.jsonl", Body="\n".join(lines).encode())
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/recommend/part-2.jsonl", Body="\n".join(
+        json.dumps(row) for row in rows[150:]).encode())
+
+    summary = run_retrain({"product": "recommend", "config": {"tree_depths": [3], "cluster_counts": [4]}})
+
+    assert summary["data"] == ("s3://finscore-local-data-bucket/training/recommend/part-1.jsonl,"
+                               "s3://finscore-local-data-bucket/training/recommend/part-2.jsonl")
+    assert summary["rows"] == 298 and summary["rejected_rows"] == 3
+    report = json.loads(s3.get_object(Bucket=aws["DATA_BUCKET"], Key=summary["rejects_report"])["Body"].read())
+    rejects = {(r["file"], r["row"]): r["reason"] for r in report["rejects"]}
+    assert set(rejects) == {("training/recommend/part-1.jsonl", 5), ("training/recommend/part-1.jsonl", 10),
+                            ("training/recommend/part-1.jsonl", 21)}
+    assert "age" in rejects[("training/recommend/part-1.jsonl", 5)]
+    assert "credit_score" in rejects[("training/recommend/part-1.jsonl", 10)]
+    assert "not valid JSON" in rejects[("training/recommend/part-1.jsonl", 21)]
+    # Accounted for exactly once: 301 lines = 298 trained on + 3 rejected.
+    assert summary["rows"] + summary["rejected_rows"] == len(lines) + len(rows[150:])
+
+
+def test_risk_tables_are_joined_and_rejects_point_at_their_rows(aws):
+    from training.data import load_training_data, row_rejects
+    from training.risk import trainer
+    from training.risk.generator import generate_portfolio
+
+    portfolio = generate_portfolio(customers=30, seed=4)
+    customers = [dict(c) for c in portfolio.customers]
+    customers[2]["age"] = 12
+    transactions = list(portfolio.transactions) + [{**portfolio.transactions[0], "customer_id": "GHOST1",
+                                                    "txn_id": "ghost-txn"}]
+
+    def as_csv(rows: list[dict]) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().encode()
+
+    s3 = client("s3")
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/customers.csv", Body=as_csv(customers))
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/transactions.csv", Body=as_csv(transactions))
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/labels.csv", Body=as_csv(
+        [{"customer_id": k, "delinquent": v} for k, v in portfolio.labels.items()]))
+
+    data = load_training_data(aws["DATA_BUCKET"], "risk")
+    valid, product_rejects = trainer.validate(data.records)
+    rejects = row_rejects(data, product_rejects)
+
+    assert len(valid) == 29
+    assert [(r.file, r.row) for r in rejects] == [("training/risk/customers.csv", 3),
+                                                  ("training/risk/transactions.csv", len(transactions))]
+    assert "age" in rejects[0].reason and "GHOST1" in rejects[1].reason
+
+
+def test_retrain_route_answers_202_and_runs_the_function_asynchronously(aws, monkeypatch):
+    from local.lambda_invoke import LocalLambdaInvoke
+
+    endpoint = LocalLambdaInvoke({"finscore-local-model-retrain": lambda event: run_retrain(
+        {**event, "rows": 800, "config": {"tree_depths": [3], "cluster_counts": [4]}})}).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint.url)
+        monkeypatch.setenv("RETRAIN_FUNCTION_NAME", "finscore-local-model-retrain")
+        client.cache_clear()
+
+        status, body = invoke("platform_api", load_event("platform_api", "retrain"))
+        assert status == 202 and body["product"] == "recommend" and body["status"] == "accepted"
+        endpoint.wait(120)
+    finally:
+        endpoint.stop()
+
+    (name, summary), = endpoint.results
+    assert summary["retrain_id"] == body["retrain_id"] and summary["trigger"] == "admin"
+    assert ModelRegistry(aws["REGISTRY_TABLE"]).champion_version("recommend") == summary["version"]
+
+
+@pytest.mark.parametrize(("case", "status", "field"), [("retrain-no-trainer", 404, "product"),
+                                                        ("retrain-bad-rows", 422, "rows")])
+def test_retrain_route_rejects_products_without_trainer_and_bad_bodies(aws, monkeypatch, case, status, field):
+    monkeypatch.setenv("RETRAIN_FUNCTION_NAME", "finscore-local-model-retrain")
+
+    got, body = invoke("platform_api", load_event("platform_api", case))
+
+    assert got == status
+    assert any(field in detail["field"] for detail in body["error"]["details"])
+
+
+def test_retrain_route_is_503_when_retraining_is_not_configured(aws):
+    status, body = invoke("platform_api", load_event("platform_api", "retrain"))
+    assert status == 503 and "RETRAIN_FUNCTION_NAME" in body["error"]["message"]
+
+
+def test_retrainable_products_are_the_trainers():
+    from finscore.platform.retraining import RETRAINABLE_PRODUCTS
+    from training.pipeline import TRAINERS
+
+    assert sorted(RETRAINABLE_PRODUCTS) == sorted(TRAINERS)

@@ -1,0 +1,108 @@
+"""One retraining run: data from the bucket (or synthetic when allowed), the pipeline with its promotion
+gate, a report of rejected rows, and the lifecycle events.
+
+    training/<product>/ files -> row-level validation -> train_product (parity gate, register,
+    promotion gate) -> ModelRegistered, then ModelPromoted or ModelRejected
+
+Called by functions/model_retrain (schedules, the admin route, DriftDetected) and by `python -m
+training` users alike; configuration (hyperparameters, rows, seed, tolerance) travels in the request.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from finscore import resources
+from finscore.events import MODEL_PROMOTED, MODEL_REGISTERED, MODEL_REJECTED, publish_event
+from finscore.models.registry import ModelRegistry
+from finscore.models.store import ModelStore
+from training.data import load_training_data, row_rejects, write_rejects_report
+from training.pipeline import DEFAULT_TOLERANCE, TRAINERS, TrainingDataError, train_product
+
+ALLOW_SYNTHETIC_ENV = "ALLOW_SYNTHETIC_TRAINING"
+TOLERANCE_ENV = "PROMOTION_TOLERANCE"
+
+
+class NoTrainingData(TrainingDataError):
+    """No files under training/<product>/ and synthetic data is not allowed."""
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    product: str
+    retrain_id: str
+    config: Mapping[str, Any]
+    rows: int | None = None
+    seed: int = 7
+    tolerance: float | None = None
+    trigger: str = "manual"
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], trigger: str) -> "RetrainRequest":
+        product = payload.get("product")
+        if product not in TRAINERS:
+            raise ValueError(f"product: {product!r} has no trainer; known: {', '.join(sorted(TRAINERS))}")
+        return cls(
+            product=product,
+            retrain_id=str(payload.get("retrain_id") or uuid.uuid4()),
+            config=dict(payload.get("config") or {}),
+            rows=int(payload["rows"]) if payload.get("rows") is not None else None,
+            seed=int(payload.get("seed", 7)),
+            tolerance=float(payload["tolerance"]) if payload.get("tolerance") is not None else None,
+            trigger=trigger,
+        )
+
+
+def synthetic_allowed() -> bool:
+    return os.environ.get(ALLOW_SYNTHETIC_ENV, "true").strip().lower() in ("1", "true", "yes")
+
+
+def retrain(request: RetrainRequest) -> dict[str, Any]:
+    """Run REQUEST to its end; returns the summary that the rejects report and the events carry."""
+    data_bucket = os.environ[resources.DATA_BUCKET.env_var]
+    store = ModelStore(os.environ[resources.MODELS_BUCKET.env_var])
+    registry = ModelRegistry(os.environ[resources.REGISTRY_TABLE.env_var])
+    tolerance = request.tolerance if request.tolerance is not None else float(
+        os.environ.get(TOLERANCE_ENV) or DEFAULT_TOLERANCE)
+    data = load_training_data(data_bucket, request.product)
+    if data is None and not synthetic_allowed():
+        raise NoTrainingData(f"{request.product}: no files under training/{request.product}/ and "
+                             f"{ALLOW_SYNTHETIC_ENV} is false")
+    result = train_product(
+        request.product, store=store, registry=registry, seed=request.seed, tolerance=tolerance,
+        progress=False, config=request.config,
+        rows=request.rows if data is None else None,
+        data=data.records if data is not None else None,
+        reference=f"{data.reference}" if data is not None else None,
+    )
+    manifest = result.manifest
+    summary: dict[str, Any] = {
+        "retrain_id": request.retrain_id,
+        "product": request.product,
+        "version": manifest.version,
+        "trigger": request.trigger,
+        "data": manifest.training_data.reference,
+        "rows": manifest.training_data.rows,
+        "metrics": manifest.metrics,
+        "primary_metric": manifest.primary_metric,
+        "registered": result.registered,
+        "promoted": result.promoted,
+        "reason": result.decision,
+        "champion_version": result.gate.champion_version if result.gate else None,
+        "champion_value": result.gate.champion_value if result.gate else None,
+        "candidate_value": result.gate.candidate_value if result.gate else None,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if data is not None:
+        rejects = row_rejects(data, result.rejects)
+        summary["rejected_rows"] = len(rejects)
+        summary["rejects_report"] = write_rejects_report(data_bucket, request.product, request.retrain_id,
+                                                         rejects, summary)
+    if result.registered:
+        publish_event(MODEL_REGISTERED, summary)
+    publish_event(MODEL_PROMOTED if result.promoted else MODEL_REJECTED, summary)
+    return summary
