@@ -25,6 +25,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from finscore.resources import (
+    BATCH_SCORE,
     DATA_BUCKET,
     IDEMPOTENCY_TABLE,
     INTERVENTION_DELIVERY,
@@ -77,6 +78,14 @@ TABLE_WRITES: dict[str, tuple[TableSpec, ...]] = {
 # SUMMARIES_PREFIX, which a test keeps equal): beside its queue's prefix, never under it, or every
 # report would notify the queue again.
 INGEST_REPORT_PREFIXES = ("ingest/risk/rejects/", "ingest/risk/summaries/")
+# Where batch scoring writes (finscore.batch.files SCORED_PREFIX and PARTS_PREFIX): outputs and the
+# chunk parts of fanned-out files, also outside the incoming/ prefix of its queue.
+BATCH_OUTPUT_PREFIXES = ("scored/", "batch-parts/")
+# The prefixes each queue-fed function writes its results to (and reads back to recognise a redelivery).
+QUEUE_OUTPUT_PREFIXES: dict[str, tuple[str, ...]] = {
+    RISK_INGEST.name: INGEST_REPORT_PREFIXES,
+    BATCH_SCORE.name: BATCH_OUTPUT_PREFIXES,
+}
 # The tables whose functions follow the risk intervention policy (finscore.risk.settings).
 RISK_TABLES = (RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE)
 # Lambda's own DynamoDB stream poller reads these; ListStreams has no resource-level permissions.
@@ -192,9 +201,10 @@ class FinScoreFunction(Construct):
         if spec.queue is not None and DATA_BUCKET in spec.buckets:
             bucket = data.buckets[DATA_BUCKET]
             # Its files, and its earlier reports (a redelivered file is recognised by its summary).
-            prefixes = (spec.queue.s3_prefix, *INGEST_REPORT_PREFIXES)
+            outputs = QUEUE_OUTPUT_PREFIXES.get(spec.name, ())
+            prefixes = (spec.queue.s3_prefix, *outputs)
             self._allow(["s3:GetObject"], [bucket.arn_for_objects(prefix + "*") for prefix in prefixes])
-            self._allow(["s3:PutObject"], [bucket.arn_for_objects(prefix + "*") for prefix in INGEST_REPORT_PREFIXES])
+            self._allow(["s3:PutObject"], [bucket.arn_for_objects(prefix + "*") for prefix in outputs])
         writes = TABLE_WRITES.get(spec.name, ())
         for table_spec in spec.tables:
             table = data.tables[table_spec]
@@ -305,12 +315,12 @@ class FinScoreFunction(Construct):
                 )
             )
         if spec.queue is not None and DATA_BUCKET in spec.buckets:
-            for prefix in (spec.queue.s3_prefix, *INGEST_REPORT_PREFIXES):
+            for prefix in (spec.queue.s3_prefix, *QUEUE_OUTPUT_PREFIXES.get(spec.name, ())):
                 policy.acknowledge(
                     Acknowledgment(
                         id=f"AwsSolutions-IAM5[Resource::<{DATA_BUCKET.logical_id}.Arn>/{prefix}*]",
-                        reason=f"Objects under {prefix} only: the transaction files users drop there (and the "
-                        "ingest reports written beside them) have names chosen at upload time.",
+                        reason=f"Objects under {prefix} only: the files users drop there (and the reports and "
+                        "outputs written for them) have names chosen at upload time.",
                     )
                 )
         for table_spec in spec.tables:

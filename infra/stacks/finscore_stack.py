@@ -8,11 +8,13 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from finscore.resources import API_BASE_PATH, FUNCTIONS
+from finscore.resources import API_BASE_PATH, BATCH_SCORE, FUNCTIONS
 from infra.config import FinScoreConfig
 from infra.constructs.api_function import FinScoreFunction
+from infra.constructs.batch import BatchScoring
 from infra.constructs.data import DataStores
 from infra.constructs.layers import FunctionLayers
+from infra.constructs.lifecycle import ModelLifecycle
 from infra.constructs.live_api import LiveApi
 from infra.constructs.messaging import Messaging
 from infra.constructs.rest_api import ScoringApi
@@ -34,6 +36,9 @@ class FinScoreStack(Stack):
             )
             for spec in FUNCTIONS
         }
+        self.batch = BatchScoring(self, "Batch", config=config, data=self.data, function=self.functions[BATCH_SCORE])
+        self.lifecycle = ModelLifecycle(self, "Lifecycle", data=self.data, messaging=self.messaging,
+                                        functions=self.functions)
         self.api = ScoringApi(
             self,
             "Api",

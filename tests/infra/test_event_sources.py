@@ -49,8 +49,9 @@ def test_data_bucket_notifies_the_queue_of_files_under_its_prefix_only(synthesiz
     (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
     properties = notifications["Properties"]
     assert properties["BucketName"] == {"Ref": DATA_BUCKET.logical_id}
-    (configuration,) = properties["NotificationConfiguration"]["QueueConfigurations"]
-    assert configuration["QueueArn"] == {"Fn::GetAtt": [spec.logical_id, "Arn"]}
+    configurations = properties["NotificationConfiguration"]["QueueConfigurations"]
+    assert len(configurations) == len(QUEUES)
+    (configuration,) = [c for c in configurations if c["QueueArn"] == {"Fn::GetAtt": [spec.logical_id, "Arn"]}]
     assert configuration["Events"] == ["s3:ObjectCreated:*"]
     assert configuration["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": spec.s3_prefix}]
 

@@ -37,6 +37,23 @@ ACKNOWLEDGED = {
     "AwsSolutions-SQS3",
     "Serverless-SQSRedrivePolicy",
     "Serverless-LambdaEventSourceMappingDestination",
+    # Lifecycle: training files and reports, drift capture and reports (infra/constructs/lifecycle.py).
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training-reports/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/recommend/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/risk/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/drift/*]",
+    # Batch: incoming files, outputs and chunk parts, the state machine's invoke and child executions
+    # (infra/constructs/api_function.py QUEUE_OUTPUT_PREFIXES, infra/constructs/batch.py).
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/incoming/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/scored/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/batch-parts/*]",
+    "AwsSolutions-IAM5[Resource::<BatchScoreFunction.Arn>:*]",
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
+    '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"BatchScoreStateMachine"}]}]}:*]',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
+    '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"BatchScoreStateMachine"}]}]}/*:*]',
 }
 
 

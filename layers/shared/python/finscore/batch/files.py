@@ -1,0 +1,68 @@
+"""Where a dropped file's outputs go and how an earlier run over the same ETag is recognised."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from finscore.batch.storage import BatchBucket
+from finscore.resources import BATCH_INCOMING_QUEUE
+
+INCOMING_PREFIX = BATCH_INCOMING_QUEUE.s3_prefix
+SCORED_PREFIX = "scored/"
+MANIFEST_NAME = "_manifest.json"
+REJECTS_NAME = "rejects.csv"
+# Chunk parts of fanned-out files, kept apart from the outputs; the data bucket expires them.
+PARTS_PREFIX = "batch-parts/"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dropped file: where it is, which product scores it, and the version (ETag) being scored."""
+
+    bucket: str
+    key: str
+    product: str
+    name: str
+    etag: str
+    size: int
+
+    @property
+    def output_prefix(self) -> str:
+        return f"{SCORED_PREFIX}{self.product}/{self.name}/"
+
+    @property
+    def manifest_key(self) -> str:
+        return self.output_prefix + MANIFEST_NAME
+
+    @property
+    def rejects_key(self) -> str:
+        return self.output_prefix + REJECTS_NAME
+
+    def document(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Source:
+        return cls(**{name: document[name] for name in ("bucket", "key", "product", "name", "etag", "size")})
+
+
+def product_and_name(key: str) -> tuple[str, str]:
+    """incoming/<product>/<name> -> (product, name); ValueError for any other key."""
+    product, _, name = key[len(INCOMING_PREFIX):].partition("/")
+    if not key.startswith(INCOMING_PREFIX) or key.endswith("/") or not product or not name:
+        raise ValueError(f"{key} is not a file under {INCOMING_PREFIX}<product>/")
+    return product, name
+
+
+def utc_iso(moment: float | None = None) -> str:
+    when = datetime.fromtimestamp(moment if moment is not None else time.time(), tz=timezone.utc)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def already_scored(bucket: BatchBucket, source: Source) -> dict[str, Any] | None:
+    """The manifest of an earlier run over this very ETag, if there is one."""
+    previous = bucket.read_json(source.manifest_key)
+    return previous if previous and previous.get("etag") == source.etag else None

@@ -1,0 +1,194 @@
+"""A dropped file from notification to scored output, once per object key and ETag.
+
+incoming/<product>/<name> is scored into scored/<product>/<name>/: scored.<csv|jsonl|parquet> (the
+input columns joined with the outputs and model_version), rejects.csv (row, reason) and, written
+last, _manifest.json. A file whose _manifest.json already records its ETag is skipped, so a
+redelivered event or the same file put again adds nothing; a crash before the manifest leaves the
+file to be scored again over the same keys. Files past BATCH_FANOUT_BYTES go through `fanout`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from finscore.batch import fanout
+from finscore.batch.files import Source, already_scored, product_and_name, utc_iso
+from finscore.batch.formats import (
+    CONTENT_TYPES,
+    CSV,
+    OUTPUT_NAMES,
+    RowReject,
+    UnsupportedFile,
+    file_format,
+    read_rows,
+    rejects_csv,
+)
+from finscore.batch.scoring import batch_product, batch_settings, champion, score_csv, score_rows
+from finscore.batch.storage import BatchBucket, BatchStateMachine
+from finscore.errors import ValidationFailed
+from finscore.observability import logger
+
+# Step Functions execution names: at most 80 characters of letters, digits, '-' and '_'.
+EXECUTION_NAME_LENGTH = 80
+
+
+def execution_name(source: Source) -> str:
+    """A name fixed by key and ETag: a redelivered event cannot start a second execution."""
+    digest = hashlib.sha256(f"{source.key}\n{source.etag}".encode()).hexdigest()[:24]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", f"{source.product}-{source.name}")
+    return f"{readable[:EXECUTION_NAME_LENGTH - len(digest) - 1]}-{digest}"
+
+
+def write_failure(bucket: BatchBucket, source: Source, reason: str, started: float) -> dict[str, Any]:
+    """A file that cannot be read at all: no rows, the reason in its rejects (row 0) and manifest."""
+    rejects_key = source.rejects_key
+    bucket.write(rejects_key, rejects_csv([RowReject(0, reason)]), "text/csv")
+    manifest = {
+        "source": {"bucket": source.bucket, "key": source.key}, "etag": source.etag, "product": source.product,
+        "rows_in": 0, "scored": 0, "rejected": 0, "model_version": None, "error": reason,
+        "outputs": {"rejects": rejects_key}, "finished_at": utc_iso(),
+        "timings": {"total_s": round(time.perf_counter() - started, 3)},
+    }
+    bucket.write_json(source.manifest_key, manifest)
+    return manifest
+
+
+def score_file(bucket: BatchBucket, source: Source) -> dict[str, Any]:
+    """The single path: read, score and write one file in this process; returns its manifest."""
+    started, wall = time.perf_counter(), time.time()
+    fmt = file_format(source.key)
+    product = batch_product(source.product)
+    loaded = champion(source.product).get()
+    output_key, rejects_key = source.output_prefix + OUTPUT_NAMES[fmt], source.rejects_key
+    body, _ = bucket.read(source.key, etag=source.etag)
+    read_at = time.perf_counter()
+    if fmt == CSV:
+        # The output is uploaded in parts while later blocks are still being scored.
+        result, _ = score_csv(product, loaded, body,
+                              write=lambda parts: bucket.write_parts(output_key, parts, CONTENT_TYPES[fmt]))
+    else:
+        result = score_rows(product, loaded, read_rows(fmt, body))
+        bucket.write(output_key, result.body, CONTENT_TYPES[fmt])
+    del body
+    scored_at = time.perf_counter()
+    bucket.write(rejects_key, rejects_csv(result.rejects), "text/csv")
+    finished = time.perf_counter()
+    manifest = {
+        "source": {"bucket": source.bucket, "key": source.key, "bytes": source.size},
+        "etag": source.etag,
+        "product": source.product,
+        "format": fmt,
+        "rows_in": result.rows_in,
+        "scored": result.scored,
+        "rejected": len(result.rejects),
+        "model_version": loaded.version,
+        "outputs": {"scored": output_key, "rejects": rejects_key},
+        "chunks": 1,
+        "started_at": utc_iso(wall),
+        "finished_at": utc_iso(),
+        "timings": {
+            "read_s": round(read_at - started, 3), "score_and_write_s": round(scored_at - read_at, 3),
+            "manifest_s": round(finished - scored_at, 3),
+            "total_s": round(finished - started, 3),
+            "rows_per_s": round(result.rows_in / max(finished - started, 1e-9)),
+        },
+    }
+    bucket.write_json(source.manifest_key, manifest)
+    return manifest
+
+
+def process_object(bucket: BatchBucket, key: str) -> dict[str, Any]:
+    """Score one dropped object once per ETag: in this process, or fanned out when it is large."""
+    started = time.perf_counter()
+    product, name = product_and_name(key)
+    size, etag = bucket.head(key)
+    source = Source(bucket.bucket, key, product, name, etag, size)
+    previous = already_scored(bucket, source)
+    if previous is not None:
+        return {**previous, "skipped": True}
+    settings = batch_settings()
+    try:
+        file_format(key)
+        batch_product(product)
+    except (UnsupportedFile, ValidationFailed) as exc:
+        return write_failure(bucket, source, str(exc), started)
+    if size <= settings.fanout_bytes:
+        try:
+            return score_file(bucket, source)
+        except UnsupportedFile as exc:
+            return write_failure(bucket, source, str(exc), started)
+    if settings.state_machine_arn:
+        started_now = BatchStateMachine(settings.state_machine_arn).start(
+            execution_name(source), {"source": source.document()})
+        return {"source": {"bucket": source.bucket, "key": key}, "etag": etag, "fanned_out": True,
+                "execution_started": started_now}
+    # The local run has no Step Functions: the same plan, chunks and join run here, one after another.
+    try:
+        plan = fanout.plan(bucket, source, settings.chunk_size)
+    except UnsupportedFile as exc:
+        return write_failure(bucket, source, str(exc), started)
+    for chunk in plan["chunks"]:
+        fanout.score_chunk(bucket, plan["job"], chunk)
+    return fanout.join(bucket, plan["job"], len(plan["chunks"]))
+
+
+@lru_cache(maxsize=1)
+def data_bucket() -> BatchBucket:
+    return BatchBucket(batch_settings().data_bucket)
+
+
+def process_notification(body: str) -> list[dict[str, Any]]:
+    """One SQS message body: an S3 event notification; each created object under incoming/ is scored.
+
+    Keys arrive URL-encoded (a space as '+'). S3's test event and objects elsewhere are ignored.
+    """
+    try:
+        notification = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"message body is not an S3 event notification: {exc.msg}") from exc
+    if notification.get("Event") == "s3:TestEvent":
+        return []
+    bucket = data_bucket()
+    manifests = []
+    for record in notification.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        key = unquote_plus(record["s3"]["object"]["key"])
+        source_bucket = record["s3"]["bucket"]["name"]
+        try:
+            product_and_name(key)
+        except ValueError:
+            logger.warning("Ignoring an object outside incoming/<product>/", extra={"bucket": source_bucket, "key": key})
+            continue
+        if source_bucket != bucket.bucket:
+            logger.warning("Ignoring an object of another bucket", extra={"bucket": source_bucket, "key": key})
+            continue
+        manifest = process_object(bucket, key)
+        logger.info("Batch file processed", extra={"key": key, **{k: manifest.get(k) for k in (
+            "rows_in", "scored", "rejected", "model_version", "skipped", "fanned_out", "error")}})
+        manifests.append(manifest)
+    return manifests
+
+
+def run_step(event: dict[str, Any]) -> dict[str, Any]:
+    """A Step Functions task: {"action": "plan" | "score_chunk" | "join", ...}."""
+    action = event.get("action")
+    bucket = data_bucket()
+    if action == "plan":
+        source = Source.from_document(event["source"])
+        previous = already_scored(bucket, source)
+        if previous is not None:
+            # Scored since the execution started (the same file put twice): nothing left to do.
+            return {"job": fanout.job_document(source, previous.get("model_version"), None), "chunks": []}
+        return fanout.plan(bucket, source, batch_settings().chunk_size)
+    if action == "score_chunk":
+        return fanout.score_chunk(bucket, event["job"], event["chunk"])
+    if action == "join":
+        return fanout.summary(fanout.join(bucket, event["job"], int(event["chunk_count"])))
+    raise ValueError(f"unknown batch action {action!r}; expected plan, score_chunk or join")

@@ -1,0 +1,316 @@
+"""Files dropped under incoming/<product>/: the batch_score handler fed SQS-wrapped S3 events under moto."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from urllib.parse import quote_plus
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from finscore.aws import client
+from finscore.batch import pipeline, scoring
+from finscore.risk.features import FEATURE_NAMES
+from tests.handlers import FakeContext, load_event, load_handler
+
+FUNCTION = "batch_score"
+
+
+@pytest.fixture
+def batch(aws, monkeypatch):
+    scoring.reset_models()
+    pipeline.data_bucket.cache_clear()
+    monkeypatch.delenv("BATCH_STATE_MACHINE_ARN", raising=False)
+    yield aws
+    scoring.reset_models()
+    pipeline.data_bucket.cache_clear()
+
+
+def risk_rows(count: int, seed: int = 5) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(count):
+        row = {"customer_id": f"C{index + 1:06d}"}
+        row.update({name: round(float(rng.uniform(0, 3)), 3) for name in FEATURE_NAMES})
+        rows.append(row)
+    return rows
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def put(aws, key: str, body: bytes) -> None:
+    client("s3").put_object(Bucket=aws["DATA_BUCKET"], Key=key, Body=body)
+
+
+def get(aws, key: str) -> bytes:
+    return client("s3").get_object(Bucket=aws["DATA_BUCKET"], Key=key)["Body"].read()
+
+
+def keys_under(aws, prefix: str) -> dict[str, str]:
+    listing = client("s3").list_objects_v2(Bucket=aws["DATA_BUCKET"], Prefix=prefix).get("Contents", [])
+    return {item["Key"]: item["ETag"] for item in listing}
+
+
+def notification(aws, key: str, case: str = "s3-put-risk-csv") -> dict:
+    event = copy.deepcopy(load_event(FUNCTION, case))
+    body = json.loads(event["Records"][0]["body"])
+    body["Records"][0]["s3"]["bucket"]["name"] = aws["DATA_BUCKET"]
+    body["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
+    event["Records"][0]["body"] = json.dumps(body)
+    return event
+
+
+def run(event: dict) -> dict:
+    return load_handler(FUNCTION).lambda_handler(event, FakeContext())
+
+
+def rejects_of(aws, prefix: str) -> dict[int, str]:
+    reader = csv.DictReader(io.StringIO(get(aws, prefix + "rejects.csv").decode()))
+    return {int(row["row"]): row["reason"] for row in reader}
+
+
+COLUMNS = ["customer_id", *FEATURE_NAMES]
+
+
+def bad_risk_csv() -> str:
+    rows = risk_rows(8)
+    rows[2]["salary_delay_days"] = "abc"      # row 3: not a number
+    rows[4]["tenure_months"] = ""             # row 5: missing
+    text = csv_text(rows, COLUMNS).splitlines()
+    text.insert(7, "C999,1,2")                # row 7: too few fields; rows 7.. shift by one
+    return "\n".join(text) + "\n"
+
+
+def test_a_risk_csv_scores_good_rows_and_lists_every_bad_one(batch, risk_champion):
+    key = "incoming/risk/branch scores 2025-07.csv"
+    put(batch, key, bad_risk_csv().encode())
+
+    assert run(notification(batch, key)) == {"batchItemFailures": []}
+
+    prefix = "scored/risk/branch scores 2025-07.csv/"
+    manifest = json.loads(get(batch, prefix + "_manifest.json"))
+    assert (manifest["rows_in"], manifest["scored"], manifest["rejected"]) == (9, 6, 3)
+    assert manifest["model_version"] == risk_champion.version and manifest["etag"]
+    rejects = rejects_of(batch, prefix)
+    assert sorted(rejects) == [3, 5, 7]
+    assert "salary_delay_days: must be a number" in rejects[3]
+    assert "tenure_months: missing" in rejects[5]
+    assert "fewer fields" in rejects[7]
+    scored = list(csv.DictReader(io.StringIO(get(batch, prefix + "scored.csv").decode())))
+    assert [row["customer_id"] for row in scored] == ["C000001", "C000002", "C000004", "C000006", "C000007",
+                                                      "C000008"]
+    assert {row["model_version"] for row in scored} == {risk_champion.version}
+    assert all(row["risk_level"] in ("low", "medium", "high", "critical") for row in scored)
+    assert all(0.0 <= float(row["risk_score"]) <= 100.0 for row in scored)
+
+
+def test_the_same_file_again_or_a_redelivered_event_adds_no_output(batch, risk_champion):
+    key = "incoming/risk/branch scores 2025-07.csv"
+    put(batch, key, bad_risk_csv().encode())
+    run(notification(batch, key))
+    before = keys_under(batch, "scored/")
+    manifest = get(batch, "scored/risk/branch scores 2025-07.csv/_manifest.json")
+
+    assert run(notification(batch, key, "s3-put-risk-csv-redelivered")) == {"batchItemFailures": []}
+    put(batch, key, bad_risk_csv().encode())  # the same bytes put again: same ETag
+    run(notification(batch, key))
+
+    assert keys_under(batch, "scored/") == before
+    assert get(batch, "scored/risk/branch scores 2025-07.csv/_manifest.json") == manifest
+
+
+def test_jsonl_rows_are_scored_and_malformed_lines_numbered(batch, risk_champion):
+    rows = risk_rows(5)
+    rows[1]["emi_to_income"] = "high"  # JSON values must be numbers
+    lines = [json.dumps(row) for row in rows]
+    lines.insert(3, "{not json")
+    lines.insert(4, "")
+    key = "incoming/risk/stream.jsonl"
+    put(batch, key, ("\n".join(lines) + "\n").encode())
+
+    run(notification(batch, key))
+
+    prefix = "scored/risk/stream.jsonl/"
+    manifest = json.loads(get(batch, prefix + "_manifest.json"))
+    assert (manifest["rows_in"], manifest["scored"], manifest["rejected"]) == (6, 4, 2)
+    assert sorted(rejects_of(batch, prefix)) == [2, 4]
+    scored = [json.loads(line) for line in get(batch, prefix + "scored.jsonl").decode().splitlines()]
+    assert [row["customer_id"] for row in scored] == ["C000001", "C000003", "C000004", "C000005"]
+    assert all(isinstance(row["risk_score"], float) and row["model_version"] == risk_champion.version
+               for row in scored)
+
+
+def test_parquet_in_parquet_out(batch, risk_champion):
+    rows = risk_rows(6)
+    table = pa.Table.from_pylist(rows)
+    values = table.column("credit_utilisation").to_pylist()
+    values[4] = None
+    table = table.set_column(table.column_names.index("credit_utilisation"), "credit_utilisation",
+                             pa.array(values, pa.float64()))
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    key = "incoming/risk/portfolio.parquet"
+    put(batch, key, sink.getvalue())
+
+    run(notification(batch, key))
+
+    prefix = "scored/risk/portfolio.parquet/"
+    out = pq.read_table(io.BytesIO(get(batch, prefix + "scored.parquet")))
+    assert out.num_rows == 5
+    assert {"probability", "risk_score", "risk_level", "model_version", "customer_id"} <= set(out.column_names)
+    assert rejects_of(batch, prefix) == {5: "credit_utilisation: missing"}
+
+
+def test_recommend_profiles_are_validated_by_the_api_schema(batch, recommend_champion):
+    profiles = [
+        {"customer_id": "P1", "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
+         "existing_products": "basic_checking", "monthly_spending": 2500, "savings_balance": 15000,
+         "loan_amount": 0, "digital_engagement": 8, "spending_score": 65, "saving_frequency": 7, "loan_behavior": 2},
+    ]
+    profiles.append({**profiles[0], "customer_id": "P2", "age": 12})
+    profiles.append({**profiles[0], "customer_id": "P3", "employment_status": "astronaut"})
+    profiles.append({**profiles[0], "customer_id": "P4", "existing_products": ""})
+    key = "incoming/recommend/profiles.csv"
+    put(batch, key, csv_text(profiles, list(profiles[0])).encode())
+
+    run(notification(batch, key))
+
+    prefix = "scored/recommend/profiles.csv/"
+    rejects = rejects_of(batch, prefix)
+    assert sorted(rejects) == [2, 3]
+    assert rejects[2].startswith("age:") and rejects[3].startswith("employment_status:")
+    scored = list(csv.DictReader(io.StringIO(get(batch, prefix + "scored.csv").decode())))
+    assert [row["customer_id"] for row in scored] == ["P1", "P4"]
+    assert scored[0]["segment"] and scored[0]["model_version"] == recommend_champion.version
+    assert "basic_checking" not in {value for name, value in scored[0].items() if name.endswith("_product")}
+
+
+def test_unsupported_files_and_unknown_products_are_reported_not_retried(batch, risk_champion):
+    put(batch, "incoming/risk/notes.txt", b"hello")
+    put(batch, "incoming/astrology/stars.csv", b"a,b\n1,2\n")
+
+    assert run(notification(batch, "incoming/risk/notes.txt")) == {"batchItemFailures": []}
+    assert run(notification(batch, "incoming/astrology/stars.csv")) == {"batchItemFailures": []}
+
+    assert "unsupported format" in json.loads(get(batch, "scored/risk/notes.txt/_manifest.json"))["error"]
+    assert "astrology" in json.loads(get(batch, "scored/astrology/stars.csv/_manifest.json"))["error"]
+
+
+def test_s3_test_event_is_ignored(batch):
+    assert run(load_event(FUNCTION, "s3-test-event")) == {"batchItemFailures": []}
+
+
+def test_without_a_champion_the_message_fails_and_is_retried(batch):
+    key = "incoming/risk/early.csv"
+    put(batch, key, csv_text(risk_rows(2), COLUMNS).encode())
+
+    event = notification(batch, key)
+    test_event = load_event(FUNCTION, "s3-test-event")
+    event["Records"].append(test_event["Records"][0])
+
+    result = run(event)
+
+    assert [failure["itemIdentifier"] for failure in result["batchItemFailures"]] == [event["Records"][0]["messageId"]]
+    assert keys_under(batch, "scored/") == {}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_fan_out_gives_the_same_output_as_the_single_path(batch, risk_champion, monkeypatch, suffix):
+    rows = risk_rows(60, seed=9)
+    for index in (3, 17, 31, 44, 58):
+        rows[index]["balance_trend"] = "x" if suffix != ".parquet" else None
+    if suffix == ".csv":
+        body = csv_text(rows, COLUMNS).encode()
+    elif suffix == ".jsonl":
+        body = ("\n".join(json.dumps(row) for row in rows) + "\n").encode()
+    else:
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows), sink, row_group_size=7)
+        body = sink.getvalue()
+    put(batch, f"incoming/risk/single{suffix}", body)
+    run(notification(batch, f"incoming/risk/single{suffix}"))
+
+    monkeypatch.setenv("BATCH_FANOUT_BYTES", "100")
+    monkeypatch.setenv("BATCH_CHUNK_BYTES", "700")
+    scoring.reset_models()
+    from finscore.settings import reset_settings
+    reset_settings()
+    put(batch, f"incoming/risk/fanned{suffix}", body)
+    run(notification(batch, f"incoming/risk/fanned{suffix}"))
+
+    single, fanned = f"scored/risk/single{suffix}/", f"scored/risk/fanned{suffix}/"
+    fanned_manifest = json.loads(get(batch, fanned + "_manifest.json"))
+    assert fanned_manifest["chunks"] > 3
+    assert get(batch, fanned + "rejects.csv") == get(batch, single + "rejects.csv")
+    assert sorted(rejects_of(batch, fanned)) == [4, 18, 32, 45, 59]
+    assert get(batch, fanned + f"scored{suffix}") == get(batch, single + f"scored{suffix}") or suffix == ".parquet"
+    if suffix == ".parquet":
+        left = pq.read_table(io.BytesIO(get(batch, fanned + "scored.parquet")))
+        right = pq.read_table(io.BytesIO(get(batch, single + "scored.parquet")))
+        assert left.equals(right)
+    assert set(keys_under(batch, fanned)) == {fanned + name for name in ("_manifest.json", "rejects.csv",
+                                                                          f"scored{suffix}")}
+    assert len([key for key in keys_under(batch, f"batch-parts/risk/fanned{suffix}/") if "manifest" in key]) \
+        == fanned_manifest["chunks"]
+    assert (fanned_manifest["rows_in"], fanned_manifest["scored"]) == (60, 55)
+
+
+def _small_fanout(monkeypatch) -> None:
+    from finscore.settings import reset_settings
+
+    monkeypatch.setenv("BATCH_FANOUT_BYTES", "100")
+    monkeypatch.setenv("BATCH_CHUNK_BYTES", "300")
+    scoring.reset_models()
+    reset_settings()
+
+
+def test_a_large_file_starts_one_execution_however_often_it_is_delivered(batch, risk_champion, monkeypatch):
+    sfn = client("stepfunctions")
+    arn = sfn.create_state_machine(name="batch", definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", '
+                                   '"End": true}}}', roleArn="arn:aws:iam::123456789012:role/batch")["stateMachineArn"]
+    monkeypatch.setenv("BATCH_STATE_MACHINE_ARN", arn)
+    _small_fanout(monkeypatch)
+    key = "incoming/risk/big file.csv"
+    put(batch, key, csv_text(risk_rows(40), COLUMNS).encode())
+
+    run(notification(batch, key))
+    run(notification(batch, key, "s3-put-risk-csv-redelivered"))
+
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert len(executions) == 1
+    source = json.loads(sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])["source"]
+    assert (source["key"], source["product"], source["name"]) == (key, "risk", "big file.csv")
+    assert keys_under(batch, "scored/") == {}
+
+
+def test_step_functions_tasks_plan_score_chunks_and_join(batch, risk_champion, monkeypatch):
+    _small_fanout(monkeypatch)
+    key = "incoming/risk/branch scores 2025-07.csv"
+    put(batch, key, bad_risk_csv().encode())
+    head = client("s3").head_object(Bucket=batch["DATA_BUCKET"], Key=key)
+    plan_event = copy.deepcopy(load_event(FUNCTION, "step-plan"))
+    plan_event["source"].update(bucket=batch["DATA_BUCKET"], etag=head["ETag"].strip('"'), size=head["ContentLength"])
+
+    plan = run(plan_event)
+    assert plan["job"]["model_version"] == risk_champion.version and len(plan["chunks"]) >= 2
+    for chunk in plan["chunks"]:
+        chunk_event = {**load_event(FUNCTION, "step-score-chunk"), "job": plan["job"], "chunk": chunk}
+        assert run(chunk_event)["index"] == chunk["index"]
+    join_event = {**load_event(FUNCTION, "step-join"), "job": plan["job"], "chunk_count": len(plan["chunks"])}
+    summary = run(join_event)
+
+    assert (summary["rows_in"], summary["scored"], summary["rejected"]) == (9, 6, 3)
+    assert sorted(rejects_of(batch, "scored/risk/branch scores 2025-07.csv/")) == [3, 5, 7]
+    # A retried plan after the join: nothing left to do.
+    assert run(plan_event)["chunks"] == []
