@@ -10,12 +10,10 @@ file to be scored again over the same keys. Files past BATCH_FANOUT_BYTES go thr
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote_plus
 
 from finscore.batch import fanout
 from finscore.batch.files import Source, already_scored, product_and_name, utc_iso
@@ -32,6 +30,7 @@ from finscore.batch.formats import (
 from finscore.batch.scoring import batch_product, batch_settings, champion, score_csv, score_rows
 from finscore.batch.storage import BatchBucket, BatchStateMachine
 from finscore.errors import ValidationFailed
+from finscore.notifications import created_objects
 from finscore.observability import logger
 
 # Step Functions execution names: at most 80 characters of letters, digits, '-' and '_'.
@@ -146,21 +145,11 @@ def data_bucket() -> BatchBucket:
 def process_notification(body: str) -> list[dict[str, Any]]:
     """One SQS message body: an S3 event notification; each created object under incoming/ is scored.
 
-    Keys arrive URL-encoded (a space as '+'). S3's test event and objects elsewhere are ignored.
+    Objects elsewhere are ignored.
     """
-    try:
-        notification = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"message body is not an S3 event notification: {exc.msg}") from exc
-    if notification.get("Event") == "s3:TestEvent":
-        return []
     bucket = data_bucket()
     manifests = []
-    for record in notification.get("Records", []):
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        key = unquote_plus(record["s3"]["object"]["key"])
-        source_bucket = record["s3"]["bucket"]["name"]
+    for source_bucket, key in created_objects(body):
         try:
             product_and_name(key)
         except ValueError:

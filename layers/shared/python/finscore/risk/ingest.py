@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
-from urllib.parse import unquote_plus
 
+from finscore.notifications import created_objects
 from finscore.observability import logger
 from finscore.resources import RISK_TRANSACTIONS_QUEUE
 from finscore.risk.features import compute_features
@@ -198,22 +198,12 @@ def ingest_context() -> tuple[RiskContext, DataBucket]:
 def ingest_notification(body: str) -> list[dict[str, Any]]:
     """One SQS message body: an S3 event notification; every created object under the prefix is ingested.
 
-    Keys arrive URL-encoded (a space as '+'). S3's test event and objects elsewhere are ignored.
+    Objects elsewhere are ignored.
     """
-    try:
-        notification = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"message body is not an S3 event notification: {exc.msg}") from exc
-    if notification.get("Event") == "s3:TestEvent":
-        return []
     ctx, bucket = ingest_context()
     prefix = RISK_TRANSACTIONS_QUEUE.s3_prefix
     summaries = []
-    for record in notification.get("Records", []):
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        key = unquote_plus(record["s3"]["object"]["key"])
-        source_bucket = record["s3"]["bucket"]["name"]
+    for source_bucket, key in created_objects(body):
         if source_bucket != bucket.bucket or not key.startswith(prefix) or key.endswith("/"):
             logger.warning("Ignoring an object outside the risk ingest prefix", extra={"bucket": source_bucket, "key": key})
             continue
