@@ -15,13 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from finscore import resources
+from finscore.data_bucket import DataBucket
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.risk import PRODUCT
 from finscore.risk.features import compute_features, feature_matrix
 from finscore.risk.interventions import iso, utc_now
 from finscore.risk.model import load_risk_model, score_matrix
-from finscore.risk.repository import SCORE_PARTITION, CustomerStore, DataBucket, TransactionStore
+from finscore.risk.repository import SCORE_PARTITION, CustomerStore, TransactionStore
 
 MARKER_KEY = "seed/risk.json"
 DEFAULT_TRANSACTIONS_FOR = 100

@@ -19,7 +19,7 @@ from finscore.aws import client
 from finscore.batch import fanout, products
 from finscore.batch.files import Source
 from finscore.batch.pipeline import execution_name
-from finscore.batch.storage import BatchBucket
+from finscore.data_bucket import DataBucket
 from finscore.models.champion import LoadedModel
 
 
@@ -75,16 +75,16 @@ def doubling(aws, monkeypatch):
                                     ("doubled",))
     monkeypatch.setitem(products.BATCH_PRODUCTS, "double", product)
     monkeypatch.setattr(fanout, "pinned_model", lambda name, version: LoadedModel(version, None, None))
-    yield BatchBucket(aws["DATA_BUCKET"])
+    yield DataBucket(aws["DATA_BUCKET"])
 
 
-def _put(bucket: BatchBucket, key: str, body: bytes) -> Source:
+def _put(bucket: DataBucket, key: str, body: bytes) -> Source:
     client("s3").put_object(Bucket=bucket.bucket, Key=key, Body=body)
     size, etag = bucket.head(key)
     return Source(bucket.bucket, key, "double", key.split("/", 2)[2], etag, size)
 
 
-def _run_chunks(bucket: BatchBucket, source: Source, chunks: list[dict], columns=None) -> dict:
+def _run_chunks(bucket: DataBucket, source: Source, chunks: list[dict], columns=None) -> dict:
     job = fanout.job_document(source, "v1", columns)
     for chunk in chunks:
         fanout.score_chunk(bucket, job, chunk)

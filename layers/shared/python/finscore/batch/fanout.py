@@ -33,7 +33,8 @@ from finscore.batch.formats import (
     rejects_csv,
 )
 from finscore.batch.scoring import batch_product, champion, pinned_model, score_csv, score_rows
-from finscore.batch.storage import BatchBucket, RangeFile
+from finscore.batch.storage import RangeFile
+from finscore.data_bucket import DataBucket
 
 # Bytes fetched at a time while looking for the end of a line (a header, or a row at a boundary).
 PROBE_BYTES = 64 * 1024
@@ -92,7 +93,7 @@ def job_document(source: Source, model_version: str | None, columns: list[str] |
             "started_at": started if started is not None else time.time()}
 
 
-def plan(bucket: BatchBucket, source: Source, chunk_bytes: int) -> dict[str, Any]:
+def plan(bucket: DataBucket, source: Source, chunk_bytes: int) -> dict[str, Any]:
     """The job (source, pinned model version, CSV columns) and its chunks."""
     fmt = file_format(source.key)
     batch_product(source.product)
@@ -127,7 +128,7 @@ def output_suffix(fmt: str) -> str:
     return os.path.splitext(OUTPUT_NAMES[fmt])[1]
 
 
-def score_chunk(bucket: BatchBucket, job: dict[str, Any], chunk: dict[str, Any]) -> dict[str, Any]:
+def score_chunk(bucket: DataBucket, job: dict[str, Any], chunk: dict[str, Any]) -> dict[str, Any]:
     """Score one chunk into its part, part rejects and part manifest; returns the part manifest."""
     started = time.perf_counter()
     source = Source.from_document(job["source"])
@@ -155,12 +156,12 @@ def score_chunk(bucket: BatchBucket, job: dict[str, Any], chunk: dict[str, Any])
     return manifest
 
 
-def _part_bodies(bucket: BatchBucket, source: Source, count: int, suffix: str) -> Iterator[bytes]:
+def _part_bodies(bucket: DataBucket, source: Source, count: int, suffix: str) -> Iterator[bytes]:
     for index in range(count):
         yield bucket.read(part_key(source, index, suffix))[0]
 
 
-def _joined_parquet(bucket: BatchBucket, source: Source, count: int) -> Iterator[bytes]:
+def _joined_parquet(bucket: DataBucket, source: Source, count: int) -> Iterator[bytes]:
     """The parts' tables as one Parquet file, spooled through a temporary file to bound memory."""
     with tempfile.TemporaryFile() as spool:
         writer = None
@@ -176,7 +177,7 @@ def _joined_parquet(bucket: BatchBucket, source: Source, count: int) -> Iterator
             yield piece
 
 
-def join(bucket: BatchBucket, job: dict[str, Any], chunk_count: int) -> dict[str, Any]:
+def join(bucket: DataBucket, job: dict[str, Any], chunk_count: int) -> dict[str, Any]:
     """The chunks' parts as the file's output, rejects renumbered for the whole file, then _manifest.json."""
     source = Source.from_document(job["source"])
     previous = already_scored(bucket, source)

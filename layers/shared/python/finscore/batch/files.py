@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from finscore.batch.storage import BatchBucket
+from finscore.data_bucket import DataBucket
 from finscore.resources import BATCH_INCOMING_QUEUE
 
 INCOMING_PREFIX = BATCH_INCOMING_QUEUE.s3_prefix
@@ -62,7 +62,7 @@ def utc_iso(moment: float | None = None) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def already_scored(bucket: BatchBucket, source: Source) -> dict[str, Any] | None:
+def already_scored(bucket: DataBucket, source: Source) -> dict[str, Any] | None:
     """The manifest of an earlier run over this very ETag, if there is one."""
     previous = bucket.read_json(source.manifest_key)
     return previous if previous and previous.get("etag") == source.etag else None

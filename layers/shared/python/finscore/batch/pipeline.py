@@ -28,7 +28,8 @@ from finscore.batch.formats import (
     rejects_csv,
 )
 from finscore.batch.scoring import batch_product, batch_settings, champion, score_csv, score_rows
-from finscore.batch.storage import BatchBucket, BatchStateMachine
+from finscore.batch.storage import BatchStateMachine
+from finscore.data_bucket import DataBucket
 from finscore.errors import ValidationFailed
 from finscore.notifications import created_objects
 from finscore.observability import logger
@@ -44,7 +45,7 @@ def execution_name(source: Source) -> str:
     return f"{readable[:EXECUTION_NAME_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def write_failure(bucket: BatchBucket, source: Source, reason: str, started: float) -> dict[str, Any]:
+def write_failure(bucket: DataBucket, source: Source, reason: str, started: float) -> dict[str, Any]:
     """A file that cannot be read at all: no rows, the reason in its rejects (row 0) and manifest."""
     rejects_key = source.rejects_key
     bucket.write(rejects_key, rejects_csv([RowReject(0, reason)]), "text/csv")
@@ -58,7 +59,7 @@ def write_failure(bucket: BatchBucket, source: Source, reason: str, started: flo
     return manifest
 
 
-def score_file(bucket: BatchBucket, source: Source) -> dict[str, Any]:
+def score_file(bucket: DataBucket, source: Source) -> dict[str, Any]:
     """The single path: read, score and write one file in this process; returns its manifest."""
     started, wall = time.perf_counter(), time.time()
     fmt = file_format(source.key)
@@ -102,7 +103,7 @@ def score_file(bucket: BatchBucket, source: Source) -> dict[str, Any]:
     return manifest
 
 
-def process_object(bucket: BatchBucket, key: str) -> dict[str, Any]:
+def process_object(bucket: DataBucket, key: str) -> dict[str, Any]:
     """Score one dropped object once per ETag: in this process, or fanned out when it is large."""
     started = time.perf_counter()
     product, name = product_and_name(key)
@@ -138,8 +139,8 @@ def process_object(bucket: BatchBucket, key: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def data_bucket() -> BatchBucket:
-    return BatchBucket(batch_settings().data_bucket)
+def data_bucket() -> DataBucket:
+    return DataBucket(batch_settings().data_bucket)
 
 
 def process_notification(body: str) -> list[dict[str, Any]]:

@@ -1,126 +1,27 @@
-"""Data access of batch scoring: the data bucket's input files and scored outputs, and the state machine.
+"""Data access of batch scoring beyond the data bucket's objects: ranged reads for Parquet, the state machine.
 
-The only batch module that touches boto3; every SDK error becomes ServiceUnavailable so that the
-message is retried (and, after the queue's receive limit, kept in its dead-letter queue).
+With finscore.data_bucket, the only modules batch scoring reaches boto3 through; every SDK error
+becomes ServiceUnavailable so that the message is retried.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from typing import Any, Iterable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finscore.aws import client
+from finscore.data_bucket import DataBucket
 from finscore.errors import ServiceUnavailable
-
-NOT_FOUND_CODES = ("NoSuchKey", "404", "NotFound")
-# S3's smallest multipart part (except the last); outputs are streamed in parts this size or larger.
-MULTIPART_MIN_BYTES = 8 * 1024 * 1024
-
-
-class BatchBucket:
-    """Objects of the data bucket: input files, outputs, chunk parts and manifests."""
-
-    def __init__(self, bucket: str):
-        self.bucket = bucket
-
-    def head(self, key: str) -> tuple[int, str]:
-        """The object's size and ETag (without quotes)."""
-        try:
-            answer = client("s3").head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-        return int(answer["ContentLength"]), answer.get("ETag", "").strip('"')
-
-    def read(self, key: str, start: int | None = None, end: int | None = None,
-             etag: str | None = None) -> tuple[bytes, str]:
-        """The object's bytes (or bytes START..END-1) and its ETag; with ETAG, only that version of it
-        (a file replaced while its chunks are scored fails them rather than mixing two files)."""
-        arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if etag:
-            arguments["IfMatch"] = f'"{etag}"'
-        if start is not None:
-            if end is not None and end <= start:
-                return b"", ""
-            arguments["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
-        try:
-            answer = client("s3").get_object(**arguments)
-            return answer["Body"].read(), answer.get("ETag", "").strip('"')
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-
-    def read_json(self, key: str) -> dict[str, Any] | None:
-        """A JSON document, or None when there is none."""
-        try:
-            return json.loads(client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
-                return None
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-
-    def write(self, key: str, body: bytes, content_type: str) -> None:
-        try:
-            client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
-
-    def write_json(self, key: str, document: Any) -> None:
-        self.write(key, json.dumps(document, indent=2, ensure_ascii=False).encode(), "application/json")
-
-    def write_parts(self, key: str, parts: Iterable[bytes], content_type: str) -> None:
-        """One object from a stream of byte strings, uploaded in multipart pieces so memory stays bounded."""
-        pending = io.BytesIO()
-        upload_id = None
-        uploaded: list[dict[str, Any]] = []
-        s3 = client("s3")
-        try:
-            for part in parts:
-                pending.write(part)
-                if pending.tell() >= MULTIPART_MIN_BYTES:
-                    if upload_id is None:
-                        upload_id = s3.create_multipart_upload(Bucket=self.bucket, Key=key,
-                                                               ContentType=content_type)["UploadId"]
-                    uploaded.append(self._upload_part(key, upload_id, len(uploaded) + 1, pending.getvalue()))
-                    pending = io.BytesIO()
-            if upload_id is None:
-                s3.put_object(Bucket=self.bucket, Key=key, Body=pending.getvalue(), ContentType=content_type)
-                return
-            if pending.tell():
-                uploaded.append(self._upload_part(key, upload_id, len(uploaded) + 1, pending.getvalue()))
-            s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                         MultipartUpload={"Parts": uploaded})
-        except (ClientError, BotoCoreError) as exc:
-            if upload_id is not None:
-                self._abort(key, upload_id)
-            raise ServiceUnavailable(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
-        except BaseException:
-            # The parts' producer failed (a scoring error): no half-written object may stay behind.
-            if upload_id is not None:
-                self._abort(key, upload_id)
-            raise
-
-    def _upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
-        answer = client("s3").upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
-                                          Body=body)
-        return {"PartNumber": number, "ETag": answer["ETag"]}
-
-    def _abort(self, key: str, upload_id: str) -> None:
-        try:
-            client("s3").abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        except (ClientError, BotoCoreError):
-            # The bucket's lifecycle rule for incomplete uploads removes what an abort could not.
-            pass
 
 
 class RangeFile(io.RawIOBase):
     """A read-only, seekable file over an S3 object by ranged GETs: Parquet readers fetch only the
     footer and the row groups they need, never the whole file."""
 
-    def __init__(self, bucket: BatchBucket, key: str, size: int, etag: str | None = None):
+    def __init__(self, bucket: DataBucket, key: str, size: int, etag: str | None = None):
         super().__init__()
         self._bucket, self._key, self._size, self._position = bucket, key, size, 0
         self._etag = etag

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
+from finscore.data_bucket import DataBucket
 from finscore.notifications import created_objects
 from finscore.observability import logger
 from finscore.resources import RISK_TRANSACTIONS_QUEUE
 from finscore.risk.features import compute_features
 from finscore.risk.interventions import InterventionContext, iso, utc_now
-from finscore.risk.repository import CustomerStore, DataBucket, InterventionStore, TransactionStore
+from finscore.risk.repository import CustomerStore, InterventionStore, TransactionStore
 from finscore.risk.schema import RowReject, TransactionRecord, validate_rows
 from finscore.risk.scoring import RiskContext, champion, cutoffs_in_use, score_record, store_score
 from finscore.risk.settings import RiskIngestSettings

@@ -1,8 +1,9 @@
-"""Risk data access: the customer feature store, transactions, interventions and the data bucket.
+"""Risk data access: the customer feature store, transactions and interventions.
 
-The only module of the risk product that talks to DynamoDB and S3. Items go in and come out as plain
-dicts with Python numbers; listings page with opaque base64 cursors that carry DynamoDB's
-LastEvaluatedKey and the listing they belong to, so a cursor is never replayed against another query.
+The only module of the risk product that talks to DynamoDB (dropped files and reports go through
+finscore.data_bucket). Items go in and come out as plain dicts with Python numbers; listings page
+with opaque base64 cursors that carry DynamoDB's LastEvaluatedKey and the listing they belong to, so
+a cursor is never replayed against another query.
 """
 
 from __future__ import annotations
@@ -431,35 +432,3 @@ class InterventionStore:
             if "LastEvaluatedKey" not in answer:
                 return pairs
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-
-class DataBucket:
-    """Transaction files dropped in the data bucket, and the reports written beside them."""
-
-    def __init__(self, bucket: str):
-        self.bucket = bucket
-
-    def read(self, key: str) -> tuple[bytes, str]:
-        """The object's bytes and ETag (without quotes)."""
-        try:
-            answer = client("s3").get_object(Bucket=self.bucket, Key=key)
-            return answer["Body"].read(), answer.get("ETag", "").strip('"')
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-
-    def read_json(self, key: str) -> dict[str, Any] | None:
-        try:
-            return json.loads(client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-
-    def write_json(self, key: str, document: Any) -> None:
-        try:
-            client("s3").put_object(Bucket=self.bucket, Key=key, ContentType="application/json",
-                                    Body=json.dumps(document, indent=2, ensure_ascii=False).encode())
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
