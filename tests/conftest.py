@@ -53,6 +53,18 @@ def aws(monkeypatch):
         yield names
 
 
+def promote_candidate(aws, candidate):
+    """Publish a trained candidate to the moto model store, register and promote it; its Manifest."""
+    from finscore.models.registry import ModelRegistry
+    from finscore.models.store import ModelStore
+
+    manifest = ModelStore(aws["MODELS_BUCKET"]).publish(candidate.manifest, candidate.artifacts)
+    registry = ModelRegistry(aws["REGISTRY_TABLE"])
+    registry.register(manifest)
+    registry.promote(manifest.product, manifest.version)
+    return manifest
+
+
 @pytest.fixture(scope="session")
 def recommend_candidate():
     """A tiny recommend model trained once per session: manifest, artifacts and held-out rows, in memory."""
@@ -67,14 +79,7 @@ def recommend_candidate():
 @pytest.fixture
 def recommend_champion(aws, recommend_candidate):
     """The session's recommend model published to the moto model store, registered and promoted."""
-    from finscore.models.registry import ModelRegistry
-    from finscore.models.store import ModelStore
-
-    manifest = ModelStore(aws["MODELS_BUCKET"]).publish(recommend_candidate.manifest, recommend_candidate.artifacts)
-    registry = ModelRegistry(aws["REGISTRY_TABLE"])
-    registry.register(manifest)
-    registry.promote(manifest.product, manifest.version)
-    return manifest
+    return promote_candidate(aws, recommend_candidate)
 
 
 @pytest.fixture(scope="session")
@@ -91,11 +96,4 @@ def risk_candidate():
 @pytest.fixture
 def risk_champion(aws, risk_candidate):
     """The session's risk model published to the moto model store, registered and promoted; its Manifest."""
-    from finscore.models.registry import ModelRegistry
-    from finscore.models.store import ModelStore
-
-    manifest = ModelStore(aws["MODELS_BUCKET"]).publish(risk_candidate.manifest, risk_candidate.artifacts)
-    registry = ModelRegistry(aws["REGISTRY_TABLE"])
-    registry.register(manifest)
-    registry.promote(manifest.product, manifest.version)
-    return manifest
+    return promote_candidate(aws, risk_candidate)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import copy
 import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -46,3 +48,14 @@ def invoke(function: str, event: dict) -> tuple[int, dict | str]:
         return response["statusCode"], json.loads(body)
     except json.JSONDecodeError:
         return response["statusCode"], body
+
+
+def s3_notification_event(function: str, case: str, bucket: str, key: str) -> dict:
+    """events/<function>/<case>.json (an S3 notification inside an SQS record) aimed at BUCKET/KEY,
+    with the key URL-encoded as S3 sends it."""
+    event = copy.deepcopy(load_event(function, case))
+    body = json.loads(event["Records"][0]["body"])
+    body["Records"][0]["s3"]["bucket"]["name"] = bucket
+    body["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
+    event["Records"][0]["body"] = json.dumps(body)
+    return event

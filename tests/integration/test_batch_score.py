@@ -6,7 +6,6 @@ import copy
 import csv
 import io
 import json
-from urllib.parse import quote_plus
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +15,7 @@ import pytest
 from finscore.aws import client
 from finscore.batch import pipeline, scoring
 from finscore.risk.features import FEATURE_NAMES
-from tests.handlers import FakeContext, load_event, load_handler
+from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event
 
 FUNCTION = "batch_score"
 
@@ -63,12 +62,7 @@ def keys_under(aws, prefix: str) -> dict[str, str]:
 
 
 def notification(aws, key: str, case: str = "s3-put-risk-csv") -> dict:
-    event = copy.deepcopy(load_event(FUNCTION, case))
-    body = json.loads(event["Records"][0]["body"])
-    body["Records"][0]["s3"]["bucket"]["name"] = aws["DATA_BUCKET"]
-    body["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
-    event["Records"][0]["body"] = json.dumps(body)
-    return event
+    return s3_notification_event(FUNCTION, case, aws["DATA_BUCKET"], key)
 
 
 def run(event: dict) -> dict:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from urllib.parse import quote_plus
 
 import pytest
 
@@ -12,7 +10,7 @@ from finscore.aws import client
 from finscore.risk import ingest
 from finscore.risk.repository import CustomerStore, TransactionStore
 from local.seed import seed_risk
-from tests.handlers import FakeContext, load_event, load_handler
+from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event
 
 FUNCTION = "risk_ingest"
 KEY = "ingest/risk/transactions/2025-07-03 branch upload.csv"
@@ -45,12 +43,7 @@ def read_json(aws, key: str) -> dict:
 
 
 def notification(aws, key: str, case: str = "s3-transactions-file") -> dict:
-    event = copy.deepcopy(load_event(FUNCTION, case))
-    body = json.loads(event["Records"][0]["body"])
-    body["Records"][0]["s3"]["bucket"]["name"] = aws["DATA_BUCKET"]
-    body["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
-    event["Records"][0]["body"] = json.dumps(body)
-    return event
+    return s3_notification_event(FUNCTION, case, aws["DATA_BUCKET"], key)
 
 
 def run(event: dict) -> dict:
