@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
-from finscore.batch.files import PARTS_PREFIX, Source, already_scored, utc_iso
+from finscore.batch.files import PARTS_PREFIX, Source, already_scored, write_manifest
 from finscore.batch.formats import (
     CONTENT_TYPES,
     CSV,
@@ -204,27 +204,16 @@ def join(bucket: DataBucket, job: dict[str, Any], chunk_count: int) -> dict[str,
     if scored + len(rejects) != rows_in:
         raise RuntimeError(f"batch accounting: {rows_in} rows in, {scored} scored, {len(rejects)} rejected")
     finished = time.time()
-    manifest = {
-        "source": {"bucket": source.bucket, "key": source.key, "bytes": source.size},
-        "etag": source.etag,
-        "product": source.product,
-        "format": fmt,
-        "rows_in": rows_in,
-        "scored": scored,
-        "rejected": len(rejects),
-        "model_version": job["model_version"],
-        "outputs": {"scored": output_key, "rejects": source.rejects_key},
-        "chunks": chunk_count,
-        "started_at": utc_iso(job["started_at"]),
-        "finished_at": utc_iso(finished),
-        "timings": {
+    return write_manifest(
+        bucket, source, fmt, rows_in=rows_in, scored=scored, rejected=len(rejects),
+        model_version=job["model_version"], output_key=output_key, chunks=chunk_count,
+        started_at=float(job["started_at"]), finished_at=finished,
+        timings={
             "chunk_s": [part["seconds"] for part in parts],
             "join_s": round(time.perf_counter() - joined_at, 3),
             "total_s": round(finished - float(job["started_at"]), 3),
         },
-    }
-    bucket.write_json(source.manifest_key, manifest)
-    return manifest
+    )
 
 
 def summary(manifest: dict[str, Any]) -> dict[str, Any]:

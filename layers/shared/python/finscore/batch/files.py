@@ -66,3 +66,26 @@ def already_scored(bucket: DataBucket, source: Source) -> dict[str, Any] | None:
     """The manifest of an earlier run over this very ETag, if there is one."""
     previous = bucket.read_json(source.manifest_key)
     return previous if previous and previous.get("etag") == source.etag else None
+
+
+def write_manifest(bucket: DataBucket, source: Source, fmt: str, *, rows_in: int, scored: int, rejected: int,
+                   model_version: str, output_key: str, chunks: int, started_at: float, finished_at: float,
+                   timings: dict[str, Any]) -> dict[str, Any]:
+    """Write _manifest.json, the last object of a scored file (its ETag marks the file done); returns it."""
+    manifest = {
+        "source": {"bucket": source.bucket, "key": source.key, "bytes": source.size},
+        "etag": source.etag,
+        "product": source.product,
+        "format": fmt,
+        "rows_in": rows_in,
+        "scored": scored,
+        "rejected": rejected,
+        "model_version": model_version,
+        "outputs": {"scored": output_key, "rejects": source.rejects_key},
+        "chunks": chunks,
+        "started_at": utc_iso(started_at),
+        "finished_at": utc_iso(finished_at),
+        "timings": timings,
+    }
+    bucket.write_json(source.manifest_key, manifest)
+    return manifest

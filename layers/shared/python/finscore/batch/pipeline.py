@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from finscore.batch import fanout
-from finscore.batch.files import Source, already_scored, product_and_name, utc_iso
+from finscore.batch.files import Source, already_scored, product_and_name, utc_iso, write_manifest
 from finscore.batch.formats import (
     CONTENT_TYPES,
     CSV,
@@ -79,28 +79,16 @@ def score_file(bucket: DataBucket, source: Source) -> dict[str, Any]:
     scored_at = time.perf_counter()
     bucket.write(rejects_key, rejects_csv(result.rejects), "text/csv")
     finished = time.perf_counter()
-    manifest = {
-        "source": {"bucket": source.bucket, "key": source.key, "bytes": source.size},
-        "etag": source.etag,
-        "product": source.product,
-        "format": fmt,
-        "rows_in": result.rows_in,
-        "scored": result.scored,
-        "rejected": len(result.rejects),
-        "model_version": loaded.version,
-        "outputs": {"scored": output_key, "rejects": rejects_key},
-        "chunks": 1,
-        "started_at": utc_iso(wall),
-        "finished_at": utc_iso(),
-        "timings": {
+    return write_manifest(
+        bucket, source, fmt, rows_in=result.rows_in, scored=result.scored, rejected=len(result.rejects),
+        model_version=loaded.version, output_key=output_key, chunks=1, started_at=wall, finished_at=time.time(),
+        timings={
             "read_s": round(read_at - started, 3), "score_and_write_s": round(scored_at - read_at, 3),
             "manifest_s": round(finished - scored_at, 3),
             "total_s": round(finished - started, 3),
             "rows_per_s": round(result.rows_in / max(finished - started, 1e-9)),
         },
-    }
-    bucket.write_json(source.manifest_key, manifest)
-    return manifest
+    )
 
 
 def process_object(bucket: DataBucket, key: str) -> dict[str, Any]:
