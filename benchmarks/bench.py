@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from finscore import resources  # noqa: E402
+from finscore.products import all_functions  # noqa: E402
 from finscore.models.registry import ModelRegistry  # noqa: E402
 from finscore.models.store import ModelStore  # noqa: E402
 from local.embedded_aws import EmbeddedAws, free_port  # noqa: E402
@@ -98,7 +99,7 @@ def risk_feature_csv(rows: int, seed: int = 3, customers: int = 2_000) -> bytes:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    from finscore.risk.features import FEATURE_NAMES, compute_features
+    from finscore.products.risk.features import FEATURE_NAMES, compute_features
     from training.risk.generator import generate_portfolio
 
     portfolio = generate_portfolio(customers=customers, seed=seed)
@@ -183,11 +184,11 @@ def main() -> int:
 
     serving_layer = ROOT / "build" / "layers" / "serving"
     shared_layer = ROOT / "layers" / "shared"
-    for spec in resources.FUNCTIONS:
+    for spec in all_functions():
         if spec.package != "zip":
             continue
         if serving_layer.is_dir():
-            size = directory_mb(ROOT / "functions" / spec.name, shared_layer, serving_layer)
+            size = directory_mb(ROOT / "functions" / spec.folder, shared_layer, serving_layer)
             rows.append((f"unzipped {spec.name} + layers", f"{size:.1f} MB", "<= 250 MB (aim 150)", size <= 150))
         else:
             rows.append((f"unzipped {spec.name} + layers", "layer not built", "<= 250 MB", None))

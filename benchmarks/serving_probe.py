@@ -30,9 +30,10 @@ def main() -> None:
     function, event_file, warm_requests = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     event = json.loads(event_file.read_text())
     sys.path.insert(0, str(ROOT))
+    from finscore.products import function as function_spec
     from local.gateway import LambdaContext, LocalFunction
 
-    handler = LocalFunction(function, ROOT / "functions" / function / "handler.py")
+    handler = LocalFunction(function, ROOT / "functions" / function_spec(function).folder / "handler.py")
     first = handler.invoke(event)
     cold_s = time.perf_counter() - STARTED
     if first["statusCode"] != 200:

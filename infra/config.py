@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from finscore.resources import FUNCTIONS
+from finscore.products import all_functions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -57,6 +57,7 @@ def cdk_json_context() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FinScoreConfig:
+    context: dict[str, Any]
     python_version: str
     runtime: lambda_.Runtime
     memory_overrides_mb: dict[str, int]
@@ -80,6 +81,24 @@ class FinScoreConfig:
     queue_batch_size: int
     queue_max_receive_count: int
 
+    def context_value(self, key: str) -> str:
+        """A context value as a function's environment gets it: validated and normalised where this
+        config checks the key (booleans as true/false, cut-offs as 30,60,80)."""
+        normalised = {
+            "enableInterventions": "true" if self.enable_interventions else "false",
+            "autoTriggerThreshold": str(self.auto_trigger_threshold),
+            "autoTriggerCooldownHours": str(self.auto_trigger_cooldown_hours),
+            "riskLevelCutoffs": self.risk_level_cutoffs,
+            "senderEmail": self.sender_email,
+        }
+        return normalised[key] if key in normalised else str(self.raw_context(key))
+
+    def raw_context(self, key: str) -> object:
+        value = self.context.get(key)
+        if value is None:
+            raise ValueError(f"CDK context {key!r} is not set (cdk.json holds the defaults)")
+        return str(value).lower() if isinstance(value, bool) else value
+
     @classmethod
     def from_context(cls, scope: Construct) -> FinScoreConfig:
         reader = _ContextReader(scope)
@@ -90,6 +109,7 @@ class FinScoreConfig:
                 f"CDK context 'logRetentionDays' must be one of {sorted(_RETENTION_BY_DAYS)}, got {retention_days}"
             )
         return cls(
+            context={key: scope.node.try_get_context(key) for key in cdk_json_context()},
             python_version=python_version,
             runtime=_python_runtime(python_version),
             memory_overrides_mb=reader.memory_overrides("lambdaMemoryMb"),
@@ -115,16 +135,6 @@ class FinScoreConfig:
             queue_batch_size=reader.int_between("queueBatchSize", 1, 10),
             queue_max_receive_count=reader.int_between("queueMaxReceiveCount", 1, 1000),
         )
-
-    def risk_environment(self) -> dict[str, str]:
-        """The intervention policy and sender the risk functions read (finscore.risk.settings)."""
-        return {
-            "ENABLE_INTERVENTIONS": "true" if self.enable_interventions else "false",
-            "AUTO_TRIGGER_THRESHOLD": str(self.auto_trigger_threshold),
-            "AUTO_TRIGGER_COOLDOWN_HOURS": str(self.auto_trigger_cooldown_hours),
-            "RISK_LEVEL_CUTOFFS": self.risk_level_cutoffs,
-            "SENDER_EMAIL": self.sender_email,
-        }
 
     def memory_mb(self, function_name: str, default: int) -> int:
         return self.memory_overrides_mb.get(function_name, default)
@@ -202,7 +212,7 @@ class _ContextReader:
                 raw = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"CDK context {key!r} must be a JSON object, got {raw!r}") from exc
-        known = {spec.name for spec in FUNCTIONS}
+        known = {spec.name for spec in all_functions()}
         if (
             not isinstance(raw, dict)
             or not set(raw) <= known

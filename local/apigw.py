@@ -9,6 +9,8 @@ import uuid
 from typing import Any, Mapping
 
 from finscore import resources
+from finscore.products import all_functions
+from finscore.products.api import route_matches
 
 
 def find_route(method: str, path: str) -> tuple[resources.FunctionSpec, str, dict[str, str]] | None:
@@ -17,11 +19,11 @@ def find_route(method: str, path: str) -> tuple[resources.FunctionSpec, str, dic
     if not path.startswith(base + "/") and path != base:
         return None
     relative = path[len(base):] or "/"
-    for spec in resources.FUNCTIONS:
+    for spec in all_functions():
         for route_method, template in (*spec.routes, *spec.public_routes, *spec.admin_routes):
             if route_method != method:
                 continue
-            parameters = _match(template, relative)
+            parameters = route_matches(template, relative)
             if parameters is not None:
                 return spec, base + template, parameters
     return None
@@ -97,18 +99,3 @@ def http_event(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("resource", template)
         kwargs.setdefault("path_parameters", parameters)
     return rest_event(method, path, **kwargs)
-
-
-def _match(template: str, path: str) -> dict[str, str] | None:
-    want, got = template.strip("/").split("/"), path.strip("/").split("/")
-    if len(want) != len(got):
-        return None
-    parameters = {}
-    for w, g in zip(want, got):
-        if w.startswith("{") and w.endswith("}"):
-            if not g:
-                return None
-            parameters[w[1:-1]] = g
-        elif w != g:
-            return None
-    return parameters

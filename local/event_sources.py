@@ -31,6 +31,7 @@ from typing import Any, Callable, TextIO
 
 from finscore import resources
 from finscore.aws import client
+from finscore.products import all_functions
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
@@ -61,7 +62,7 @@ class Mapping:
 def mappings(names: dict[str, str]) -> list[Mapping]:
     """Every stream and queue mapping the resource specs declare, with local resource names."""
     found = []
-    for spec in resources.FUNCTIONS:
+    for spec in all_functions():
         for table in spec.streams:
             if table.stream:
                 found.append(Mapping(spec.name, "stream", names[table.env_var]))

@@ -74,16 +74,16 @@ class LocalFunction:
 
 def local_functions(log_dir: Path | None = None) -> dict[str, LocalFunction]:
     """Every function of the app; with LOG_DIR, each writes its stdout to LOG_DIR/<name>.log."""
-    from finscore import resources
+    from finscore.products import all_functions
 
     functions = {}
-    for spec in resources.FUNCTIONS:
+    for spec in all_functions():
         output = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             output = (log_dir / f"{spec.name}.log").open("a", buffering=1, encoding="utf-8")
         functions[spec.name] = LocalFunction(
-            spec.name, ROOT / "functions" / spec.name / "handler.py", memory_mb=spec.memory_mb, output=output
+            spec.name, ROOT / "functions" / spec.folder / "handler.py", memory_mb=spec.memory_mb, output=output
         )
     return functions
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from finscore import resources
+from finscore.products import all_functions, all_queues, all_tables, all_topics
 from local.embedded_aws import DEFAULT_PORT, EmbeddedAws, port_in_use
 from local.gateway import LocalFunction
 
@@ -39,7 +40,7 @@ def _newest_source() -> float:
 
 def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     """The template resource of a function given by folder name (recommend_api) or logical id."""
-    logical_ids = {spec.name: spec.logical_id for spec in resources.FUNCTIONS}
+    logical_ids = {spec.name: spec.logical_id for spec in all_functions()}
     wanted = logical_ids.get(name, name)
     found = template.get("Resources", {}).get(wanted)
     if not found or found.get("Type") != "AWS::Lambda::Function":
@@ -50,11 +51,11 @@ def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, A
 
 def _local_refs() -> dict[str, str]:
     """What `Ref` of a FinScore resource gives locally: a bucket or table name, a topic ARN, a queue URL."""
-    refs = {spec.logical_id: resources.local_name(spec.logical_id) for spec in (*resources.BUCKETS, *resources.TABLES)}
-    for topic in resources.TOPICS:
+    refs = {spec.logical_id: resources.local_name(spec.logical_id) for spec in (*resources.BUCKETS, *all_tables())}
+    for topic in all_topics():
         refs[topic.logical_id] = f"arn:aws:sns:us-east-1:123456789012:{resources.local_name(topic.logical_id)}"
     port = os.environ.get("FINSCORE_AWS_PORT", DEFAULT_PORT)
-    for queue in resources.QUEUES:
+    for queue in all_queues():
         for logical_id in (queue.logical_id, queue.dead_letter_logical_id):
             refs[logical_id] = f"http://127.0.0.1:{port}/123456789012/{resources.local_name(logical_id)}"
     return refs
@@ -80,16 +81,16 @@ def handler_location(logical_id: str, function: dict[str, Any], cdk_out: Path) -
     if function["Properties"].get("PackageType") == "Image":
         # A container-image function: its handler is functions/<name>/handler.py in the image (the
         # Dockerfile's CMD), run here in this process with the local environment.
-        spec = next(s for s in resources.FUNCTIONS if s.logical_id == logical_id)
+        spec = next(s for s in all_functions() if s.logical_id == logical_id)
         command = (function["Properties"].get("ImageConfig") or {}).get("Command") or ["handler.lambda_handler"]
         module, attribute = command[0].rsplit(".", 1)
-        return ROOT / "functions" / spec.name / f"{module.replace('.', '/')}.py", attribute
+        return ROOT / "functions" / spec.folder / f"{module.replace('.', '/')}.py", attribute
     module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
     asset = function.get("Metadata", {}).get("aws:asset:path")
     code_dir = cdk_out / asset if asset and (cdk_out / asset).is_dir() else None
     if code_dir is None:
-        spec = next(s for s in resources.FUNCTIONS if s.logical_id == logical_id)
-        code_dir = ROOT / "functions" / spec.name
+        spec = next(s for s in all_functions() if s.logical_id == logical_id)
+        code_dir = ROOT / "functions" / spec.folder
     return code_dir / f"{module.replace('.', '/')}.py", attribute
 
 

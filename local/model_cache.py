@@ -25,9 +25,11 @@ def fingerprint(product: str, settings: dict | None = None) -> str:
     """sha256 over the sources that decide what training produces, and the training settings."""
     sources = sorted(
         [
-            *(SHARED / product).rglob("*.py"),
+            *(SHARED / "products" / product).rglob("*.py"),
+            *(SHARED / "products").glob("*.py"),
             *(ROOT / "training" / product).rglob("*.py"),
             ROOT / "training" / "pipeline.py",
+            ROOT / "training" / "onnx_export.py",
             SHARED / "models" / "manifest.py",
         ]
     )
@@ -73,5 +75,6 @@ class ModelCache:
             registry.register(published)
         except Conflict:
             pass
-        registry.promote(product, published.version, "restored from the local model cache")
+        registry.promote(product, published.version, "restored from the local model cache",
+                         actor="local run (model cache)")
         return published

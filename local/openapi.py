@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from finscore import __version__, resources
+from finscore.products import all_functions
+from finscore.products.spec import PRODUCT_API_FOLDER
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "layers" / "shared" / "python" / "finscore" / "api" / "openapi.json"
 
 
-def _resolver(function: str) -> Any:
+def _resolver(spec: resources.FunctionSpec) -> Any:
+    """A function's resolver: its product's, or the one its handler module holds."""
+    if spec.product is not None and spec.folder == PRODUCT_API_FOLDER:
+        from finscore.products.api import product_app
+
+        return product_app(spec.product)
+    function = spec.folder
     module_name = f"finscore_function_{function}"
     module = sys.modules.get(module_name)
     if module is None:
@@ -32,11 +40,11 @@ def _resolver(function: str) -> Any:
 def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    public = {(m, resources.API_BASE_PATH + p) for spec in resources.FUNCTIONS for m, p in spec.public_routes}
-    for spec in resources.FUNCTIONS:
+    public = {(m, resources.API_BASE_PATH + p) for spec in all_functions() for m, p in spec.public_routes}
+    for spec in all_functions():
         if not (spec.routes or spec.public_routes or spec.admin_routes):
             continue  # stream, queue and WebSocket functions have no REST resolver
-        document = json.loads(_resolver(spec.name).get_openapi_json_schema(title="FinScore API", version=__version__))
+        document = json.loads(_resolver(spec).get_openapi_json_schema(title="FinScore API", version=__version__))
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
                 if (method.upper(), path) not in public:

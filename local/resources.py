@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from finscore import resources
 from finscore.aws import client
+from finscore.products import all_queues, all_tables, all_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 # Local redelivery of a failed queue message after seconds, not the deployed queue's minutes.
@@ -54,7 +55,7 @@ def _create_buckets(names: dict[str, str]) -> None:
 
 def _create_tables(names: dict[str, str]) -> None:
     dynamodb = client("dynamodb")
-    for table in resources.TABLES:
+    for table in all_tables():
         name = resources.local_name(table.logical_id)
         keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
         attributes = {key.name: key.type for key in keys}
@@ -97,7 +98,7 @@ def _create_tables(names: dict[str, str]) -> None:
 
 def _create_topics(names: dict[str, str]) -> None:
     sns = client("sns")
-    for topic in resources.TOPICS:
+    for topic in all_topics():
         names[topic.env_var] = sns.create_topic(Name=resources.local_name(topic.logical_id))["TopicArn"]
 
 
@@ -108,7 +109,7 @@ def _queue_arn(url: str) -> str:
 def _create_queues(names: dict[str, str]) -> None:
     sqs = client("sqs")
     notifications = []
-    for queue in resources.QUEUES:
+    for queue in all_queues():
         dead_letter_url = sqs.create_queue(QueueName=resources.local_name(queue.dead_letter_logical_id))["QueueUrl"]
         redrive = {
             "deadLetterTargetArn": _queue_arn(dead_letter_url),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -12,8 +11,11 @@ import time
 from pathlib import Path
 
 from finscore import resources
+from finscore.models.champion import LoadedModel
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
+from finscore.products import all_functions, products
+from finscore.products.spec import load
 from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
 from local.event_sources import EventSources
@@ -30,22 +32,14 @@ STATE_DIR = Path(os.environ.get("FINSCORE_HOME", ROOT / ".finscore"))
 DEFAULT_API_PORT = 3000
 
 
-# The risk tunables: cdk.json's defaults, overridable per run by the variable of the same name.
-RISK_TUNABLES = {
-    "ENABLE_INTERVENTIONS": "enableInterventions",
-    "AUTO_TRIGGER_THRESHOLD": "autoTriggerThreshold",
-    "AUTO_TRIGGER_COOLDOWN_HOURS": "autoTriggerCooldownHours",
-    "RISK_LEVEL_CUTOFFS": "riskLevelCutoffs",
-    "SENDER_EMAIL": "senderEmail",
-}
-
-
-def risk_settings() -> dict[str, str]:
-    """ENABLE_INTERVENTIONS, AUTO_TRIGGER_THRESHOLD, ... as the CDK app passes them to the risk functions."""
+def context_settings() -> dict[str, str]:
+    """The variables functions take from cdk.json's context (FunctionSpec.context), as the CDK app passes
+    them; a variable of the same name in the environment overrides its value for this run."""
     settings = {}
-    for variable, key in RISK_TUNABLES.items():
-        value = os.environ.get(variable, cdk_context(key, ""))
-        settings[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    for spec in all_functions():
+        for variable, key in spec.context:
+            value = os.environ.get(variable, cdk_context(key, ""))
+            settings[variable] = str(value).lower() if isinstance(value, bool) else str(value)
     return settings
 
 
@@ -53,7 +47,7 @@ def function_environment(names: dict[str, str], live_endpoint_url: str | None = 
     """What the CDK app gives every function, with the local resource names."""
     return {
         **names,
-        **risk_settings(),
+        **context_settings(),
         **({"LIVE_ENDPOINT_URL": live_endpoint_url} if live_endpoint_url else {}),
         "REGISTRY_TTL": os.environ.get("REGISTRY_TTL", "5"),
         "FINSCORE_STAGE": "local",
@@ -82,16 +76,17 @@ def api_keys() -> tuple[str, str]:
 
 def ensure_models(store: ModelStore, registry: ModelRegistry, *, progress: bool = True) -> dict[str, str]:
     """Restore each trainable product's model from the cache, or train it; returns {product: version}."""
-    from training.pipeline import TRAINERS, train_product
+    from training.pipeline import train_product, trainable_products
 
     cache = ModelCache(STATE_DIR / "models")
     served = {}
-    for product in TRAINERS:
+    for product in trainable_products():
         key = fingerprint(product)
         manifest = cache.restore(product, store, registry, key)
         if manifest is None:
             print(f"Training {product} (first run; later runs reuse the model)...", flush=True)
-            result = train_product(product, store=store, registry=registry, progress=progress)
+            result = train_product(product, store=store, registry=registry, progress=progress,
+                                   actor="local run (first training)")
             manifest = result.manifest
             cache.save(manifest, store, key)
         else:
@@ -100,23 +95,35 @@ def ensure_models(store: ModelStore, registry: ModelRegistry, *, progress: bool 
     return served
 
 
-def seed(names: dict[str, str]) -> dict | None:
-    """The risk product's sample customers and transactions (local.seed), when that module is present."""
-    if importlib.util.find_spec("local.seed") is None:
-        return None
-    from local.seed import seed_risk
+def seed(names: dict[str, str], store: ModelStore, registry: ModelRegistry) -> dict[str, dict]:
+    """Each product's sample data (its spec's seed hook), scored by its champion."""
+    reports = {}
+    for name, spec in products().items():
+        version = registry.champion_version(name)
+        if spec.seed is None or version is None:
+            continue
+        print(f"Seeding {name} sample data...", flush=True)
+        manifest = store.read_manifest(name, version)
+        model = load(spec.model).load(manifest, lambda artifact: store.read_artifact(manifest, artifact))
+        reports[name] = load(spec.seed)(names, LoadedModel(version, manifest, model))
+    return reports
 
-    print("Seeding risk customers and transactions...", flush=True)
-    return seed_risk(names)
+
+def example_call(gateway_url: str, api_key: str) -> list[str]:
+    """A curl line for the first product whose example request the run can answer."""
+    for spec in products().values():
+        if not spec.example_event:
+            continue
+        event = json.loads((ROOT / "events" / spec.example_event).read_text())
+        return [
+            f"  curl -s -X {event['httpMethod']} {gateway_url}{event['path']} -H 'x-api-key: {api_key}' \\",
+            f"       -H 'Content-Type: application/json' -d '{json.dumps(json.loads(event['body']))}'",
+        ]
+    return []
 
 
 def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_key: str, admin_key: str,
            served: dict[str, str], seconds: float, live: LocalWebSocketApi | None = None) -> str:
-    body = json.dumps({
-        "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
-        "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
-        "loan_amount": 0, "digital_engagement": 8, "spending_score": 65, "saving_frequency": 7, "loan_behavior": 2,
-    })
     lines = [
         "",
         f"FinScore is running (ready in {seconds:.1f} s)",
@@ -133,8 +140,7 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_k
         f"  Admin key  {admin_key}   (admin routes; IAM in AWS)",
         "",
         "Try:",
-        f"  curl -s -X POST {gateway.url}/v1/recommendations -H 'x-api-key: {api_key}' \\",
-        f"       -H 'Content-Type: application/json' -d '{body}'",
+        *example_call(gateway.url, api_key),
         "",
         f"  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \\",
         f"       aws --endpoint-url {aws.endpoint_url} s3 ls s3://{names['MODELS_BUCKET']}/ --recursive",
@@ -160,11 +166,14 @@ def run(*, progress: bool = True) -> None:
         raise SystemExit(str(exc)) from exc
     gateway = live = event_sources = lambda_invoke = None
     try:
-        names = create_resources(risk_settings()["SENDER_EMAIL"] or None)
+        names = create_resources(context_settings().get("SENDER_EMAIL") or None)
         functions = local_functions(STATE_DIR / "logs")
-        live = LocalWebSocketApi(ws_port, functions[resources.LIVE_CONNECTIONS.name].invoke, outbox=collect_outbox)
-        live.start()
-        os.environ.update(function_environment(names, live.management_url))
+        # The function serving the WebSocket API's routes, if a product has one.
+        connections = next((spec.name for spec in all_functions() if spec.websocket_routes), None)
+        if connections is not None:
+            live = LocalWebSocketApi(ws_port, functions[connections].invoke, outbox=collect_outbox)
+            live.start()
+        os.environ.update(function_environment(names, live.management_url if live else None))
         # moto cannot run functions: the admin retrain route's async invocation runs the local one.
         retrain_name = resources.local_name(resources.MODEL_RETRAIN.logical_id)
         lambda_invoke = LocalLambdaInvoke({retrain_name: functions[resources.MODEL_RETRAIN.name].invoke}).start()
@@ -172,7 +181,7 @@ def run(*, progress: bool = True) -> None:
         store = ModelStore(names[resources.MODELS_BUCKET.env_var])
         registry = ModelRegistry(names[resources.REGISTRY_TABLE.env_var])
         served = ensure_models(store, registry, progress=progress)
-        seed(names)
+        seed(names, store, registry)
         # After seeding: the streams are read from LATEST, so seed data is not pushed or delivered.
         event_log = (STATE_DIR / "logs" / "event_sources.log").open("a", buffering=1, encoding="utf-8")
         event_sources = EventSources(names, functions, log=event_log).start()

@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from finscore import resources
 
 
 @pytest.fixture(autouse=True)
@@ -66,14 +65,28 @@ def promote_candidate(aws, candidate):
 
 
 @pytest.fixture(scope="session")
-def recommend_candidate():
-    """A tiny recommend model trained once per session: manifest, artifacts and held-out rows, in memory."""
+def candidates():
+    """Each product's small model (its spec's quick_training), trained once per session on first use:
+    manifest, artifacts and held-out rows, in memory."""
+    from finscore.products import product
     from training.pipeline import build_candidate
-    from training.recommend import trainer
 
-    candidate = build_candidate(trainer, rows=2_000, seed=11, progress=False)
-    assert candidate.manifest.parity.passed, candidate.manifest.parity
+    trained = {}
+
+    def candidate(name: str):
+        if name not in trained:
+            quick = product(name).quick_training
+            trained[name] = build_candidate(name, rows=quick.get("rows"), seed=quick.get("seed", 7),
+                                            config=quick.get("config", {}), progress=False)
+            assert trained[name].manifest.parity.passed, trained[name].manifest.parity
+        return trained[name]
+
     return candidate
+
+
+@pytest.fixture(scope="session")
+def recommend_candidate(candidates):
+    return candidates("recommend")
 
 
 @pytest.fixture
@@ -83,14 +96,8 @@ def recommend_champion(aws, recommend_candidate):
 
 
 @pytest.fixture(scope="session")
-def risk_candidate():
-    """A small risk model trained once per session: 1,500 customers, few boosting rounds, in memory."""
-    from training.pipeline import build_candidate
-    from training.risk import trainer
-
-    candidate = build_candidate(trainer, rows=1_500, seed=11, config={"rounds": 60}, progress=False)
-    assert candidate.manifest.parity.passed, candidate.manifest.parity
-    return candidate
+def risk_candidate(candidates):
+    return candidates("risk")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Loads functions/<name>/handler.py by path under a unique module name (every function has a handler.py)."""
+"""Loads a function's handler by path under a unique module name: functions/<folder>/handler.py of its spec."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ EVENTS = ROOT / "events"
 
 
 def load_handler(function: str) -> ModuleType:
+    from finscore.products import function as function_spec
+
     module_name = f"finscore_function_{function}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / function / "handler.py")
+    folder = function_spec(function).folder
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / folder / "handler.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -59,3 +62,12 @@ def s3_notification_event(function: str, case: str, bucket: str, key: str) -> di
     body["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
     event["Records"][0]["body"] = json.dumps(body)
     return event
+
+
+def seed_product(names: dict, product: str, **options) -> dict:
+    """Run PRODUCT's seed hook (its spec's) with its current champion, as the local run does."""
+    from finscore.products import product as product_spec
+    from finscore.products.scoring import champion
+    from finscore.products.spec import load
+
+    return load(product_spec(product).seed)(names, champion(product).get(), **options)

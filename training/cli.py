@@ -17,12 +17,12 @@ from finscore.errors import ConfigurationError
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.settings import ModelServingSettings, load_settings
-from training.pipeline import DEFAULT_TOLERANCE, TRAINERS, TrainingResult, train_product
+from training.pipeline import DEFAULT_TOLERANCE, TrainingResult, train_product, trainable_products
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training", description="Train, evaluate, gate and register a product's model.")
-    parser.add_argument("product", choices=sorted(TRAINERS))
+    parser.add_argument("product", choices=trainable_products())
     parser.add_argument("--rows", type=int, default=None, help="synthetic rows to generate (default: the product's)")
     parser.add_argument("--seed", type=int, default=7, help="seed for data generation, splits and models")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,

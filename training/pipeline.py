@@ -3,12 +3,14 @@
     data -> validate -> split 70/15/15 -> fit -> evaluate (held-out test) -> export ONNX
     -> parity gate -> publish + register candidate -> promotion gate -> promote | reject
 
-A product plugs in with one module that satisfies `Product` (module-level names and functions, no
-class hierarchy), plus two optional hooks: `split(records, seed)` replaces the plain seeded 70/15/15
-split (risk stratifies by its label), and `report(fitted, test, metrics)` returns extra artifacts
-stored beside the model (risk's evaluation report and plots). A version whose ONNX export fails
-parity is never published or registered. The promotion gate scores the candidate and the champion with the product's serving path on the
-candidate's held-out test split, so both are judged on the same rows by the code that serves them.
+A product's spec (finscore.products) names its trainer: a module of module-level names and functions
+satisfying `Trainer`, with optional hooks: `split(records, seed)` replaces the plain seeded 70/15/15
+split (risk stratifies by its label, propensity splits by time), `report(fitted, test, metrics)`
+returns extra artifacts stored beside the model (risk's evaluation report and plots), and
+`assemble(files)` joins users' files into records (training.data). A version whose ONNX export
+fails parity is never published or registered. The promotion gate scores the candidate and the
+champion with the product's one serving path (finscore.products.scoring.Scorer) on the candidate's
+held-out test split, so both are judged on the same rows by the code that serves them.
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 
 from finscore.errors import FinScoreError
+from finscore.models.champion import LoadedModel
 from finscore.models.manifest import FeatureSpec, Manifest, OutputSpec, ParityResult, TrainingDataRef
 from finscore.models.registry import ModelRegistry
+from finscore.products import product as product_spec
+from finscore.products import products
+from finscore.products.columns import columns_of
+from finscore.products.scoring import Scorer
+from finscore.products.spec import ProductSpec, load
+from finscore.records import RowReject
 from finscore.models.store import Artifact, ModelStore
 
 SPLIT = (0.70, 0.15, 0.15)
@@ -40,14 +49,6 @@ BASELINE_BINS = 10
 
 
 @dataclass(frozen=True)
-class Reject:
-    """An input record that failed validation: its position in the input and why."""
-
-    row: int
-    reason: str
-
-
-@dataclass(frozen=True)
 class ModelDescription:
     """What a product says about a fitted model in its manifest."""
 
@@ -55,10 +56,13 @@ class ModelDescription:
     outputs: Sequence[OutputSpec]
     thresholds: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the chosen model was fitted with, and how those values were chosen.
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
 
 
-class Product(Protocol):
-    name: str
+class Trainer(Protocol):
+    """What a product's trainer module provides."""
+
     primary_metric: str
     higher_is_better: bool
     default_rows: int
@@ -66,7 +70,7 @@ class Product(Protocol):
 
     def generate(self, rows: int, seed: int) -> list[dict[str, Any]]: ...
 
-    def validate(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]: ...
+    def validate(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[RowReject]]: ...
 
     def fit(self, train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, Any]], *,
             seed: int, config: Mapping[str, Any]) -> Any: ...
@@ -79,11 +83,48 @@ class Product(Protocol):
 
     def describe(self, fitted: Any) -> ModelDescription: ...
 
+    def gate_metrics(self, outputs: Mapping[str, np.ndarray], test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        """The primary metric (and others) of served OUTPUTS against the labels of TEST."""
+        ...
+
+
+class Product(Protocol):
+    """A trainer with what the pipeline needs of its product: its name, the feature set the drift
+    baseline is taken with, and the serving path the promotion gate judges with."""
+
+    name: str
+    primary_metric: str
+    higher_is_better: bool
+    default_rows: int
+    libraries: Sequence[str]
+
     def feature_matrix(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
 
-    def load(self, manifest: Manifest, read: Callable[[str], bytes]) -> Any: ...
+    def serving_metrics(self, manifest: Manifest, read: Callable[[str], bytes],
+                        test: Sequence[Mapping[str, Any]]) -> dict[str, float]: ...
 
-    def score(self, model: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]: ...
+
+class RegisteredProduct:
+    """A product of the registry for the pipeline: its spec, and its trainer module for the rest."""
+
+    def __init__(self, spec: ProductSpec):
+        self.spec = spec
+        self.name = spec.name
+        self.trainer = importlib.import_module(spec.trainer) if spec.trainer else None
+        if self.trainer is None:
+            raise KeyError(f"{spec.name} has no trainer")
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.trainer, attribute)
+
+    def feature_matrix(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return load(self.spec.features).matrix(columns_of(records))
+
+    def serving_metrics(self, manifest: Manifest, read: Callable[[str], bytes],
+                        test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        model = load(self.spec.model).load(manifest, read)
+        outputs = Scorer(self.spec, LoadedModel(manifest.version, manifest, model)).predict(columns_of(test))
+        return self.trainer.gate_metrics(outputs, test)
 
 
 @dataclass(frozen=True)
@@ -93,7 +134,7 @@ class Candidate:
     manifest: Manifest
     artifacts: dict[str, Artifact]
     test: list[dict[str, Any]]
-    rejects: list[Reject]
+    rejects: list[RowReject]
     timings: dict[str, float]
 
 
@@ -112,7 +153,7 @@ class TrainingResult:
     registered: bool
     promoted: bool
     decision: str
-    rejects: list[Reject]
+    rejects: list[RowReject]
     timings: dict[str, float]
     gate: GateDecision | None = None  # the promotion gate's values, when it ran
 
@@ -121,18 +162,21 @@ class TrainingDataError(ValueError):
     """Too little valid data to train on."""
 
 
-# Product name -> the module implementing Product; imported only when that product is trained, so
-# that listing products (the local run, the CLI) stays cheap.
-TRAINERS = {"recommend": "training.recommend.trainer", "risk": "training.risk.trainer"}
+def load_product(product: Product | ProductSpec | str) -> Product:
+    """PRODUCT itself, or the registered product of that name or spec with its trainer."""
+    if isinstance(product, str):
+        spec = product_spec(product)
+        if spec.trainer is None:
+            raise KeyError(f"No trainer for {product!r}; products with one: {', '.join(trainable_products())}")
+        return RegisteredProduct(spec)
+    if isinstance(product, ProductSpec):
+        return RegisteredProduct(product)
+    return product
 
 
-def load_product(product: Product | str) -> Product:
-    """PRODUCT itself, or the plug-in module registered under that name in TRAINERS."""
-    if not isinstance(product, str):
-        return product
-    if product not in TRAINERS:
-        raise KeyError(f"No trainer for {product!r}; known: {', '.join(sorted(TRAINERS))}")
-    return importlib.import_module(TRAINERS[product])  # type: ignore[return-value]
+def trainable_products() -> list[str]:
+    """The products of the registry that have a trainer."""
+    return [name for name, spec in products().items() if spec.trainer]
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -254,8 +298,9 @@ def train_product(
     progress: bool = True,
     config: Mapping[str, Any] | None = None,
     reference: str | None = None,
+    actor: str = "promotion gate",
 ) -> TrainingResult:
-    """Train PRODUCT (a plug-in or its name in TRAINERS) end to end, from data to promote or reject.
+    """Train PRODUCT (its name, its spec, or a Product) end to end, from data to promote or reject.
 
     DATA (records) replaces generated data when given, REFERENCE naming where it came from; ROWS
     sizes the generated data otherwise. CONFIG goes to the product's fit (hyperparameters).
@@ -277,7 +322,7 @@ def train_product(
         with steps.step("promotion gate"):
             decision = promotion_gate(product, candidate, store=store, registry=registry, tolerance=tolerance)
             if decision.promote:
-                registry.promote(product.name, manifest.version, reason=decision.reason)
+                registry.promote(product.name, manifest.version, reason=decision.reason, actor=actor)
             else:
                 registry.reject(product.name, manifest.version, decision.reason)
         return TrainingResult(
@@ -322,6 +367,7 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
         primary_metric=product.primary_metric,
         higher_is_better=product.higher_is_better,
         thresholds=description.thresholds,
+        hyperparameters=description.hyperparameters,
         training_data=TrainingDataRef(
             reference=reference,
             rows=len(valid),
@@ -387,8 +433,7 @@ def _schema(manifest: Manifest) -> list[tuple[str, str, tuple[str, ...] | None]]
 def _serving_metric(product: Product, manifest: Manifest, read: Callable[[str], bytes],
                     test: Sequence[Mapping[str, Any]], metric: str) -> float:
     """METRIC of the model MANIFEST describes, loaded and scored as the serving path does."""
-    model = product.load(manifest, read)
-    return float(product.score(model, test)[metric])
+    return float(product.serving_metrics(manifest, read, test)[metric])
 
 
 def _json_bytes(document: Any) -> bytes:

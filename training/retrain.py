@@ -10,21 +10,28 @@ training` users alike; configuration (hyperparameters, rows, seed, tolerance) tr
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
-from finscore import resources
+from pydantic import Field
+
 from finscore.events import MODEL_PROMOTED, MODEL_REGISTERED, MODEL_REJECTED, publish_event
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
+from finscore.settings import ModelServingSettings, load_settings
 from training.data import load_training_data, row_rejects, write_rejects_report
-from training.pipeline import DEFAULT_TOLERANCE, TRAINERS, TrainingDataError, train_product
+from training.pipeline import DEFAULT_TOLERANCE, TrainingDataError, load_product, train_product, trainable_products
 
 ALLOW_SYNTHETIC_ENV = "ALLOW_SYNTHETIC_TRAINING"
-TOLERANCE_ENV = "PROMOTION_TOLERANCE"
+
+
+class RetrainSettings(ModelServingSettings):
+    data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
+    # Synthetic data is generated only when this allows it and no training files exist.
+    allow_synthetic: Annotated[bool, Field(alias=ALLOW_SYNTHETIC_ENV)] = True
+    tolerance: Annotated[float, Field(alias="PROMOTION_TOLERANCE", ge=0, le=1)] = DEFAULT_TOLERANCE
 
 
 class NoTrainingData(TrainingDataError):
@@ -44,8 +51,8 @@ class RetrainRequest:
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any], trigger: str) -> "RetrainRequest":
         product = payload.get("product")
-        if product not in TRAINERS:
-            raise ValueError(f"product: {product!r} has no trainer; known: {', '.join(sorted(TRAINERS))}")
+        if product not in trainable_products():
+            raise ValueError(f"product: {product!r} has no trainer; known: {', '.join(trainable_products())}")
         return cls(
             product=product,
             retrain_id=str(payload.get("retrain_id") or uuid.uuid4()),
@@ -57,23 +64,21 @@ class RetrainRequest:
         )
 
 
-def synthetic_allowed() -> bool:
-    return os.environ.get(ALLOW_SYNTHETIC_ENV, "true").strip().lower() in ("1", "true", "yes")
-
-
 def retrain(request: RetrainRequest) -> dict[str, Any]:
     """Run REQUEST to its end; returns the summary that the rejects report and the events carry."""
-    data_bucket = os.environ[resources.DATA_BUCKET.env_var]
-    store = ModelStore(os.environ[resources.MODELS_BUCKET.env_var])
-    registry = ModelRegistry(os.environ[resources.REGISTRY_TABLE.env_var])
-    tolerance = request.tolerance if request.tolerance is not None else float(
-        os.environ.get(TOLERANCE_ENV) or DEFAULT_TOLERANCE)
-    data = load_training_data(data_bucket, request.product)
-    if data is None and not synthetic_allowed():
+    settings = load_settings(RetrainSettings)
+    data_bucket = settings.data_bucket
+    store = ModelStore(settings.models_bucket)
+    registry = ModelRegistry(settings.registry_table)
+    tolerance = request.tolerance if request.tolerance is not None else settings.tolerance
+    product = load_product(request.product)
+    data = load_training_data(data_bucket, request.product, getattr(product, "assemble", None))
+    if data is None and not settings.allow_synthetic:
         raise NoTrainingData(f"{request.product}: no files under training/{request.product}/ and "
                              f"{ALLOW_SYNTHETIC_ENV} is false")
     result = train_product(
-        request.product, store=store, registry=registry, seed=request.seed, tolerance=tolerance,
+        product, store=store, registry=registry, seed=request.seed, tolerance=tolerance,
+        actor=f"promotion gate ({request.trigger} retrain {request.retrain_id})",
         progress=False, config=request.config,
         rows=request.rows if data is None else None,
         data=data.records if data is not None else None,

@@ -1,7 +1,7 @@
 """Intervention delivery: DynamoDB stream records of the interventions table; new interventions are sent once.
 
 SMS and app push go through SNS, email through SES. A record that fails (DynamoDB unreachable) is
-reported as a partial batch failure and retried; the claim in finscore.risk.delivery makes the retry
+reported as a partial batch failure and retried; the claim in finscore.products.risk.delivery makes the retry
 send nothing that was already sent.
 """
 
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore.observability import logger, metrics, tracer
-from finscore.risk import delivery
+from finscore.products.risk import delivery
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finscore.live.service import Broadcaster
+from finscore.products.risk.live.service import Broadcaster
 from finscore.observability import logger, tracer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finscore.live import service
+from finscore.products.risk.live import service
 from finscore.observability import logger, tracer
 
 

@@ -24,11 +24,21 @@ from finscore.platform.schemas import (
     RetrainAccepted,
     RetrainRequest,
     RollbackRequest,
+    VersionHistory,
     VersionResponse,
 )
+from finscore.products import products
 from finscore.settings import PlatformSettings, load_settings
 
 app = create_resolver()
+# The product names in the path's documentation come from the registry.
+ProductPath = Annotated[str, Path(description=" | ".join(products()))]
+
+
+def admin_actor() -> str:
+    """Who called an admin route: the IAM identity in AWS, the API key id locally."""
+    identity = app.current_event.request_context.identity
+    return f"admin:{identity.user_arn or identity.api_key_id or identity.caller or 'unknown'}"
 
 
 @app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)")
@@ -48,32 +58,38 @@ def models() -> ModelsResponse:
 
 
 @app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product")
-def model_detail(product: Annotated[str, Path(description="risk | propensity | recommend | demand | opportunity")]) -> ModelDetailResponse:
+def model_detail(product: ProductPath) -> ModelDetailResponse:
     return service.describe_model(product)
 
 
+@app.get("/v1/models/<product>/versions", tags=["models"],
+         summary="Every version of a product with its metrics, hyperparameters, data and promotion")
+def model_versions(product: ProductPath) -> VersionHistory:
+    return service.version_history(product)
+
+
 @app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion")
-def promote(product: Annotated[str, Path()], request: Annotated[PromoteRequest, Body()]) -> ChampionChange:
-    change = service.promote_model(product, request.version, request.reason)
+def promote(product: ProductPath, request: Annotated[PromoteRequest, Body()]) -> ChampionChange:
+    change = service.promote_model(product, request.version, request.reason, admin_actor())
     logger.info("Champion promoted by admin", extra=change.model_dump())
     return change
 
 
 @app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion")
-def rollback(product: Annotated[str, Path()], request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:
-    change = service.rollback_model(product, request.reason)
+def rollback(product: ProductPath, request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:
+    change = service.rollback_model(product, request.reason, admin_actor())
     logger.info("Champion rolled back by admin", extra=change.model_dump())
     return change
 
 
 @app.get("/v1/models/<product>/drift", tags=["models"], summary="Latest drift report of a product's champion")
-def drift(product: Annotated[str, Path(description="risk | propensity | recommend | demand | opportunity")]) -> DriftReport:
+def drift(product: ProductPath) -> DriftReport:
     return service.latest_drift(product)
 
 
 @app.post("/v1/models/<product>/retrain", tags=["admin"], summary="Start a retraining run (202; the gate decides)",
           responses={202: {"description": "Retraining queued", "content": {"application/json": {"model": RetrainAccepted}}}})
-def retrain(product: Annotated[str, Path()],
+def retrain(product: ProductPath,
             request: Annotated[RetrainRequest, Body()] = RetrainRequest()) -> Response[RetrainAccepted]:
     accepted = service.start_retrain(product, request)
     logger.info("Retraining queued by admin", extra={**accepted.model_dump(), "reason": request.reason})

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
-from finscore.risk import explanation
-from finscore.risk.schemas import ExplanationResponse
+from finscore.products.risk import explanation
+from finscore.products.risk.api_models import ExplanationResponse
 
 app = create_resolver()
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore.observability import logger, metrics, tracer
-from finscore.risk import ingest
+from finscore.products.risk import ingest
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -1,15 +1,17 @@
 """One function per resources.FunctionSpec: code, environment, log group, event sources and its own role.
 
-Zip functions (package "zip") run functions/<name>/handler.py with the shared and serving layers;
-image functions (package "image") are built from functions/<name>/Dockerfile with the repository root
-as build context (synth needs no Docker, only deploy does).
+Zip functions (package "zip") run functions/<folder>/handler.py with the shared and serving layers;
+image functions (package "image") are built from functions/<folder>/Dockerfile with the repository
+root as build context (synth needs no Docker, only deploy does).
 
 The role holds only what the function does, derived from its spec: read champion models (GetObject
 on the model store, GetItem/Query on the registry); promote and rollback when it serves admin routes
 (UpdateItem, which the registry's TransactWriteItems of Update actions is authorised by); probe every
-bucket and table when it serves /health (HeadBucket is authorised by s3:ListBucket); read its tables,
-and write the ones TABLE_WRITES names; read the files of its queue's prefix; publish to its topics,
-send SMS and email when it delivers; post to WebSocket connections when it broadcasts.
+bucket and table when it serves /health (HeadBucket is authorised by s3:ListBucket); read its tables
+by key, list the ones its spec lists and write the ones it writes; read the files of its queue's
+prefix and write its outputs beside it; publish to its topics, send SMS and email when it delivers;
+post to WebSocket connections when it broadcasts. Variables from CDK context are the ones its spec
+takes (FunctionSpec.context).
 """
 
 from __future__ import annotations
@@ -24,24 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import (
-    BATCH_SCORE,
-    DATA_BUCKET,
-    IDEMPOTENCY_TABLE,
-    INTERVENTION_DELIVERY,
-    INTERVENTIONS_TABLE,
-    LIVE_BROADCAST,
-    LIVE_CONNECTIONS,
-    LIVE_CONNECTIONS_TABLE,
-    MODELS_BUCKET,
-    REGISTRY_TABLE,
-    RISK_API,
-    RISK_CUSTOMERS_TABLE,
-    RISK_INGEST,
-    RISK_TRANSACTIONS_TABLE,
-    FunctionSpec,
-    TableSpec,
-)
+from finscore.resources import DATA_BUCKET, MODELS_BUCKET, REGISTRY_TABLE, FunctionSpec
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
@@ -53,9 +38,8 @@ METRICS_NAMESPACE = "FinScore"
 HEALTH_ROUTE = ("GET", "/health")
 
 TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query")
-# Listings and searches of the risk data: customer search and the interventions listing scan,
-# feature recomputation reads customers in batches.
 LISTING_READS = ("dynamodb:BatchGetItem", "dynamodb:Scan")
+# TransactWriteItems is authorised per item by PutItem/UpdateItem/ConditionCheckItem.
 ITEM_WRITES = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -63,31 +47,6 @@ ITEM_WRITES = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 )
-# Which of its tables a function writes; every other table of its spec it only reads. resources.py
-# names the tables a function uses, this names the ones it changes (TransactWriteItems is authorised
-# per item by PutItem/UpdateItem/ConditionCheckItem).
-TABLE_WRITES: dict[str, tuple[TableSpec, ...]] = {
-    RISK_API.name: (RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
-    RISK_INGEST.name: (RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
-    INTERVENTION_DELIVERY.name: (INTERVENTIONS_TABLE,),
-    LIVE_CONNECTIONS.name: (LIVE_CONNECTIONS_TABLE,),
-    # Connections found gone (410) are deleted by the broadcaster.
-    LIVE_BROADCAST.name: (LIVE_CONNECTIONS_TABLE,),
-}
-# Where the risk ingest function writes its per-file reports (finscore.risk.ingest REJECTS_PREFIX and
-# SUMMARIES_PREFIX, which a test keeps equal): beside its queue's prefix, never under it, or every
-# report would notify the queue again.
-INGEST_REPORT_PREFIXES = ("ingest/risk/rejects/", "ingest/risk/summaries/")
-# Where batch scoring writes (finscore.batch.files SCORED_PREFIX and PARTS_PREFIX): outputs and the
-# chunk parts of fanned-out files, also outside the incoming/ prefix of its queue.
-BATCH_OUTPUT_PREFIXES = ("scored/", "batch-parts/")
-# The prefixes each queue-fed function writes its results to (and reads back to recognise a redelivery).
-QUEUE_OUTPUT_PREFIXES: dict[str, tuple[str, ...]] = {
-    RISK_INGEST.name: INGEST_REPORT_PREFIXES,
-    BATCH_SCORE.name: BATCH_OUTPUT_PREFIXES,
-}
-# The tables whose functions follow the risk intervention policy (finscore.risk.settings).
-RISK_TABLES = (RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE)
 # Lambda's own DynamoDB stream poller reads these; ListStreams has no resource-level permissions.
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
@@ -154,7 +113,7 @@ class FinScoreFunction(Construct):
             self.function = lambda_.Function(
                 self,
                 "Function",
-                code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.name), exclude=PYTHON_CACHE_EXCLUDES),
+                code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.folder), exclude=PYTHON_CACHE_EXCLUDES),
                 handler=HANDLER,
                 runtime=config.runtime,
                 layers=layers.all,
@@ -190,8 +149,7 @@ class FinScoreFunction(Construct):
         environment.update({topic.env_var: messaging.topics[topic].topic_arn for topic in spec.topics})
         if spec.queue is not None:
             environment[spec.queue.env_var] = messaging.queues[spec.queue].queue_url
-        if set(spec.tables) & set(RISK_TABLES) or spec.sends_email:
-            environment.update(config.risk_environment())
+        environment.update({variable: config.context_value(key) for variable, key in spec.context})
         return environment
 
     def _grant_data_access(self, data: DataStores) -> None:
@@ -201,21 +159,18 @@ class FinScoreFunction(Construct):
         if spec.queue is not None and DATA_BUCKET in spec.buckets:
             bucket = data.buckets[DATA_BUCKET]
             # Its files, and its earlier reports (a redelivered file is recognised by its summary).
-            outputs = QUEUE_OUTPUT_PREFIXES.get(spec.name, ())
+            outputs = spec.output_prefixes
             prefixes = (spec.queue.s3_prefix, *outputs)
             self._allow(["s3:GetObject"], [bucket.arn_for_objects(prefix + "*") for prefix in prefixes])
             self._allow(["s3:PutObject"], [bucket.arn_for_objects(prefix + "*") for prefix in outputs])
-        writes = TABLE_WRITES.get(spec.name, ())
         for table_spec in spec.tables:
             table = data.tables[table_spec]
             index_arns = [f"{table.table_arn}/index/{name}" for name, _, _ in table_spec.global_indexes]
-            reads = TABLE_READS + (LISTING_READS if table_spec in (*RISK_TABLES, RISK_TRANSACTIONS_TABLE) else ())
-            # Connection tables are written and scanned, never read by key.
-            if table_spec == LIVE_CONNECTIONS_TABLE:
-                reads = ("dynamodb:Scan",) if spec.posts_to_connections else ()
+            reads = (TABLE_READS if table_spec in spec.reads else ()) + \
+                (LISTING_READS if table_spec in spec.listings else ())
             if reads:
                 self._allow(list(reads), [table.table_arn, *index_arns])
-            if table_spec in writes:
+            if table_spec in spec.writes:
                 self._allow(list(ITEM_WRITES), [table.table_arn])
         if spec.admin_routes and REGISTRY_TABLE in spec.tables:
             self._allow(["dynamodb:UpdateItem"], [data.tables[REGISTRY_TABLE].table_arn])
@@ -315,7 +270,7 @@ class FinScoreFunction(Construct):
                 )
             )
         if spec.queue is not None and DATA_BUCKET in spec.buckets:
-            for prefix in (spec.queue.s3_prefix, *QUEUE_OUTPUT_PREFIXES.get(spec.name, ())):
+            for prefix in (spec.queue.s3_prefix, *spec.output_prefixes):
                 policy.acknowledge(
                     Acknowledgment(
                         id=f"AwsSolutions-IAM5[Resource::<{DATA_BUCKET.logical_id}.Arn>/{prefix}*]",
@@ -324,7 +279,7 @@ class FinScoreFunction(Construct):
                     )
                 )
         for table_spec in spec.tables:
-            if table_spec.global_indexes:
+            if table_spec.global_indexes and (table_spec in spec.reads or table_spec in spec.listings):
                 policy.acknowledge(
                     Acknowledgment(
                         id=f"AwsSolutions-IAM5[Resource::<{table_spec.logical_id}.Arn>/index/*]",
@@ -353,8 +308,8 @@ class FinScoreFunction(Construct):
 
 
 def image_code(spec: FunctionSpec, python_version: str) -> lambda_.DockerImageCode:
-    """functions/<name>/Dockerfile built with the repository root as context, holding only what it copies."""
-    dockerfile = FUNCTIONS_DIR / spec.name / "Dockerfile"
+    """functions/<folder>/Dockerfile built with the repository root as context, holding only what it copies."""
+    dockerfile = FUNCTIONS_DIR / spec.folder / "Dockerfile"
     if not dockerfile.is_file():
         raise RuntimeError(f"{spec.name} is an image function but {dockerfile} does not exist")
     sources = dockerfile_sources(dockerfile.read_text())

@@ -23,12 +23,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from finscore.resources import BATCH_SCORE, BATCH_STATE_MACHINE, DATA_BUCKET
+from finscore.resources import BATCH_PARTS_PREFIX, BATCH_SCORE, BATCH_STATE_MACHINE, DATA_BUCKET
 from infra.config import FinScoreConfig
 from infra.constructs.api_function import FinScoreFunction
 from infra.constructs.data import DataStores
 
-PARTS_PREFIX = "batch-parts/"  # finscore.batch.files.PARTS_PREFIX (a test keeps them equal)
+PARTS_PREFIX = BATCH_PARTS_PREFIX
 # Parts are joined minutes after they are written; a day leaves time to inspect a failed join.
 PARTS_EXPIRY = Duration.days(2)
 # The errors batch_score raises that a later attempt may not meet: S3 or the registry unreachable.

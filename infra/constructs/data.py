@@ -1,4 +1,4 @@
-"""The data stores: the model and data buckets and every table (indexes, streams, TTL), named by resources.py.
+"""The data stores: the model and data buckets and every table (indexes, streams, TTL) the specs name.
 
 Each bucket and table keeps the logical id its spec names, so `sam local invoke` and the local
 runtime can map `{"Ref": "ModelsBucket"}` in the template to their own bucket of that name.
@@ -11,7 +11,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from finscore.resources import BUCKETS, TABLES, BucketSpec, KeyAttribute, TableSpec
+from finscore.products import all_tables
+from finscore.resources import BUCKETS, BucketSpec, KeyAttribute, TableSpec
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -21,13 +22,13 @@ _ATTRIBUTE_TYPES = {
 
 
 class DataStores(Construct):
-    """Every bucket in resources.BUCKETS and table in resources.TABLES, locked down."""
+    """Every bucket in resources.BUCKETS and every table of the platform and the products, locked down."""
 
     def __init__(self, scope: Construct, construct_id: str, *, access_log_retention_days: int) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = self._access_logs_bucket(access_log_retention_days)
         self.buckets: dict[BucketSpec, s3.Bucket] = {spec: self._bucket(spec) for spec in BUCKETS}
-        self.tables: dict[TableSpec, dynamodb.Table] = {spec: self._table(spec) for spec in TABLES}
+        self.tables: dict[TableSpec, dynamodb.Table] = {spec: self._table(spec) for spec in all_tables()}
 
     def _access_logs_bucket(self, retention_days: int) -> s3.Bucket:
         bucket = s3.Bucket(

@@ -3,9 +3,9 @@
 The two image functions come from FinScoreFunction (the same construct as risk_explain's); this
 construct adds what only the lifecycle needs. Rules (cdk.json context):
 
-- `retrainSchedules` {product: schedule expression}: one rule per product with a trainer, invoking
-  model_retrain with input {"product": ...}; a dead-letter queue on each target keeps events that
-  could not be delivered;
+- a retraining rule per product with a trainer, on its spec's schedule unless `retrainSchedules`
+  {product: schedule expression} overrides it, invoking model_retrain with input {"product": ...};
+  a dead-letter queue on each target keeps events that could not be delivered;
 - `driftSchedule`: the daily drift_monitor run;
 - `retrainOnDrift`: when true, DriftDetected events invoke model_retrain (the monitor also marks the
   event retrain: true, which the retrain handler requires).
@@ -27,6 +27,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
+from finscore.products import products
 from finscore.resources import (
     CAPTURE_PREFIX,
     DATA_BUCKET,
@@ -36,21 +37,16 @@ from finscore.resources import (
     MODEL_RETRAIN,
     MODELS_BUCKET,
     PLATFORM_API,
-    RECOMMEND_API,
     REGISTRY_TABLE,
-    RISK_API,
     FunctionSpec,
 )
 from infra.constructs.api_function import METRICS_NAMESPACE, FinScoreFunction
 from infra.constructs.data import DataStores
 from infra.constructs.messaging import Messaging
 
-# Kept equal to training.pipeline.TRAINERS and finscore.platform.retraining by a test.
-TRAINED_PRODUCTS = ("recommend", "risk")
 TRAINING_PREFIX = "training/"
 TRAINING_REPORTS_PREFIX = "training-reports/"
 DRIFT_REPORTS_PREFIX = "drift/"
-SCORING_PRODUCTS = {RECOMMEND_API: "recommend", RISK_API: "risk"}
 REGISTRY_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
 _SCHEDULE = re.compile(r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
 
@@ -66,17 +62,20 @@ class ModelLifecycle(Construct):
                  functions: Mapping[FunctionSpec, FinScoreFunction]) -> None:
         super().__init__(scope, construct_id)
         context = self.node.try_get_context
-        retrain = functions[MODEL_RETRAIN]
-        drift = functions[DRIFT_MONITOR]
+        by_name = {spec.name: fn for spec, fn in functions.items()}
+        retrain = by_name[MODEL_RETRAIN.name]
+        drift = by_name[DRIFT_MONITOR.name]
         bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
         self.failures = messaging.dead_letter_queue(self, "LifecycleFailures")
 
-        schedules = context("retrainSchedules") or {}
-        if not isinstance(schedules, dict) or set(schedules) - set(TRAINED_PRODUCTS):
+        trained = {name: spec.retrain_schedule for name, spec in products().items() if spec.trainer}
+        overrides = context("retrainSchedules") or {}
+        if not isinstance(overrides, dict) or set(overrides) - set(trained):
             raise ValueError(f"CDK context 'retrainSchedules' must map products with a trainer "
-                             f"({', '.join(TRAINED_PRODUCTS)}) to schedules, got {schedules!r}")
+                             f"({', '.join(trained)}) to schedules, got {overrides!r}")
+        schedules = {name: overrides.get(name, default) for name, default in trained.items()}
         self.retrain_rules = {}
-        for product, expression in sorted(schedules.items()):
+        for product, expression in sorted((name, value) for name, value in schedules.items() if value):
             self.retrain_rules[product] = events.Rule(
                 self, f"Retrain{product.title()}Schedule", schedule=_schedule(f"retrainSchedules.{product}", expression),
                 description=f"FinScore: retrain {product} on schedule",
@@ -100,11 +99,14 @@ class ModelLifecycle(Construct):
         retrain.function.add_environment("ALLOW_SYNTHETIC_TRAINING",
                                          "true" if context("allowSyntheticTraining") in (True, "true") else "false")
         drift.function.add_environment("RETRAIN_ON_DRIFT", "true" if retrain_on_drift else "false")
-        functions[PLATFORM_API].function.add_environment("RETRAIN_FUNCTION_NAME", retrain.function.function_name)
+        platform = next(fn for spec, fn in functions.items() if spec.name == PLATFORM_API.name)
+        platform.function.add_environment("RETRAIN_FUNCTION_NAME", retrain.function.function_name)
         rate = float(context("driftCaptureRate") if context("driftCaptureRate") is not None else 0.05)
         if not 0 <= rate <= 1:
             raise ValueError(f"CDK context 'driftCaptureRate' must be between 0 and 1, got {rate}")
-        for spec in SCORING_PRODUCTS:
+        # Every product's API captures a sample of what it scores.
+        scoring = {spec.api: spec.name for spec in products().values()}
+        for spec in scoring:
             functions[spec].function.add_environment("DRIFT_CAPTURE_RATE", str(rate))
 
         # Permissions.
@@ -124,12 +126,11 @@ class ModelLifecycle(Construct):
         self._allow(drift, ["s3:PutObject"], [data_bucket.arn_for_objects(f"{DRIFT_REPORTS_PREFIX}*")])
         self._allow(drift, ["cloudwatch:PutMetricData"], ["*"],
                     {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}})
-        platform = functions[PLATFORM_API]
         self._allow(platform, ["lambda:InvokeFunction"], [retrain.function.function_arn])
         self._allow(platform, ["s3:ListBucket"], [data_bucket.bucket_arn],
                     {"StringLike": {"s3:prefix": [f"{DRIFT_REPORTS_PREFIX}*"]}})
         self._allow(platform, ["s3:GetObject"], [data_bucket.arn_for_objects(f"{DRIFT_REPORTS_PREFIX}*")])
-        for spec, product in SCORING_PRODUCTS.items():
+        for spec, product in scoring.items():
             self._allow(functions[spec], ["s3:PutObject"], [data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}{product}/*")])
 
         # Asynchronous invocations (rules, the admin route) that fail after Lambda's retries land here.
@@ -137,7 +138,7 @@ class ModelLifecycle(Construct):
             fn.function.configure_async_invoke(
                 on_failure=destinations.SqsDestination(self.failures), retry_attempts=1, max_event_age=Duration.hours(6)
             )
-        self._acknowledge(retrain, drift, platform, functions)
+        self._acknowledge(retrain, drift, platform, {functions[spec]: product for spec, product in scoring.items()})
 
     def _target(self, fn: FinScoreFunction, payload: dict | None) -> targets.LambdaFunction:
         return targets.LambdaFunction(
@@ -154,7 +155,7 @@ class ModelLifecycle(Construct):
         fn.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
 
     def _acknowledge(self, retrain: FinScoreFunction, drift: FinScoreFunction, platform: FinScoreFunction,
-                     functions: Mapping[FunctionSpec, FinScoreFunction]) -> None:
+                     scoring: Mapping[FinScoreFunction, str]) -> None:
         data_id, models_id = DATA_BUCKET.logical_id, MODELS_BUCKET.logical_id
 
         def ack(fn: FinScoreFunction, resource: str, reason: str) -> None:
@@ -175,8 +176,8 @@ class ModelLifecycle(Construct):
             "namespace by the cloudwatch:namespace condition.")
         ack(platform, f"<{data_id}.Arn>/{DRIFT_REPORTS_PREFIX}*", "GET /models/{product}/drift reads the latest "
             "report under drift/<product>/, whose file names are dates chosen by the daily monitor run.")
-        for spec, product in SCORING_PRODUCTS.items():
-            ack(functions[spec], f"<{data_id}.Arn>/{CAPTURE_PREFIX}{product}/*", "Drift capture writes its sample "
+        for fn, product in scoring.items():
+            ack(fn, f"<{data_id}.Arn>/{CAPTURE_PREFIX}{product}/*", "Drift capture writes its sample "
                 "objects under capture/<product>/<date>/ with names made at write time.")
         for fn in (retrain, drift):
             Validations.of(fn.function).acknowledge(Acknowledgment(

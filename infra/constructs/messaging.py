@@ -1,5 +1,5 @@
-"""Topics and queues named by resources.py: the app-push topic, the risk transactions queue with its
-dead-letter queue, the data bucket's ObjectCreated notifications that feed it, and the queues that
+"""Topics and queues of the platform and the products (finscore.products): each queue with its
+dead-letter queue and the data bucket's ObjectCreated notifications that feed it, and the queues that
 keep stream batches which failed every retry.
 """
 
@@ -13,7 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import DATA_BUCKET, FUNCTIONS, QUEUES, TOPICS, QueueSpec, TopicSpec
+from finscore.products import all_functions, all_queues, all_topics
+from finscore.resources import DATA_BUCKET, QueueSpec, TopicSpec
 from infra.config import FinScoreConfig
 from infra.constructs.data import DataStores
 
@@ -25,9 +26,9 @@ class Messaging(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: FinScoreConfig, data: DataStores) -> None:
         super().__init__(scope, construct_id)
         self.config = config
-        self.topics: dict[TopicSpec, sns.Topic] = {spec: self._topic(spec) for spec in TOPICS}
+        self.topics: dict[TopicSpec, sns.Topic] = {spec: self._topic(spec) for spec in all_topics()}
         self.dead_letter_queues: dict[QueueSpec, sqs.Queue] = {}
-        self.queues: dict[QueueSpec, sqs.Queue] = {spec: self._queue(spec) for spec in QUEUES}
+        self.queues: dict[QueueSpec, sqs.Queue] = {spec: self._queue(spec) for spec in all_queues()}
         for spec, queue in self.queues.items():
             # Every QueueSpec is fed by the data bucket's files under its prefix.
             data.buckets[DATA_BUCKET].add_event_notification(
@@ -77,7 +78,7 @@ class Messaging(Construct):
 
     def _queue(self, spec: QueueSpec) -> sqs.Queue:
         dead_letters = self.dead_letter_queue(self, spec.dead_letter_logical_id, logical_id=spec.dead_letter_logical_id)
-        consumer_timeouts = [function.timeout_s for function in FUNCTIONS if function.queue == spec]
+        consumer_timeouts = [function.timeout_s for function in all_functions() if function.queue == spec]
         queue = sqs.Queue(
             self,
             spec.logical_id,

@@ -1,4 +1,4 @@
-"""The REST API: /v1 routes from resources.FUNCTIONS, API keys with a usage plan, IAM on admin routes.
+"""The REST API: /v1 routes of every function (finscore.products.all_functions), API keys with a usage plan, IAM on admin routes.
 
 API Gateway API keys cannot be scoped to methods, so a second "admin key" could call every route
 the first can; admin routes therefore take AWS_IAM (SigV4) on top of the key (SPEC §3: "a separate

@@ -8,7 +8,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from finscore.resources import API_BASE_PATH, BATCH_SCORE, FUNCTIONS
+from finscore.products import all_functions
+from finscore.resources import API_BASE_PATH, BATCH_SCORE
 from infra.config import FinScoreConfig
 from infra.constructs.api_function import FinScoreFunction
 from infra.constructs.batch import BatchScoring
@@ -34,9 +35,10 @@ class FinScoreStack(Stack):
                 self, spec.logical_id, spec=spec, config=config, data=self.data, layers=self.layers,
                 messaging=self.messaging,
             )
-            for spec in FUNCTIONS
+            for spec in all_functions()
         }
-        self.batch = BatchScoring(self, "Batch", config=config, data=self.data, function=self.functions[BATCH_SCORE])
+        self.batch = BatchScoring(self, "Batch", config=config, data=self.data,
+                                  function=next(fn for spec, fn in self.functions.items() if spec.name == BATCH_SCORE.name))
         self.lifecycle = ModelLifecycle(self, "Lifecycle", data=self.data, messaging=self.messaging,
                                         functions=self.functions)
         self.api = ScoringApi(

@@ -11,7 +11,7 @@ import time
 import boto3
 
 from finscore import resources
-from finscore.risk.features import FEATURE_NAMES
+from finscore.products.risk.features import FEATURE_NAMES
 
 KEY = "incoming/risk/e2e portfolio.csv"
 PREFIX = "scored/risk/e2e portfolio.csv/"

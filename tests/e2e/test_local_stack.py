@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from finscore import resources
+from finscore.products import all_functions
 from local.apigw import find_route
 from local.embedded_aws import port_in_use
 from tests.e2e.stack import ADMIN_KEY, API_KEY, ROOT, SMARTBANK, start_stack
@@ -19,8 +20,16 @@ from tests.e2e.stack import ADMIN_KEY, API_KEY, ROOT, SMARTBANK, start_stack
 def test_the_banner_prints_the_key_and_a_working_curl_line(stack):
     output = stack.log.read_text()
     assert API_KEY in output
-    curl = next(line for line in output.splitlines() if line.strip().startswith("curl "))
-    assert f"{stack.url}/v1/recommendations" in curl and API_KEY in curl
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("curl "))
+    command = "\n".join(lines[start:start + 2])
+    assert f"{stack.url}/v1/" in command and API_KEY in command
+    # Run as printed (a shell line continued onto a second line), it scores.
+    answer = subprocess.run(["bash", "-c", command + " -w '\\n%{http_code}'"], capture_output=True, text=True,
+                            timeout=30)
+    body, status = answer.stdout.rsplit("\n", 1)
+    assert status == "200", answer.stdout + answer.stderr
+    assert json.loads(body)["model_version"]
 
 
 def test_health_answers_without_a_key(stack):
@@ -69,7 +78,7 @@ def test_malformed_json_is_400(stack):
 
 def test_no_route_answers_5xx_to_bad_input(stack):
     bad_bodies = [b"", b"not json", b"[]", b'{"unexpected": true}', b'{"version": 42}', b"\xff\xfe"]
-    for spec in resources.FUNCTIONS:
+    for spec in all_functions():
         for method, template in (*spec.routes, *spec.public_routes, *spec.admin_routes):
             path = resources.API_BASE_PATH + template.replace("{product}", "recommend")
             assert find_route(method, path) is not None

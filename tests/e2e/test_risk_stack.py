@@ -12,6 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from finscore import resources
+from finscore.products.risk.spec import TRANSACTIONS_QUEUE
 from tests.e2e.stack import API_KEY
 
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -114,7 +115,7 @@ def test_a_transactions_file_dropped_in_s3_is_ingested_with_row_level_rejects(st
     s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.aws_port}", region_name="us-east-1",
                       aws_access_key_id="local", aws_secret_access_key="local")
     bucket = resources.local_name(resources.DATA_BUCKET.logical_id)
-    prefix = resources.RISK_TRANSACTIONS_QUEUE.s3_prefix
+    prefix = TRANSACTIONS_QUEUE.s3_prefix
     rows = [
         "txn_id,customer_id,date,amount,direction,category,channel,balance_after",
         f"e2e-1,{customer},2025-06-30,1200.50,debit,groceries,upi,5300.00",

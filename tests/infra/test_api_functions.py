@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from finscore.resources import FUNCTIONS, RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE
+from finscore.products import all_functions
+from finscore.products.risk.spec import CUSTOMERS_TABLE as RISK_CUSTOMERS_TABLE
+
+FUNCTIONS = all_functions()
 from infra.constructs.api_function import FUNCTIONS_DIR, dockerfile_sources
 
 ZIP_FUNCTIONS = [spec for spec in FUNCTIONS if spec.package == "zip"]
@@ -40,7 +43,7 @@ def test_function_code_is_its_folder(synthesized, spec):
     """sam local invoke finds the code through the asset metadata; the asset is functions/<name>."""
     metadata = synthesized.resource(spec.logical_id)["Metadata"]
     asset = synthesized.outdir / metadata["aws:asset:path"]
-    assert (asset / "handler.py").read_bytes() == (FUNCTIONS_DIR / spec.name / "handler.py").read_bytes()
+    assert (asset / "handler.py").read_bytes() == (FUNCTIONS_DIR / spec.folder / "handler.py").read_bytes()
     assert not list(asset.rglob("__pycache__"))
 
 
@@ -75,17 +78,17 @@ def test_image_function_is_built_from_its_dockerfile_with_the_handler_as_command
     assert properties["MemorySize"] == context["lambdaMemoryMb"].get(spec.name, spec.memory_mb)
     assert properties["TracingConfig"] == {"Mode": "Active"}
     images = json.loads((synthesized.outdir / "FinScore.assets.json").read_text())["dockerImages"].values()
-    (image,) = [a for a in images if a["source"]["dockerFile"] == f"functions/{spec.name}/Dockerfile"]
+    (image,) = [a for a in images if a["source"]["dockerFile"] == f"functions/{spec.folder}/Dockerfile"]
     assert image["source"]["dockerBuildArgs"] == {"PYTHON_VERSION": context["lambdaPythonVersion"]}
 
 
 @image_functions
 def test_image_dockerfile_exists_and_copies_the_handler_and_the_shared_package(spec):
-    dockerfile = FUNCTIONS_DIR / spec.name / "Dockerfile"
+    dockerfile = FUNCTIONS_DIR / spec.folder / "Dockerfile"
     assert dockerfile.is_file()
     sources = dockerfile_sources(dockerfile.read_text())
     assert any(source.startswith("layers/shared/python") for source in sources), sources
-    assert any(source.startswith(f"functions/{spec.name}") for source in sources), sources
+    assert any(source.startswith(f"functions/{spec.folder}") for source in sources), sources
 
 
 def test_dockerfile_sources_are_the_copy_arguments_of_this_stage():
@@ -96,17 +99,22 @@ def test_dockerfile_sources_are_the_copy_arguments_of_this_stage():
     assert dockerfile_sources(text) == ["layers/shared/python/finscore", "functions/x/handler.py", "functions/x/app.py"]
 
 
+CONTEXT_VARIABLES = {variable for spec in FUNCTIONS for variable, _ in spec.context}
+
+
 @every_function
-def test_risk_functions_get_the_intervention_tunables(synthesized, spec, context):
+def test_functions_get_the_context_tunables_their_spec_takes_and_no_others(synthesized, spec, context):
     variables = synthesized.resource(spec.logical_id)["Properties"]["Environment"]["Variables"]
-    if {RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE} & set(spec.tables):
-        assert variables["ENABLE_INTERVENTIONS"] == str(context["enableInterventions"]).lower()
-        assert variables["AUTO_TRIGGER_THRESHOLD"] == str(context["autoTriggerThreshold"])
-        assert variables["AUTO_TRIGGER_COOLDOWN_HOURS"] == str(context["autoTriggerCooldownHours"])
-        assert variables["RISK_LEVEL_CUTOFFS"] == context["riskLevelCutoffs"]
-        assert variables["SENDER_EMAIL"] == context["senderEmail"]
-    else:
-        assert "ENABLE_INTERVENTIONS" not in variables
+    for variable, key in spec.context:
+        raw = context[key]
+        assert variables[variable] == (str(raw).lower() if isinstance(raw, bool) else str(raw))
+    assert CONTEXT_VARIABLES & set(variables) == {variable for variable, _ in spec.context}
+
+
+def test_every_function_that_scores_risk_follows_the_intervention_policy():
+    scorers = [spec for spec in FUNCTIONS if RISK_CUSTOMERS_TABLE in spec.writes]
+    assert scorers and all("ENABLE_INTERVENTIONS" in dict(spec.context) for spec in scorers)
+    assert all("SENDER_EMAIL" in dict(spec.context) for spec in FUNCTIONS if spec.sends_email)
 
 
 @every_function

@@ -22,12 +22,6 @@ def _policy_statements(synthesized, role_logical_id_prefix: str) -> list[dict]:
     return statements
 
 
-def test_the_prefixes_the_code_writes_are_the_ones_the_role_may_write():
-    assert files.PARTS_PREFIX == batch.PARTS_PREFIX
-    assert (files.SCORED_PREFIX, files.PARTS_PREFIX) == api_function.BATCH_OUTPUT_PREFIXES
-    assert files.INCOMING_PREFIX == BATCH_INCOMING_QUEUE.s3_prefix
-
-
 def test_state_machine_plans_maps_chunks_distributed_and_joins(template, context):
     definition = _definition(template)
     assert definition["StartAt"] == "Plan"

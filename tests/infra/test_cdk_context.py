@@ -25,24 +25,27 @@ def test_defaults_are_the_secure_ones_in_cdk_json():
     assert config.xray_sdk_tracing is False
 
 
-def test_risk_defaults_are_the_secure_ones():
+INTERVENTION_TUNABLES = ("enableInterventions", "autoTriggerThreshold", "autoTriggerCooldownHours",
+                         "riskLevelCutoffs", "senderEmail")
+
+
+def test_intervention_defaults_are_the_secure_ones():
     config = _config()
-    assert config.risk_environment() == {
-        "ENABLE_INTERVENTIONS": "true",
-        "AUTO_TRIGGER_THRESHOLD": "80",
-        "AUTO_TRIGGER_COOLDOWN_HOURS": "72",
-        "RISK_LEVEL_CUTOFFS": "",
-        "SENDER_EMAIL": "alerts@finscore.example",
+    assert {key: config.context_value(key) for key in INTERVENTION_TUNABLES} == {
+        "enableInterventions": "true",
+        "autoTriggerThreshold": "80",
+        "autoTriggerCooldownHours": "72",
+        "riskLevelCutoffs": "",
+        "senderEmail": "alerts@finscore.example",
     }
     assert config.stream_retry_attempts <= 10 and config.queue_max_receive_count <= 10
 
 
-def test_risk_tunables_can_be_set_from_the_command_line():
+def test_intervention_tunables_can_be_set_from_the_command_line_and_are_normalised():
     config = _config(enableInterventions="false", autoTriggerThreshold="90", riskLevelCutoffs="25, 50,75")
-    environment = config.risk_environment()
-    assert environment["ENABLE_INTERVENTIONS"] == "false"
-    assert environment["AUTO_TRIGGER_THRESHOLD"] == "90"
-    assert environment["RISK_LEVEL_CUTOFFS"] == "25,50,75"
+    assert config.context_value("enableInterventions") == "false"
+    assert config.context_value("autoTriggerThreshold") == "90"
+    assert config.context_value("riskLevelCutoffs") == "25,50,75"
 
 
 def test_x_ray_sdk_tracing_can_be_switched_on():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from finscore.resources import BUCKETS, TABLES
+from finscore.products import all_tables
+from finscore.resources import BUCKETS
+
+TABLES = all_tables()
 
 _BLOCK_ALL = {
     "BlockPublicAcls": True,

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from finscore.resources import DATA_BUCKET, FUNCTIONS, QUEUES, TABLES, TOPICS
+from finscore.products import all_functions, all_queues, all_tables, all_topics
+from finscore.resources import DATA_BUCKET
+
+FUNCTIONS, QUEUES, TABLES, TOPICS = all_functions(), all_queues(), all_tables(), all_topics()
 
 STREAM_CONSUMERS = [(spec, table) for spec in FUNCTIONS for table in spec.streams]
 

@@ -6,24 +6,19 @@ import json
 
 import pytest
 
-from finscore.resources import (
+from finscore.products import all_functions
+from finscore.products.recommend.spec import RECOMMEND_API
+from finscore.products.risk.spec import (
     APP_PUSH_TOPIC,
-    DATA_BUCKET,
-    FUNCTIONS,
-    DRIFT_MONITOR,
     INTERVENTION_DELIVERY,
     LIVE_BROADCAST,
-    MODEL_RETRAIN,
-    MODELS_BUCKET,
-    PLATFORM_API,
-    RECOMMEND_API,
-    REGISTRY_TABLE,
     RISK_API,
     RISK_EXPLAIN,
     RISK_INGEST,
 )
-from infra.constructs.api_function import INGEST_REPORT_PREFIXES, TABLE_WRITES
+from finscore.resources import DATA_BUCKET, DRIFT_MONITOR, MODEL_RETRAIN, MODELS_BUCKET, PLATFORM_API, REGISTRY_TABLE
 
+FUNCTIONS = all_functions()
 TRACING_AND_LOGS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:CreateLogStream", "logs:PutLogEvents"}
 WRITES = {
     "s3:PutObject", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -86,11 +81,11 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
     assert not any(action.endswith("*") for action in grants)
     assert "s3:DeleteObject" not in grants
     written = {resource for action in TABLE_WRITE_ACTIONS - {"dynamodb:UpdateItem"} for resource in grants.get(action, [])}
-    if spec is MODEL_RETRAIN:
+    if spec == MODEL_RETRAIN:
         # Retraining registers candidates and moves the champion: the one writer of the registry.
         assert written == {_arn(REGISTRY_TABLE.logical_id)}
         return
-    assert written == {_arn(table.logical_id) for table in TABLE_WRITES.get(spec.name, ())}
+    assert written == {_arn(table.logical_id) for table in spec.writes}
     assert _arn(REGISTRY_TABLE.logical_id) not in written
     if MODELS_BUCKET in spec.buckets:
         assert _objects_of(MODELS_BUCKET.logical_id) in grants["s3:GetObject"]
@@ -100,10 +95,10 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
 def test_read_only_functions_have_no_writes(synthesized, spec):
     grants = _grants(synthesized, spec)
     # Scoring functions write only their drift capture sample (capture/<product>/).
-    if spec is RECOMMEND_API:
+    if spec == RECOMMEND_API:
         assert grants.pop("s3:PutObject") == [_capture_objects("recommend")]
     assert not (WRITES - {"dynamodb:UpdateItem"}) & set(grants)
-    if spec is RISK_EXPLAIN:
+    if spec == RISK_EXPLAIN:
         assert "dynamodb:UpdateItem" not in grants
 
 
@@ -126,15 +121,9 @@ def test_risk_ingest_reads_its_prefix_and_writes_only_reports(synthesized):
         )
 
     assert objects(prefix) in grants["s3:GetObject"]
-    assert sorted(grants["s3:PutObject"]) == sorted(objects(p) for p in INGEST_REPORT_PREFIXES)
-    assert not any(p.startswith(prefix) for p in INGEST_REPORT_PREFIXES), "reports there would notify again"
+    assert sorted(grants["s3:PutObject"]) == sorted(objects(p) for p in RISK_INGEST.output_prefixes)
+    assert not any(p.startswith(prefix) for p in RISK_INGEST.output_prefixes), "reports there would notify again"
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= set(grants)
-
-
-def test_ingest_report_prefixes_are_the_ones_the_ingest_code_writes():
-    from finscore.risk import ingest
-
-    assert set(INGEST_REPORT_PREFIXES) == {ingest.REJECTS_PREFIX, ingest.SUMMARIES_PREFIX}
 
 
 def test_delivery_publishes_to_its_topic_sends_sms_and_email_from_the_sender_only(synthesized, context):
@@ -189,5 +178,5 @@ def test_wildcard_resources_are_only_where_aws_has_nothing_narrower(synthesized,
         if '"*"' in resources:
             allowed = action.startswith("xray:") or (action == "dynamodb:ListStreams" and spec.streams) or (
                 action == "sns:Publish" and spec.sends_sms
-            ) or (action == "cloudwatch:PutMetricData" and spec is DRIFT_MONITOR)
+            ) or (action == "cloudwatch:PutMetricData" and spec == DRIFT_MONITOR)
             assert allowed, action

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from finscore.resources import FUNCTIONS, LIVE_BROADCAST
+from finscore.products import all_functions
+from finscore.products.risk.spec import LIVE_BROADCAST
+
+FUNCTIONS = all_functions()
 
 
 def test_every_websocket_route_reaches_its_function(synthesized):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from finscore.resources import FUNCTIONS
+from finscore.products import all_functions
 from infra.constructs.api_function import FUNCTIONS_DIR
 from infra.constructs.layers import SHARED_LAYER_DIR, serving_layer_build
 
@@ -29,14 +29,14 @@ def serving_layer(synthesized) -> Path:
     return serving_layer_build().LAYER_DIR / "python"
 
 
-ZIP_FUNCTIONS = [spec for spec in FUNCTIONS if spec.package == "zip"]
+ZIP_FUNCTIONS = [spec for spec in all_functions() if spec.package == "zip"]
 
 
 # Image functions are exempt: their limit is the 10 GB image, and their Dockerfile is tested elsewhere.
 @pytest.mark.parametrize("spec", ZIP_FUNCTIONS, ids=[spec.name for spec in ZIP_FUNCTIONS])
 def test_function_and_layers_fit_the_unzipped_limit(spec, serving_layer, record_property):
     sizes = {
-        "function": _deployed_bytes(FUNCTIONS_DIR / spec.name),
+        "function": _deployed_bytes(FUNCTIONS_DIR / spec.folder),
         "shared layer": _deployed_bytes(SHARED_LAYER_DIR),
         "serving layer": _deployed_bytes(serving_layer),
     }

@@ -7,7 +7,10 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from finscore.resources import API_BASE_PATH, FUNCTIONS
+from finscore.products import all_functions
+from finscore.resources import API_BASE_PATH
+
+FUNCTIONS = all_functions()
 
 
 def _resource_paths(synthesized) -> dict[str, str]:

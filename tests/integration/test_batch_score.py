@@ -14,8 +14,9 @@ import pytest
 
 from finscore.aws import client
 from finscore.batch import pipeline, scoring
-from finscore.risk.features import FEATURE_NAMES
-from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event
+from finscore.products.risk.features import FEATURE_NAMES
+from finscore.products.risk.repository import CustomerStore
+from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event, seed_product
 
 FUNCTION = "batch_score"
 
@@ -98,8 +99,8 @@ def test_a_risk_csv_scores_good_rows_and_lists_every_bad_one(batch, risk_champio
     assert manifest["model_version"] == risk_champion.version and manifest["etag"]
     rejects = rejects_of(batch, prefix)
     assert sorted(rejects) == [3, 5, 7]
-    assert "salary_delay_days: must be a number" in rejects[3]
-    assert "tenure_months: missing" in rejects[5]
+    assert "salary_delay_days: Input should be a valid number" in rejects[3]
+    assert "missing tenure_months" in rejects[5]
     assert "fewer fields" in rejects[7]
     scored = list(csv.DictReader(io.StringIO(get(batch, prefix + "scored.csv").decode())))
     assert [row["customer_id"] for row in scored] == ["C000001", "C000002", "C000004", "C000006", "C000007",
@@ -163,7 +164,28 @@ def test_parquet_in_parquet_out(batch, risk_champion):
     out = pq.read_table(io.BytesIO(get(batch, prefix + "scored.parquet")))
     assert out.num_rows == 5
     assert {"probability", "risk_score", "risk_level", "model_version", "customer_id"} <= set(out.column_names)
-    assert rejects_of(batch, prefix) == {5: "credit_utilisation: missing"}
+    assert rejects_of(batch, prefix) == {
+        5: "features: give every feature or none (then customer_id): missing credit_utilisation"}
+
+
+def test_a_risk_portfolio_rescore_by_customer_id_takes_the_stored_features(batch, risk_champion):
+    # Given stored customers and a file of ids only (plus one unknown id and one row with neither)
+    seed_product(batch, "risk", customers=20, seed=3, transactions_for=0)
+    stored = CustomerStore(batch["RISK_CUSTOMERS_TABLE"]).get_many([f"C{n:06d}" for n in range(1, 4)])
+    key = "incoming/risk/portfolio-ids.csv"
+    put(batch, key, b"customer_id,branch\nC000001,P01\nC000002,P02\nC999999,P03\n,P04\nC000003,P05\n")
+
+    run(notification(batch, key))
+
+    # Then each known customer is scored from the feature store, as the API would score them
+    prefix = "scored/risk/portfolio-ids.csv/"
+    scored = {row["customer_id"]: row for row in csv.DictReader(io.StringIO(get(batch, prefix + "scored.csv").decode()))}
+    assert sorted(scored) == ["C000001", "C000002", "C000003"]
+    for customer_id, row in scored.items():
+        assert float(row["risk_score"]) == stored[customer_id]["risk_score"]
+        assert row["risk_level"] == stored[customer_id]["risk_level"] and row["branch"]
+    assert rejects_of(batch, prefix) == {3: "customer_id: no such customer",
+                                         4: "customer_id: required when a row carries no features"}
 
 
 def test_recommend_profiles_are_validated_by_the_api_schema(batch, recommend_champion):

@@ -33,7 +33,7 @@ def serve_profiles(profiles: list[dict]) -> None:
 
 
 def profiles(count: int, seed: int, income_factor: float = 1.0) -> list[dict]:
-    from finscore.recommend.schemas import CustomerProfile
+    from finscore.products.recommend.api_models import CustomerProfile
     from training.recommend import trainer
 
     fields = set(CustomerProfile.model_fields)
@@ -67,7 +67,7 @@ def test_serving_captures_its_sample_to_s3_off_the_request(aws, recommend_champi
     records = [json.loads(line) for line in client("s3").get_object(Bucket=aws["DATA_BUCKET"], Key=key)["Body"].read().splitlines()]
     assert len(records) == 5 and records[0]["model_version"] == recommend_champion.version
     assert set(records[0]["features"]) == set(recommend_champion.feature_names)
-    assert "products" in records[0]["outputs"]
+    assert "account_product" in records[0]["outputs"]
 
 
 def test_training_distribution_does_not_alert_and_shifted_inputs_do(aws, recommend_champion, capture_everything):

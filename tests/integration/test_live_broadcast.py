@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from finscore.aws import client
-from finscore.live import push, service
+from finscore.products.risk.live import push, service
 from finscore.settings import reset_settings
 from local.websocket import LocalWebSocketApi
 from tests.handlers import FakeContext, load_event, load_handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finscore.aws import client
-from finscore.live import service
+from finscore.products.risk.live import service
 from tests.handlers import FakeContext, load_event, load_handler
 
 FUNCTION = "live_connections"

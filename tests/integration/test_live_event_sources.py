@@ -15,6 +15,8 @@ import pytest
 
 from finscore import resources
 from finscore.aws import client, reset_clients
+from finscore.products import all_functions
+from finscore.products.risk.spec import TRANSACTIONS_QUEUE
 from local.embedded_aws import EmbeddedAws, free_port
 from local.event_sources import EventSources, mappings
 from local.resources import create_resources
@@ -71,7 +73,7 @@ def wait_for(condition, timeout=10.0):
 
 @pytest.fixture
 def functions():
-    return {spec.name: RecordingFunction() for spec in resources.FUNCTIONS}
+    return {spec.name: RecordingFunction() for spec in all_functions()}
 
 
 @pytest.fixture
@@ -152,7 +154,7 @@ def test_seed_data_written_before_the_start_is_not_replayed(aws, functions):
 
 def test_files_under_the_queue_prefix_reach_risk_ingest_as_sqs_events(aws, functions, sources):
     s3 = client("s3")
-    prefix = resources.RISK_TRANSACTIONS_QUEUE.s3_prefix
+    prefix = TRANSACTIONS_QUEUE.s3_prefix
     s3.put_object(Bucket=aws["DATA_BUCKET"], Key=f"{prefix}march 2026.csv", Body=b"txn_id\n")
     s3.put_object(Bucket=aws["DATA_BUCKET"], Key="elsewhere/ignored.csv", Body=b"txn_id\n")
 

@@ -60,10 +60,14 @@ def served_version() -> str:
 
 def test_worse_is_rejected_better_is_promoted_and_served_within_the_ttl_and_rollback_restores(
         aws, lifecycle_events, monkeypatch):
-    from finscore.recommend.service import champion, reset_champion
+    from finscore.products.scoring import champion as product_champion
+    from finscore.products.scoring import reset_champions
+
+    def champion():
+        return product_champion("recommend")
 
     monkeypatch.setenv("REGISTRY_TTL", "60")
-    reset_champion()
+    reset_champions()
     first = run_retrain(MEDIOCRE)
     assert first["promoted"] is True and "no champion yet" in first["reason"]
     now = [1000.0]
@@ -189,12 +193,12 @@ def test_risk_tables_are_joined_and_rejects_point_at_their_rows(aws):
     s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/labels.csv", Body=as_csv(
         [{"customer_id": k, "delinquent": v} for k, v in portfolio.labels.items()]))
 
-    data = load_training_data(aws["DATA_BUCKET"], "risk")
+    data = load_training_data(aws["DATA_BUCKET"], "risk", trainer.assemble)
     valid, product_rejects = trainer.validate(data.records)
     rejects = row_rejects(data, product_rejects)
 
     assert len(valid) == 29
-    assert [(r.file, r.row) for r in rejects] == [("training/risk/customers.csv", 3),
+    assert [(r.source, r.row) for r in rejects] == [("training/risk/customers.csv", 3),
                                                   ("training/risk/transactions.csv", len(transactions))]
     assert "age" in rejects[0].reason and "GHOST1" in rejects[1].reason
 
@@ -234,10 +238,3 @@ def test_retrain_route_rejects_products_without_trainer_and_bad_bodies(aws, monk
 def test_retrain_route_is_503_when_retraining_is_not_configured(aws):
     status, body = invoke("platform_api", load_event("platform_api", "retrain"))
     assert status == 503 and "RETRAIN_FUNCTION_NAME" in body["error"]["message"]
-
-
-def test_retrainable_products_are_the_trainers():
-    from finscore.platform.retraining import RETRAINABLE_PRODUCTS
-    from training.pipeline import TRAINERS
-
-    assert sorted(RETRAINABLE_PRODUCTS) == sorted(TRAINERS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finscore.aws import client
+from finscore.products import products
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from tests.fakes import publish_fake_version
@@ -60,7 +61,7 @@ def test_models_lists_every_product_with_its_champion(platform):
 
     assert status == 200
     by_product = {m["product"]: m for m in body["models"]}
-    assert set(by_product) == {"risk", "propensity", "recommend", "demand", "opportunity"}
+    assert set(by_product) == set(products())
     assert by_product["recommend"]["champion_version"] == "v01"
     assert by_product["recommend"]["primary_value"] == pytest.approx(0.87)
     assert by_product["risk"]["champion_version"] is None

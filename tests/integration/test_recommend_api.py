@@ -9,8 +9,8 @@ import pytest
 from finscore.aws import client
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import Artifact, ModelStore
-from finscore.recommend import service
-from finscore.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID
+from finscore.products import scoring as product_scoring
+from finscore.products.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID
 from local.apigw import http_event
 from tests.handlers import invoke, load_event
 
@@ -19,9 +19,9 @@ FUNCTION = "recommend_api"
 
 @pytest.fixture(autouse=True)
 def _fresh_champion_cache():
-    service.reset_champion()
+    product_scoring.reset_champions()
     yield
-    service.reset_champion()
+    product_scoring.reset_champions()
 
 
 def call(case: str) -> tuple[int, dict]:

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from finscore.risk import explanation, service
-from finscore.risk.features import FEATURE_NAMES
-from finscore.risk.reasons import REASONS
-from finscore.risk.repository import InterventionStore
-from local.seed import seed_risk
+from finscore.products.risk import explanation, service
+from finscore.products.risk.features import FEATURE_NAMES
+from finscore.products.risk.reasons import REASONS
+from finscore.products.risk.repository import InterventionStore
+from tests.handlers import seed_product
 from tests.handlers import FakeContext, invoke, load_event, load_handler
 
 API = "risk_api"
@@ -32,7 +32,7 @@ def _fresh_caches():
 @pytest.fixture
 def seeded(aws, risk_champion):
     """60 customers with features and champion scores; the transactions of 12 of them."""
-    report = seed_risk(aws, customers=60, seed=3, transactions_for=12)
+    report = seed_product(aws, "risk", customers=60, seed=3, transactions_for=12)
     assert report["customers"] == 60
     return report
 

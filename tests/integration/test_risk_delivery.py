@@ -14,9 +14,10 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from finscore.aws import client
-from finscore.risk import delivery, service
-from finscore.risk.repository import CustomerStore, InterventionStore, serialize
-from finscore.risk.settings import DEFAULT_SENDER_EMAIL
+from finscore.products.risk import delivery, service
+from finscore.dynamo import serialize
+from finscore.products.risk.repository import CustomerStore, InterventionStore
+from finscore.products.risk.settings import DEFAULT_SENDER_EMAIL
 from tests.handlers import FakeContext, invoke, load_event, load_handler
 
 DELIVERY = "intervention_delivery"

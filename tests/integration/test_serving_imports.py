@@ -43,7 +43,7 @@ CHILD = textwrap.dedent(
         registry.register(published)
         registry.promote(published.product, published.version)
         if (folder / "customer.json").is_file():
-            from finscore.risk.repository import CustomerStore
+            from finscore.products.risk.repository import CustomerStore
 
             CustomerStore(os.environ["RISK_CUSTOMERS_TABLE"]).put_many([json.loads((folder / "customer.json").read_text())])
 
@@ -86,7 +86,7 @@ def test_the_recommend_api_serves_without_training_libraries(tmp_path, recommend
 
 
 def test_the_risk_api_serves_without_training_libraries(tmp_path, risk_candidate):
-    from finscore.risk.features import compute_features
+    from finscore.products.risk.features import compute_features
     from training.risk.generator import generate_portfolio
 
     write_artifacts(tmp_path, risk_candidate)

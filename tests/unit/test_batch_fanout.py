@@ -15,12 +15,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pydantic import BaseModel
+
 from finscore.aws import client
-from finscore.batch import fanout, products
+from finscore.batch import fanout
 from finscore.batch.files import Source
 from finscore.batch.pipeline import execution_name
-from finscore.data_bucket import DataBucket
 from finscore.models.champion import LoadedModel
+from finscore.models.manifest import OutputSpec
+from finscore.products import registry
+from finscore.products.scoring import Scorer
+from finscore.products.spec import ProductSpec
+from finscore.resources import FunctionSpec
+from finscore.s3 import Bucket
+from tests.fakes import fake_manifest
 
 
 def test_ranges_begin_and_end_on_line_starts_whatever_the_nominal_boundaries():
@@ -61,30 +69,50 @@ def test_execution_names_are_fixed_by_key_and_etag_and_valid():
     assert set(execution_name(source)) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-def _prepare_doubling(rows):
-    values, missing, bad = products.numeric_column(rows.column("x"))
-    valid, reasons = products._reasons(rows.count, [("x", missing, "missing"), ("x", bad, "must be a number")])
-    return products.Prepared(valid, reasons, values[valid].reshape(-1, 1).astype(np.float32))
+class DoubleRecord(BaseModel):
+    x: float
+
+
+class DoubleFeatures:
+    specs = ()
+
+    @staticmethod
+    def matrix(columns):
+        return np.asarray(columns["x"], dtype=np.float32).reshape(-1, 1)
+
+
+class Doubler:
+    @classmethod
+    def load(cls, manifest, read):
+        return cls()
+
+    def predict(self, matrix, columns):
+        return {"doubled": matrix[:, 0].astype(np.float64) * 2.0}
+
+
+DOUBLE = ProductSpec(
+    name="double", description="x doubled", features=f"{__name__}:DoubleFeatures", model=f"{__name__}:Doubler",
+    record=f"{__name__}:DoubleRecord", routes="", api=FunctionSpec("double_api", "DoubleApiFunction", "x doubled"),
+)
 
 
 @pytest.fixture
 def doubling(aws, monkeypatch):
     """A stand-in product 'double' whose model doubles x, pinned at version v1."""
-    product = products.BatchProduct("double", lambda manifest, read: None, _prepare_doubling,
-                                    lambda model, prepared: {"doubled": pa.array(prepared.matrix[:, 0] * 2.0)},
-                                    ("doubled",))
-    monkeypatch.setitem(products.BATCH_PRODUCTS, "double", product)
-    monkeypatch.setattr(fanout, "pinned_model", lambda name, version: LoadedModel(version, None, None))
-    yield DataBucket(aws["DATA_BUCKET"])
+    manifest = fake_manifest("double", "v1").model_copy(update={"outputs": [OutputSpec(name="doubled", type="float")]})
+    monkeypatch.setitem(registry.PRODUCTS, "double", DOUBLE)
+    monkeypatch.setattr(fanout, "file_scorer",
+                        lambda name, version=None: Scorer(DOUBLE, LoadedModel(version or "v1", manifest, Doubler())))
+    yield Bucket(aws["DATA_BUCKET"])
 
 
-def _put(bucket: DataBucket, key: str, body: bytes) -> Source:
-    client("s3").put_object(Bucket=bucket.bucket, Key=key, Body=body)
+def _put(bucket: Bucket, key: str, body: bytes) -> Source:
+    client("s3").put_object(Bucket=bucket.name, Key=key, Body=body)
     size, etag = bucket.head(key)
-    return Source(bucket.bucket, key, "double", key.split("/", 2)[2], etag, size)
+    return Source(bucket.name, key, "double", key.split("/", 2)[2], etag, size)
 
 
-def _run_chunks(bucket: DataBucket, source: Source, chunks: list[dict], columns=None) -> dict:
+def _run_chunks(bucket: Bucket, source: Source, chunks: list[dict], columns=None) -> dict:
     job = fanout.job_document(source, "v1", columns)
     for chunk in chunks:
         fanout.score_chunk(bucket, job, chunk)
@@ -125,7 +153,7 @@ def test_join_is_idempotent_and_refuses_missing_chunks(doubling):
 
     assert (first["scored"], first["rejected"]) == (2, 1) and again["skipped"] is True
     rejects = list(csv.DictReader(io.StringIO(bucket.read(source.rejects_key)[0].decode())))
-    assert [(row["row"], row["reason"]) for row in rejects] == [("2", "x: must be a number")]
+    assert [(row["row"], row["reason"]) for row in rejects] == [("2", "x: Input should be a valid number")]
     scored = [json.loads(line) for line in bucket.read(source.output_prefix + "scored.jsonl")[0].decode().splitlines()]
     assert [row["doubled"] for row in scored] == [2.0, 6.0]
 

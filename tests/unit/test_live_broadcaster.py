@@ -7,9 +7,9 @@ import json
 import pytest
 
 from finscore.errors import ServiceUnavailable
-from finscore.live.connections import Connection
-from finscore.live.push import ConnectionGone
-from finscore.live.service import Broadcaster
+from finscore.products.risk.live.connections import Connection
+from finscore.products.risk.live.push import ConnectionGone
+from finscore.products.risk.live.service import Broadcaster
 
 MESSAGE = {"type": "intervention", "intervention_id": "iv-1", "customer_id": "C1", "status": "sent",
            "channel": "sms", "updated_at": "2026-03-14T09:30:15+00:00"}

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from finscore.live.messages import message_for_change
+from finscore.products.risk.live.messages import message_for_change
 
 CUSTOMER = {"customer_id": "CUST-1"}
 INTERVENTION = {"intervention_id": "iv-1"}

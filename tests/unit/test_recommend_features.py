@@ -1,4 +1,4 @@
-"""The recommend feature module: derived values, their edge cases, and one answer from both paths."""
+"""The recommend feature module: derived values, their edge cases, and a row that does not depend on its batch."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from finscore.recommend.features import (
+from finscore.products.recommend.features import (
     FEATURE_NAMES,
     feature_matrix,
     financial_health_score,
     income_tier,
-    profile_features,
 )
 from training.recommend.generator import generate_customers
 
@@ -22,13 +21,13 @@ SMARTBANK = {"age": 30, "income": 75000, "employment_status": "employed", "credi
 
 
 def feature(profile: dict, name: str) -> float:
-    return float(profile_features(profile).row[0, FEATURE_NAMES.index(name)])
+    return float(feature_matrix([profile])[0, FEATURE_NAMES.index(name)])
 
 
 def test_health_score_of_the_smartbank_profile():
     # income 75k/150k = 0.5; credit (720-300)/550; savings 15k/50k = 0.3; spends 30k of 75k -> 0.6
     expected = 100 * (0.40 * 0.5 + 0.25 * (420 / 550) + 0.20 * 0.3 + 0.15 * 0.6)
-    assert profile_features(SMARTBANK).financial_health_score == pytest.approx(expected)
+    assert feature(SMARTBANK, "financial_health_score") == pytest.approx(expected, abs=1e-4)
     assert expected == pytest.approx(54.09, abs=0.01)
 
 
@@ -57,7 +56,7 @@ def test_spending_less_is_healthier():
 )
 def test_income_tier_boundaries(income, tier):
     assert income_tier(income) == tier
-    assert profile_features({**SMARTBANK, "income": income}).income_tier == tier
+    assert ("low", "medium", "high")[int(feature({**SMARTBANK, "income": income}, "income_tier"))] == tier
 
 
 def test_zero_spending_caps_the_income_to_spending_ratio():
@@ -68,7 +67,7 @@ def test_zero_spending_caps_the_income_to_spending_ratio():
 
 def test_zero_income_gives_finite_ratios():
     profile = {**SMARTBANK, "income": 0, "monthly_spending": 800, "loan_amount": 5_000}
-    row = profile_features(profile).row
+    row = feature_matrix([profile])
     assert np.isfinite(row).all()
     assert feature(profile, "income_to_spending_ratio") == 0.0
     assert feature(profile, "savings_capacity") == -1.0
@@ -93,22 +92,22 @@ def test_digital_adoption_counts_digital_services_held_up_to_two():
 
 
 def test_employment_is_one_hot():
-    row = profile_features({**SMARTBANK, "employment_status": "retired"}).row[0]
+    row = feature_matrix([{**SMARTBANK, "employment_status": "retired"}])[0]
     flags = {name: row[i] for i, name in enumerate(FEATURE_NAMES) if name.startswith("employment_")}
     assert flags == {"employment_employed": 0, "employment_self_employed": 0, "employment_unemployed": 0,
                      "employment_student": 0, "employment_retired": 1}
 
 
-def test_serving_row_equals_training_matrix_row():
+def test_a_profile_scored_alone_equals_its_row_in_a_batch():
     # Given generated customers plus the edge cases of the ratios
     profiles = generate_customers(2_000, seed=3) + [
         {**SMARTBANK, "income": 0, "monthly_spending": 0},
         {**SMARTBANK, "income": 0, "monthly_spending": 900, "loan_amount": 1},
         {**SMARTBANK, "monthly_spending": 0, "existing_products": []},
     ]
-    # When both paths compute features
+    # When they are computed together and one by one (the API's single record)
     matrix = feature_matrix(profiles)
-    rows = np.vstack([profile_features(profile).row for profile in profiles])
+    rows = np.vstack([feature_matrix([profile]) for profile in profiles])
     # Then they agree bit for bit, as float32
     assert matrix.dtype == rows.dtype == np.float32
     assert matrix.shape == (len(profiles), len(FEATURE_NAMES))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from finscore.recommend.catalog import PRODUCT_IDS
-from finscore.recommend.schemas import CustomerProfile, RecommendationResponse
+from finscore.products.recommend.catalog import PRODUCT_IDS
+from finscore.products.recommend.api_models import CustomerProfile, RecommendationResponse
 
 SMARTBANK = {"age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
              "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
@@ -46,8 +46,14 @@ def test_range_ends_are_accepted():
     CustomerProfile.model_validate({**SMARTBANK, "age": 100, "credit_score": 850, "income": 10_000_000})
 
 
+def test_held_products_may_come_as_a_file_cell_writes_them():
+    for cell in ("basic_checking;money_market", "basic_checking | money_market", '["basic_checking", "money_market"]'):
+        profile = CustomerProfile.model_validate({**SMARTBANK, "existing_products": cell})
+        assert profile.existing_products == ["basic_checking", "money_market"]
+
+
 def test_wrong_types_are_named():
-    body = {**SMARTBANK, "age": "thirty", "income": "a lot", "existing_products": "basic_checking",
+    body = {**SMARTBANK, "age": "thirty", "income": "a lot", "existing_products": 5,
             "saving_frequency": 7.5, "employment_status": "astronaut"}
     assert bad_fields(body) == {"age", "income", "existing_products", "saving_frequency", "employment_status"}
 

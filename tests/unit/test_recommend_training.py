@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from finscore.recommend.catalog import CATEGORIES, LABEL_COLUMNS, PRODUCTS_BY_CATEGORY, label_column
-from finscore.recommend.features import FEATURE_NAMES, feature_matrix
+from finscore.products.recommend.catalog import CATEGORIES, LABEL_COLUMNS, PRODUCTS_BY_CATEGORY, label_column
+from finscore.products.recommend.features import FEATURE_NAMES, feature_matrix
 from training.recommend import trainer
 from training.recommend.generator import generate_customers
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from finscore.errors import ValidationFailed
-from finscore.risk.features import FEATURE_NAMES, FEATURES, compute_features, feature_matrix, feature_vector
-from finscore.risk.reasons import REASONS
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features, feature_matrix, feature_vector
+from finscore.products.risk.reasons import REASONS
 
 CUSTOMER = {"customer_id": "C1", "monthly_income": 50_000.0, "credit_limit": 100_000.0, "opened_at": "2020-06-30"}
 AS_OF = date(2025, 6, 30)

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from finscore.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
-from finscore.risk import interventions
-from finscore.risk.interventions import (
+from finscore.products.risk import interventions
+from finscore.products.risk.interventions import (
     TRANSITIONS,
     InterventionContext,
     InterventionsDisabled,
@@ -17,9 +17,9 @@ from finscore.risk.interventions import (
     record_outcome,
     utc_now,
 )
-from finscore.risk.repository import CustomerStore, InterventionStore
-from finscore.risk.schemas import InterventionRequest, OutcomeRequest
-from finscore.risk.settings import InterventionPolicy
+from finscore.products.risk.repository import CustomerStore, InterventionStore
+from finscore.products.risk.api_models import InterventionRequest, OutcomeRequest
+from finscore.products.risk.settings import InterventionPolicy
 
 CUSTOMER = {
     "customer_id": "C000001", "name": "Priya Sharma", "age": 34, "city": "Pune", "phone": "+919812345678",

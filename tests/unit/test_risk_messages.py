@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from finscore.risk.messages import CHANNELS, LANGUAGES, TEMPLATES, compose_message, sms_segments
+from finscore.products.risk.messages import CHANNELS, LANGUAGES, TEMPLATES, compose_message, sms_segments
 
 LEVELS = ("low", "medium", "high", "critical")
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")

@@ -5,21 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from finscore.errors import ValidationFailed
-from finscore.risk.explain import adverse_reasons, explain, load_native_model
-from finscore.risk.features import FEATURE_NAMES, feature_vector
-from finscore.risk.model import (
-    LEVELS,
-    calibrate,
-    check_cutoffs,
-    load_risk_model,
-    raw_probabilities,
-    risk_level,
-    score_arrays,
-    score_features,
-    score_matrix,
-)
-from finscore.risk.reasons import REASONS
+from finscore.products.risk.explain import adverse_reasons, explain, load_native_model
+from finscore.products.risk.features import FEATURE_NAMES, feature_matrix
+from finscore.products.risk.model import RiskModel, calibrate, check_cutoffs, raw_probabilities, risk_levels
+from finscore.products.risk.reasons import REASONS
 
 
 @pytest.mark.parametrize(
@@ -28,7 +17,7 @@ from finscore.risk.reasons import REASONS
      (80.0, "critical"), (100.0, "critical")],
 )
 def test_cutoffs_are_inclusive_lower_bounds(score, level):
-    assert risk_level(score, (30, 60, 80)) == level
+    assert risk_levels(np.array([score]), (30, 60, 80))[0] == level
 
 
 @pytest.mark.parametrize("cutoffs", [(30, 60), (60, 30, 80), (30, 30, 80), (30, 60, 101), (-1, 60, 80)])
@@ -49,46 +38,38 @@ def test_platt_calibration_is_monotone_and_identity_at_a1_b0():
 @pytest.fixture(scope="module")
 def served(risk_candidate):
     candidate = risk_candidate
-    return load_risk_model(candidate.manifest, lambda name: candidate.artifacts[name].data)
+    return RiskModel.load(candidate.manifest, lambda name: candidate.artifacts[name].data)
 
 
-def test_score_features_matches_the_batch_path(served, risk_candidate):
-    rows = risk_candidate.test[:50]
-    matrix = np.array([[row[name] for name in FEATURE_NAMES] for row in rows], dtype=np.float32)
-    batch = score_matrix(served, matrix)
-    for row, expected in zip(rows, batch):
-        single = score_features(served, row)
-        assert single.risk_score == expected.risk_score and single.risk_level == expected.risk_level
-        assert single.risk_score == round(100 * single.probability, 1)
-        assert single.risk_level == risk_level(single.risk_score, served.cutoffs)
-    probability, scores, levels = score_arrays(served, matrix, cutoffs=(1, 2, 3))
-    assert [LEVELS[i] for i in levels] == [risk_level(s, (1, 2, 3)) for s in scores]
+def test_a_row_alone_is_scored_as_in_a_batch_and_its_level_follows_its_score(served, risk_candidate):
+    matrix = feature_matrix(risk_candidate.test[:50])
+    batch = served.predict(matrix)
+    for row in range(len(matrix)):
+        single = served.predict(matrix[row:row + 1])
+        assert {name: single[name][0] for name in single} == {name: batch[name][row] for name in batch}
+    assert (batch["risk_score"] == np.round(100 * batch["probability"], 1)).all()
+    assert (batch["risk_level"] == risk_levels(batch["risk_score"], served.cutoffs)).all()
 
 
 def test_the_manifest_cutoffs_are_the_default_and_can_be_overridden(served, risk_candidate):
     assert list(served.cutoffs) == risk_candidate.manifest.thresholds["level_cutoffs"]
-    row = risk_candidate.test[0]
-    assert score_features(served, row, cutoffs=(0, 0.01, 0.02)).risk_level == "critical"
-    assert score_features(served, row, cutoffs=(99.97, 99.98, 99.99)).risk_level == "low"
-
-
-def test_missing_features_are_a_validation_error(served, risk_candidate):
-    row = {name: value for name, value in risk_candidate.test[0].items() if name != "emi_to_income"}
-    with pytest.raises(ValidationFailed) as caught:
-        score_features(served, row)
-    assert [issue.field for issue in caught.value.details] == ["emi_to_income"]
+    matrix = feature_matrix(risk_candidate.test[:1])
+    assert served.with_cutoffs((0, 0.01, 0.02)).predict(matrix)["risk_level"][0] == "critical"
+    assert served.with_cutoffs((99.97, 99.98, 99.99)).predict(matrix)["risk_level"][0] == "low"
+    assert served.with_cutoffs(None) is served
 
 
 def test_a_model_trained_on_other_features_is_refused(risk_candidate):
     manifest = risk_candidate.manifest.model_copy(update={"features": risk_candidate.manifest.features[:-1]})
     with pytest.raises(ValueError, match="features"):
-        load_risk_model(manifest, lambda name: risk_candidate.artifacts[name].data)
+        RiskModel.load(manifest, lambda name: risk_candidate.artifacts[name].data)
 
 
 def test_explanations_give_at_most_four_adverse_reasons_by_impact(risk_candidate):
     native = load_native_model(risk_candidate.manifest, lambda name: risk_candidate.artifacts[name].data)
-    served = load_risk_model(risk_candidate.manifest, lambda name: risk_candidate.artifacts[name].data)
-    riskiest = max(risk_candidate.test, key=lambda row: score_features(served, row).probability)
+    served = RiskModel.load(risk_candidate.manifest, lambda name: risk_candidate.artifacts[name].data)
+    probability = served.predict(feature_matrix(risk_candidate.test))["probability"]
+    riskiest = risk_candidate.test[int(np.argmax(probability))]
     explanation = explain(native, riskiest)
     assert set(explanation.contributions) == set(FEATURE_NAMES)
     # SHAP values add up to the native model's log-odds.
@@ -107,7 +88,7 @@ def test_explanations_give_at_most_four_adverse_reasons_by_impact(risk_candidate
 
 
 def risk_candidate_raw(served, row):
-    return raw_probabilities(served, feature_vector(row).reshape(1, -1))[0]
+    return raw_probabilities(served, feature_matrix([row]))[0]
 
 
 def test_adverse_reasons_keep_only_risk_raising_features_in_order():

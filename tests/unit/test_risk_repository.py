@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from finscore.errors import InvalidRequest
-from finscore.risk.repository import CustomerStore, decode_cursor, deserialize, encode_cursor, serialize
+from finscore.dynamo import decode_cursor, deserialize, encode_cursor, serialize
+from finscore.products.risk.repository import CustomerStore
 
 
 def test_a_cursor_round_trips_and_is_bound_to_its_listing():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from finscore.risk.schema import CATEGORIES, CustomerRecord, TransactionRecord, validate_rows
+from finscore.records import validate_rows
+from finscore.products.risk.records import CATEGORIES, CustomerRecord, TransactionRecord
 
 CUSTOMER = {
     "customer_id": "C000001", "name": "Priya Sharma", "age": 34, "city": "Pune", "phone": "+919812345678",

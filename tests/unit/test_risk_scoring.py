@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from finscore.errors import NotFound, ValidationFailed
 from finscore.models.champion import LoadedModel
-from finscore.risk import scoring
-from finscore.risk.features import FEATURE_NAMES, compute_features
-from finscore.risk.interventions import InterventionContext
-from finscore.risk.model import RiskScore, risk_level
-from finscore.risk.repository import CustomerStore, InterventionStore, TransactionStore
-from finscore.risk.schemas import BatchScoreRequest, ScoreRequest
-from finscore.risk.settings import InterventionPolicy
+from finscore.products.risk import scoring
+from finscore.products.risk.features import FEATURE_NAMES, compute_features
+from finscore.products.risk.interventions import InterventionContext
+from finscore.products import scoring as product_scoring
+from finscore.products.risk.model import risk_levels
+from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
+from finscore.products.risk.api_models import BatchScoreRequest, ScoreRequest
+from finscore.products.risk.settings import InterventionPolicy
 
 CUTOFFS = (30.0, 60.0, 80.0)
 PROFILE = {
@@ -24,22 +27,25 @@ PROFILE = {
 }
 
 
-def fake_score_matrix(model, matrix, cutoffs=None):
+@dataclass(frozen=True)
+class FakeRiskModel:
     """Score = 30 points per failed auto-debit, capped at 99: easy to steer from a test."""
-    column = FEATURE_NAMES.index("failed_auto_debits_90d")
-    scores = []
-    for row in matrix:
-        score = min(99.0, 30.0 * float(row[column]))
-        scores.append(RiskScore(score / 100.0, score, risk_level(score, cutoffs or CUTOFFS)))
-    return scores
+
+    cutoffs: tuple[float, ...] = CUTOFFS
+
+    def with_cutoffs(self, cutoffs):
+        return self if cutoffs is None else replace(self, cutoffs=tuple(cutoffs))
+
+    def predict(self, matrix, columns=None):
+        scores = np.minimum(99.0, 30.0 * matrix[:, FEATURE_NAMES.index("failed_auto_debits_90d")].astype(float))
+        return {"probability": scores / 100.0, "risk_score": scores, "risk_level": risk_levels(scores, self.cutoffs)}
 
 
 @pytest.fixture
 def ctx(aws, monkeypatch):
     manifest = SimpleNamespace(feature_names=list(FEATURE_NAMES))
-    loaded = LoadedModel(version="v-test", manifest=manifest, model=SimpleNamespace(cutoffs=CUTOFFS))
-    monkeypatch.setattr(scoring, "champion", lambda: SimpleNamespace(get=lambda: loaded))
-    monkeypatch.setattr(scoring, "score_matrix", fake_score_matrix)
+    loaded = LoadedModel(version="v-test", manifest=manifest, model=FakeRiskModel())
+    monkeypatch.setattr(product_scoring, "champion", lambda name: SimpleNamespace(get=lambda: loaded))
     customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
     base = compute_features(PROFILE, [])
     customers.put_many([

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finscore.errors import ConfigurationError
-from finscore.risk.settings import DeliverySettings, InterventionPolicy, RiskApiSettings
+from finscore.products.risk.settings import DeliverySettings, InterventionPolicy, RiskApiSettings
 from finscore.settings import load_settings
 
 API_ENV = {"MODELS_BUCKET": "models", "REGISTRY_TABLE": "registry", "RISK_CUSTOMERS_TABLE": "customers",

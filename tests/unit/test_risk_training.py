@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from finscore.risk.features import FEATURE_NAMES
-from training.pipeline import TRAINERS, load_product
+from finscore.products.risk.features import FEATURE_NAMES
+from training.pipeline import load_product
 from training.risk import trainer
 from training.risk.generator import generate_portfolio
 
@@ -93,9 +93,8 @@ def test_parity_rule(diffs, agreement, passed):
     assert set(result.per_model) == {"lightgbm"}
 
 
-def test_risk_is_a_registered_trainer():
-    assert TRAINERS["risk"] == "training.risk.trainer"
-    assert load_product("risk") is trainer
+def test_the_risk_spec_names_its_trainer():
+    assert load_product("risk").trainer is trainer
 
 
 def test_the_candidate_carries_metrics_report_and_serving_contract(risk_candidate):
@@ -127,12 +126,12 @@ def test_the_training_gate_registers_and_promotes_then_keeps_an_equal_champion(a
     from training.pipeline import promotion_gate
 
     store, registry = ModelStore(aws["MODELS_BUCKET"]), ModelRegistry(aws["REGISTRY_TABLE"])
-    first = promotion_gate(trainer, risk_candidate, store=store, registry=registry, tolerance=0.01)
+    first = promotion_gate(load_product("risk"), risk_candidate, store=store, registry=registry, tolerance=0.01)
     assert first.promote and "no champion" in first.reason
     published = store.publish(risk_candidate.manifest, risk_candidate.artifacts)
     registry.register(published)
     registry.promote("risk", published.version)
-    again = promotion_gate(trainer, risk_candidate, store=store, registry=registry, tolerance=0.0)
+    again = promotion_gate(load_product("risk"), risk_candidate, store=store, registry=registry, tolerance=0.0)
     # The champion is re-served on the same held-out rows: identical model, identical ROC-AUC.
     assert again.promote and again.candidate_value == pytest.approx(again.champion_value)
     assert again.candidate_value == pytest.approx(risk_candidate.manifest.metrics["roc_auc"], abs=1e-6)

@@ -16,7 +16,6 @@ from finscore.models.registry import ModelRegistry
 from finscore.models.store import Artifact, ModelStore
 from training import cli
 from training.pipeline import ModelDescription, decide, new_version, split_records, train_product
-from training.recommend import trainer
 
 
 def fake_product(quality: float, *, difficulty: float = 0.0, parity: bool = True, feature: str = "x") -> Any:
@@ -43,8 +42,8 @@ def fake_product(quality: float, *, difficulty: float = 0.0, parity: bool = True
         describe=lambda fitted: ModelDescription(features=[FeatureSpec(name=feature)],
                                                  outputs=[OutputSpec(name="y", type="float")]),
         feature_matrix=lambda records: np.array([[record["x"]] for record in records], dtype=np.float32),
-        load=lambda manifest, read: json.loads(read("model.json"))["quality"],
-        score=lambda model, test: {"accuracy": accuracy(model, test)},
+        serving_metrics=lambda manifest, read, test: {"accuracy": accuracy(json.loads(read("model.json"))["quality"],
+                                                                          test)},
     )
 
 
@@ -160,7 +159,7 @@ def test_a_failed_parity_is_never_registered(store_and_registry):
 def test_retraining_recommend_on_the_same_data_is_promoted(store_and_registry, recommend_champion):
     _, registry = store_and_registry
 
-    result = train_product(trainer, store=store_and_registry[0], registry=registry, rows=2_000, seed=11,
+    result = train_product("recommend", store=store_and_registry[0], registry=registry, rows=2_000, seed=11,
                            progress=False)
 
     assert result.promoted, result.decision

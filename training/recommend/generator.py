@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from finscore.recommend.catalog import PRODUCTS_BY_CATEGORY, label_column
-from finscore.recommend.features import financial_health_score
+from finscore.products.recommend.catalog import PRODUCTS_BY_CATEGORY, label_column
+from finscore.products.recommend.features import financial_health_score
 
 LABEL_NOISE = 0.07
 

@@ -15,20 +15,17 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from pydantic import ValidationError
-from skl2onnx import convert_sklearn
-from skl2onnx.common.data_types import FloatTensorType
 from sklearn.cluster import KMeans
 from sklearn.metrics import accuracy_score, precision_score, recall_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from finscore.records import RowReject
 from finscore.models.manifest import OutputSpec, ParityResult
-from finscore.models.onnx import session_from_bytes
 from finscore.models.store import Artifact
-from finscore.recommend import PRODUCT
-from finscore.recommend.catalog import CATEGORIES, EMPLOYMENT_STATUSES, PRODUCTS_BY_CATEGORY, label_column
-from finscore.recommend.features import (
+from finscore.products.recommend.catalog import CATEGORIES, EMPLOYMENT_STATUSES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, label_column
+from finscore.products.recommend.features import (
     CREDIT_MAX,
     CREDIT_MIN,
     FEATURE_NAMES,
@@ -40,17 +37,16 @@ from finscore.recommend.features import (
     SAVINGS_CAP,
     feature_matrix,
 )
-from finscore.recommend.model import load_recommender, predict_matrix
-from finscore.recommend.schemas import CustomerProfile
-from training.pipeline import ModelDescription, Reject
+from finscore.products.recommend.model import TIE_BREAK_WEIGHT, CategoryModel, confidence_column, product_column
+from finscore.products.recommend.api_models import CustomerProfile
+from training.onnx_export import LABEL_OUTPUT, ONNX_INPUT, onnx_outputs, probability_differences, to_onnx
+from training.pipeline import ModelDescription
 from training.recommend.generator import generate_customers
 
-name = PRODUCT
 primary_metric = "mean_accuracy"
 higher_is_better = True
 default_rows = 20_000
 libraries = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
-load = load_recommender
 
 CLUSTER_COUNTS = (4, 5, 6)
 TREE_DEPTHS = (3, 4, 5, 6, 8, 10, 12)
@@ -68,8 +64,6 @@ PARITY_RULE = (
 )
 SEGMENTER_ARTIFACT = "segmenter.onnx"
 NATIVE_ARTIFACT = "native.json"
-ONNX_OPSETS = {"": 17, "ai.onnx.ml": 3}
-ONNX_INPUT = "features"
 PROFILE_FIELDS = tuple(CustomerProfile.model_fields)
 # Centroid coordinates reported per segment, in original units: (profile key, feature, is log1p).
 SEGMENT_FIELDS = (
@@ -101,7 +95,7 @@ def generate(rows: int, seed: int) -> list[dict[str, Any]]:
     return generate_customers(rows, seed)
 
 
-def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]:
+def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[RowReject]]:
     """Records that are a valid API request plus a catalogue product per category; the rest with reasons."""
     valid, rejects = [], []
     for row, record in enumerate(records):
@@ -116,7 +110,7 @@ def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
             if record.get(column) not in PRODUCTS_BY_CATEGORY[category]:
                 problems.append(f"{column}: {record.get(column)!r} is not a {category} product")
         if problems or profile is None:
-            rejects.append(Reject(row, "; ".join(problems)))
+            rejects.append(RowReject(row, "; ".join(problems)))
             continue
         valid.append({**profile.model_dump(), **{label_column(c): record[label_column(c)] for c in CATEGORIES}})
     return valid, rejects
@@ -234,7 +228,21 @@ def name_segments(segments: Sequence[Mapping[str, Any]]) -> list[str]:
     return taken
 
 
+def served_products(fitted: FittedRecommender, category: str, test_x: np.ndarray,
+                    test: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """What serving answers in CATEGORY: the most probable product not held (finscore's CategoryModel)."""
+    tree = fitted.trees[category]
+    classes = tuple(tree.classes_.tolist())
+    chooser = CategoryModel(category=category, session=None, input_name=ONNX_INPUT, classes=classes,  # type: ignore[arg-type]
+                            holdable=np.array([PRODUCTS_BY_ID[product].holdable for product in classes]),
+                            tie_break=np.asarray(fitted.class_prior[category]) * TIE_BREAK_WEIGHT)
+    products, _ = chooser.choose(tree.predict_proba(test_x), [record.get("existing_products") for record in test])
+    return np.array([product or "none held back" for product in products], dtype=object)
+
+
 def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Held-out metrics of the recommendations as served: a product the customer already holds is never
+    recommended, so a label the customer already held is a miss."""
     test_x = feature_matrix(test)
     metrics: dict[str, float] = {
         "silhouette": _silhouette(fitted.segmenter, test_x, seed=0),
@@ -242,7 +250,7 @@ def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> di
     }
     accuracies = []
     for category in CATEGORIES:
-        truth, predicted = _labels(test, category), fitted.trees[category].predict(test_x)
+        truth, predicted = _labels(test, category), served_products(fitted, category, test_x, test)
         accuracy = float(accuracy_score(truth, predicted))
         accuracies.append(accuracy)
         metrics[f"{category}_accuracy"] = accuracy
@@ -252,11 +260,11 @@ def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> di
     return metrics
 
 
-def score(model: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Accuracy of a loaded serving Recommender on labelled records (the promotion gate's yardstick)."""
-    prediction = predict_matrix(model, feature_matrix(test))
+def gate_metrics(outputs: Mapping[str, np.ndarray], test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Accuracy of the served recommendations on labelled records (the promotion gate's yardstick): a
+    product the customer already held is never served, so it never counts as a hit."""
     metrics = {
-        f"{category}_accuracy": float(np.mean(prediction.products[category] == _labels(test, category)))
+        f"{category}_accuracy": float(np.mean(outputs[product_column(category)] == _labels(test, category)))
         for category in CATEGORIES
     }
     metrics[primary_metric] = float(np.mean(list(metrics.values())))
@@ -268,17 +276,10 @@ def _tree_artifact(category: str) -> str:
 
 
 def export_onnx(fitted: FittedRecommender) -> dict[str, Artifact]:
-    inputs = [(ONNX_INPUT, FloatTensorType([None, len(FEATURE_NAMES)]))]
-    artifacts = {
-        SEGMENTER_ARTIFACT: Artifact(
-            convert_sklearn(fitted.segmenter, initial_types=inputs, target_opset=ONNX_OPSETS).SerializeToString(),
-            "onnx", "serving",
-        )
-    }
+    features = len(FEATURE_NAMES)
+    artifacts = {SEGMENTER_ARTIFACT: Artifact(to_onnx(fitted.segmenter, features).SerializeToString(), "onnx", "serving")}
     for category, tree in fitted.trees.items():
-        model = convert_sklearn(tree, initial_types=inputs, target_opset=ONNX_OPSETS,
-                                options={DecisionTreeClassifier: {"zipmap": False}})
-        artifacts[_tree_artifact(category)] = Artifact(model.SerializeToString(), "onnx", "serving")
+        artifacts[_tree_artifact(category)] = Artifact(to_onnx(tree, features).SerializeToString(), "onnx", "serving")
     artifacts[NATIVE_ARTIFACT] = Artifact(json.dumps(native_document(fitted)).encode(), "json", "native")
     return artifacts
 
@@ -328,16 +329,15 @@ def judge_parity(rows: int, segment_agreement: float, trees: Mapping[str, tuple[
 
 def parity(fitted: FittedRecommender, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult:
     test_x = feature_matrix(test)
-    segmenter = session_from_bytes(artifacts[SEGMENTER_ARTIFACT].data)
-    onnx_segments = segmenter.run(["label"], {ONNX_INPUT: test_x})[0]
+    [onnx_segments] = onnx_outputs(artifacts[SEGMENTER_ARTIFACT].data, test_x, [LABEL_OUTPUT])
     segment_agreement = float(np.mean(onnx_segments == fitted.segmenter.predict(test_x)))
     trees = {}
     for category, tree in fitted.trees.items():
-        session = session_from_bytes(artifacts[_tree_artifact(category)].data)
-        onnx_labels, onnx_probabilities = session.run(["label", "probabilities"], {ONNX_INPUT: test_x})
-        diff = float(np.max(np.abs(onnx_probabilities - tree.predict_proba(test_x))))
+        artifact = artifacts[_tree_artifact(category)].data
+        diffs, _, _ = probability_differences(artifact, tree.predict_proba, test_x)
+        [onnx_labels] = onnx_outputs(artifact, test_x, [LABEL_OUTPUT])
         agreement = float(np.mean(onnx_labels == tree.predict(test_x)))
-        trees[category] = (diff, agreement)
+        trees[category] = (float(diffs.max()) if len(diffs) else 0.0, agreement)
     return judge_parity(len(test_x), segment_agreement, trees)
 
 
@@ -350,9 +350,15 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
             OutputSpec(name="financial_health_score", type="float", description="0-100, derived"),
             OutputSpec(name="income_tier", type="category", description="low | medium | high, derived"),
             *(
-                OutputSpec(name=f"{category}_product", type="category",
-                           description=f"Recommended {category} product id and its probability")
+                spec
                 for category in CATEGORIES
+                for spec in (
+                    OutputSpec(name=product_column(category), type="category",
+                               description=f"Recommended {category} product id, never one already held (null: "
+                                           "every product of the category is held)"),
+                    OutputSpec(name=confidence_column(category), type="float",
+                               description=f"Model probability of the recommended {category} product, 0-1"),
+                )
             ),
         ],
         thresholds={
@@ -384,5 +390,14 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
                 }
                 for category, tree in fitted.trees.items()
             },
+        },
+        hyperparameters={
+            "clusters": len(fitted.segments),
+            "clusters_chosen_by": "validation silhouette over k in " + ", ".join(map(str, fitted.silhouette_by_k)),
+            "kmeans_inits": KMEANS_INITS,
+            "tree_max_depth": {category: tree.get_params()["max_depth"] for category, tree in fitted.trees.items()},
+            "tree_depth_chosen_by": "validation accuracy over depths " + ", ".join(
+                map(str, next(iter(fitted.accuracy_by_depth.values())))),
+            "min_samples_leaf": MIN_SAMPLES_LEAF,
         },
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from finscore.risk.schema import CATEGORIES, TXN_CHANNELS
+from finscore.products.risk.records import CATEGORIES, TXN_CHANNELS
 
 AS_OF = date(2025, 6, 30)
 BASE_RATE = 0.10

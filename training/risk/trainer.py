@@ -3,7 +3,7 @@
 Records: one per customer, {"customer": CustomerRecord fields, "transactions": [TransactionRecord
 fields], "delinquent": 0 | 1, "as_of": ISO date (optional)}; `training_records` builds them from the
 two tables and a label map (users' own data) and `generate` from the synthetic portfolio.
-Validation checks every field and computes the features once with finscore.risk.features, so the
+Validation checks every field and computes the features once with finscore.products.risk.features, so the
 rest of the pipeline works on feature rows.
 
 Models: XGBoost and LightGBM with modest fixed hyperparameters, both monotone in the direction of
@@ -28,8 +28,6 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from imblearn.over_sampling import SMOTE
 from lightgbm import LGBMClassifier
-from onnxmltools import convert_lightgbm, convert_xgboost
-from onnxmltools.convert.common.data_types import FloatTensorType
 from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -43,23 +41,23 @@ from sklearn.metrics import (
 from xgboost import XGBClassifier
 
 from finscore.models.manifest import OutputSpec, ParityResult
-from finscore.models.onnx import session_from_bytes
 from finscore.models.store import Artifact
-from finscore.risk import PRODUCT
-from finscore.risk.explain import LIGHTGBM_TEXT, XGBOOST_JSON
-from finscore.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features, feature_matrix
-from finscore.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, load_risk_model, probabilities, risk_level
-from finscore.risk.reasons import REASONS
-from finscore.risk.schema import CustomerRecord, TransactionRecord, describe_errors, validate_rows
-from training.pipeline import SPLIT, ModelDescription, Reject
+from finscore.products.risk.spec import NAME
+from finscore.products.risk.explain import LIGHTGBM_TEXT, XGBOOST_JSON
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features, feature_matrix
+from finscore.products.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, risk_levels
+from finscore.products.risk.reasons import REASONS
+from finscore.records import RowReject, describe_errors, validate_rows
+from finscore.products.risk.records import CustomerRecord, TransactionRecord
+from training.data import TrainingData, TrainingFile
+from training.onnx_export import ONNX_INPUT, probability_differences, to_onnx
+from training.pipeline import SPLIT, ModelDescription
 from training.risk.generator import Portfolio, generate_portfolio
 
-name = PRODUCT
 primary_metric = "roc_auc"
 higher_is_better = True
 default_rows = 20_000
 libraries = ("numpy", "xgboost", "lightgbm", "imbalanced-learn", "scikit-learn", "onnxmltools", "onnx", "onnxruntime")
-load = load_risk_model
 
 LABEL = "delinquent"
 ALGORITHMS = ("xgboost", "lightgbm")
@@ -95,9 +93,10 @@ PARITY_RULE = (
 MODEL_ARTIFACT = "model.onnx"
 NATIVE_ARTIFACTS = {"xgboost": ("native.json", "json", XGBOOST_JSON), "lightgbm": ("native.txt", "native", LIGHTGBM_TEXT)}
 REPORT_ARTIFACTS = ("report.json", "roc.png", "pr.png")
-ONNX_TARGET_OPSET = 15
-ONNX_INPUT = "features"
 MAX_REASONS_PER_REJECT = 5
+# The fitted parameters recorded in the manifest and the registry (the rest are library defaults).
+HYPERPARAMETERS = ("n_estimators", "max_depth", "num_leaves", "learning_rate", "subsample", "colsample_bytree",
+                   "min_child_weight", "min_child_samples", "reg_lambda")
 
 
 @dataclass
@@ -141,6 +140,46 @@ def training_records(customers: Iterable[Mapping[str, Any]], transactions: Itera
     return records
 
 
+TABLES = ("customers", "transactions", "labels")
+
+
+def assemble(files: Sequence[TrainingFile]) -> TrainingData:
+    """Users' files as training records: customers*, transactions* and labels* (customer_id, delinquent),
+    told apart by file name; a row of any other file is rejected naming the expected names."""
+    customers: list[Mapping[str, Any]] = []
+    customer_origins: list[tuple[str, int]] = []
+    transactions: list[tuple[Mapping[str, Any], tuple[str, int]]] = []
+    labels: dict[Any, Any] = {}
+    data = TrainingData(records=[], origins=[], files=[file.key for file in files])
+    for file in files:
+        data.rejects += file.rejects
+        table = next((name for name in TABLES if file.name.startswith(name)), None)
+        if table is None:
+            data.rejects += [RowReject(number, f"file: name must start with one of {', '.join(TABLES)}", file.key)
+                             for number in file.numbers]
+        elif table == "customers":
+            customers += file.rows
+            customer_origins += [(file.key, number) for number in file.numbers]
+        elif table == "transactions":
+            transactions += [(row, (file.key, number)) for row, number in zip(file.rows, file.numbers)]
+        else:
+            for row, number in zip(file.rows, file.numbers):
+                if not row.get("customer_id"):
+                    data.rejects.append(RowReject(number, "customer_id: required", file.key))
+                    continue
+                label = row.get(LABEL)
+                # CSV gives strings; validation wants 0 or 1 and names anything else.
+                labels[row["customer_id"]] = int(label) if isinstance(label, str) and label.strip() in ("0", "1") else label
+    records = training_records(customers, [row for row, _ in transactions], labels)
+    origin_of_txn: dict[Any, tuple[str, int]] = {}
+    for row, origin in transactions:
+        origin_of_txn.setdefault(row.get("customer_id"), origin)
+    data.records = records
+    data.origins = customer_origins + [origin_of_txn.get(r.get("customer_id"), ("transactions", 0))
+                                       for r in records[len(customers):]]
+    return data
+
+
 def _record_problems(record: Mapping[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
     """What is wrong with one training record, or its feature row when nothing is."""
     if not isinstance(record, Mapping):
@@ -178,7 +217,7 @@ def _record_problems(record: Mapping[str, Any]) -> tuple[list[str], dict[str, An
     return [], {**features, "customer_id": customer.customer_id, LABEL: int(label)}
 
 
-def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]:
+def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[RowReject]]:
     """Feature rows of the valid customers; a customer with any bad field, transaction or label is
     rejected whole, because training on a partial history would misread the missing transactions
     (a dropped salary credit looks like a missed salary)."""
@@ -186,7 +225,7 @@ def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
     for index, record in enumerate(records):
         problems, row = _record_problems(record)
         if row is None:
-            rejects.append(Reject(index, "; ".join(problems)))
+            rejects.append(RowReject(index, "; ".join(problems)))
         else:
             valid.append(row)
     return valid, rejects
@@ -335,14 +374,14 @@ def evaluate(fitted: FittedRisk, test: Sequence[Mapping[str, Any]]) -> dict[str,
     }
 
 
-def score(model: Any, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """ROC-AUC of a loaded serving RiskModel on labelled feature rows (the promotion gate's yardstick)."""
-    return {primary_metric: float(roc_auc_score(_labels(test), probabilities(model, feature_matrix(test))))}
+def gate_metrics(outputs: Mapping[str, np.ndarray], test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """ROC-AUC of the served probabilities on labelled feature rows (the promotion gate's yardstick)."""
+    return {primary_metric: float(roc_auc_score(_labels(test), outputs["probability"]))}
 
 
 def level_table(probability: np.ndarray, labels: np.ndarray, cutoffs: Sequence[float]) -> dict[str, dict[str, float]]:
     """Per level: held-out customers, their share and their observed default rate."""
-    levels = np.array([risk_level(score, cutoffs) for score in np.round(100 * probability, 1)])
+    levels = risk_levels(np.round(100 * probability, 1), cutoffs)
     table = {}
     for level in LEVELS:
         members = levels == level
@@ -358,7 +397,7 @@ def report(fitted: FittedRisk, test: Sequence[Mapping[str, Any]], metrics: Mappi
     """The evaluation report (report.json) and its ROC and PR curves (PNG), stored beside the model."""
     probability, labels = _held_out(fitted, test)
     document = {
-        "product": PRODUCT,
+        "product": NAME,
         "split": "test (held out: never used for fitting, model selection or calibration)",
         "metrics": dict(metrics),
         "chosen_algorithm": fitted.algorithm,
@@ -404,16 +443,11 @@ def _curve_png(kind: str, probability: np.ndarray, labels: np.ndarray, metrics: 
 
 
 def export_onnx(fitted: FittedRisk) -> dict[str, Artifact]:
-    inputs = [(ONNX_INPUT, FloatTensorType([None, len(FEATURE_NAMES)]))]
+    onnx_model = to_onnx(fitted.model, len(FEATURE_NAMES))
     if fitted.algorithm == "xgboost":
-        onnx_model = convert_xgboost(fitted.model, initial_types=inputs, target_opset=ONNX_TARGET_OPSET)
         native = fitted.model.get_booster().save_raw(raw_format="json")
     else:
-        onnx_model = convert_lightgbm(fitted.model, initial_types=inputs, target_opset=ONNX_TARGET_OPSET, zipmap=False)
         native = fitted.model.booster_.model_to_string().encode()
-    outputs = [output.name for output in onnx_model.graph.output]
-    if PROBABILITY_OUTPUT not in outputs:
-        raise RuntimeError(f"The ONNX export has outputs {outputs}, not {PROBABILITY_OUTPUT!r}")
     artifact, artifact_format, _ = NATIVE_ARTIFACTS[fitted.algorithm]
     return {
         MODEL_ARTIFACT: Artifact(onnx_model.SerializeToString(), "onnx", "serving"),
@@ -446,15 +480,13 @@ def judge_parity(rows: int, diffs: np.ndarray, level_agreement: float, algorithm
 
 def parity(fitted: FittedRisk, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult:
     test_x = feature_matrix(test)
-    session = session_from_bytes(artifacts[MODEL_ARTIFACT].data)
-    onnx_raw = session.run([PROBABILITY_OUTPUT], {ONNX_INPUT: test_x})[0][:, 1].astype(np.float64)
-    native_raw = native_probabilities(fitted, test_x)
+    _, onnx_probabilities, native = probability_differences(
+        artifacts[MODEL_ARTIFACT].data, fitted.model.predict_proba, test_x)
+    onnx_raw, native_raw = onnx_probabilities[:, 1], native[:, 1]
     diffs = np.abs(onnx_raw - native_raw)
-    levels = [
-        [risk_level(score, LEVEL_CUTOFFS) for score in np.round(100 * calibrate(raw, fitted.platt_a, fitted.platt_b), 1)]
-        for raw in (onnx_raw, native_raw)
-    ]
-    agreement = float(np.mean([a == b for a, b in zip(*levels)])) if len(test_x) else 1.0
+    levels = [risk_levels(np.round(100 * calibrate(raw, fitted.platt_a, fitted.platt_b), 1), LEVEL_CUTOFFS)
+              for raw in (onnx_raw, native_raw)]
+    agreement = float(np.mean(levels[0] == levels[1])) if len(test_x) else 1.0
     return judge_parity(len(test_x), diffs, agreement, fitted.algorithm)
 
 
@@ -485,5 +517,11 @@ def describe(fitted: FittedRisk) -> ModelDescription:
             "levels": list(LEVELS),
             "reason_codes": {feature: REASONS[feature].code for feature in FEATURE_NAMES},
             "monotone_constraints": dict(zip(FEATURE_NAMES, monotone_constraints())),
+        },
+        hyperparameters={
+            "algorithm": fitted.algorithm,
+            **{name: value for name, value in fitted.model.get_params().items() if name in HYPERPARAMETERS},
+            "smote_sampling_strategy": fitted.smote["sampling_strategy"],
+            "chosen_by": f"validation ROC-AUC of {', '.join(fitted.validation_auc)}",
         },
     )

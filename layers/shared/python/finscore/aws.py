@@ -23,12 +23,16 @@ _CLIENT_CONFIG = Config(
 )
 
 
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
 @lru_cache(maxsize=None)
 def client(service: str) -> Any:
     """A cached boto3 client for SERVICE, honouring AWS_ENDPOINT_URL when set."""
     return boto3.session.Session().client(
         service,
-        region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        region_name=region(),
         # AWS_ENDPOINT_URL_<SERVICE> (the SDKs' service-specific override) wins, as in the CLI.
         endpoint_url=os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL") or None,
         config=_CLIENT_CONFIG,

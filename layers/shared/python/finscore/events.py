@@ -7,14 +7,15 @@ account's default bus when unset); rules route DriftDetected to retraining and a
 from __future__ import annotations
 
 import json
-import os
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import Field
 
 from finscore import resources
 from finscore.aws import client
 from finscore.errors import ServiceUnavailable
+from finscore.settings import FunctionSettings, load_settings
 
 MODEL_REGISTERED = "ModelRegistered"
 MODEL_PROMOTED = "ModelPromoted"
@@ -24,8 +25,12 @@ DETAIL_TYPES = (MODEL_REGISTERED, MODEL_PROMOTED, MODEL_REJECTED, DRIFT_DETECTED
 DEFAULT_BUS = "default"
 
 
+class EventSettings(FunctionSettings):
+    event_bus: Annotated[str | None, Field(alias=resources.EVENT_BUS_ENV)] = None
+
+
 def event_bus() -> str:
-    return os.environ.get(resources.EVENT_BUS_ENV) or DEFAULT_BUS
+    return load_settings(EventSettings).event_bus or DEFAULT_BUS
 
 
 def publish_event(detail_type: str, detail: Mapping[str, Any]) -> None:

@@ -1,15 +1,15 @@
-"""Names of every AWS resource, shared by the CDK app and the local runtime.
+"""Names of every AWS resource of the platform, and the shapes products declare theirs with.
 
 The CDK app creates these resources under their logical ids and hands the physical names to each
 function through the environment variables named here; the local run creates the same resources
-under `local_name(...)`. Nothing else in the code base spells a bucket, table or variable name.
+under `local_name(...)`. A product's own tables, queues, topics and functions are declared in its
+spec (finscore.products); `finscore.products.all_functions()` and its siblings list both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PRODUCTS = ("risk", "propensity", "recommend", "demand", "opportunity")
 LOCAL_PREFIX = "finscore-local"
 
 
@@ -60,52 +60,17 @@ BUCKETS = (MODELS_BUCKET, DATA_BUCKET)
 
 # One item per (product, version); the champion pointer of a product lives under CHAMPION_KEY.
 REGISTRY_TABLE = TableSpec("ModelRegistryTable", "REGISTRY_TABLE", KeyAttribute("product"), KeyAttribute("version"))
-# Risk feature store: one item per customer (profile, behavioural features, latest score). The
-# by_score index holds every scored customer under one partition so that the high-risk listing is a
-# single descending range query on risk_score.
-RISK_CUSTOMERS_TABLE = TableSpec(
-    "RiskCustomersTable",
-    "RISK_CUSTOMERS_TABLE",
-    KeyAttribute("customer_id"),
-    global_indexes=(("by_score", KeyAttribute("score_partition"), KeyAttribute("risk_score", "N")),),
-    stream="NEW_AND_OLD_IMAGES",
-)
-# Transactions per customer, sorted by "<ISO date>#<transaction id>".
-RISK_TRANSACTIONS_TABLE = TableSpec(
-    "RiskTransactionsTable", "RISK_TRANSACTIONS_TABLE", KeyAttribute("customer_id"), KeyAttribute("txn_key")
-)
-INTERVENTIONS_TABLE = TableSpec(
-    "InterventionsTable",
-    "INTERVENTIONS_TABLE",
-    KeyAttribute("intervention_id"),
-    global_indexes=(("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),),
-    stream="NEW_AND_OLD_IMAGES",
-)
-# Powertools idempotency records (Idempotency-Key of POST /v1/risk/interventions), expiring by TTL.
-IDEMPOTENCY_TABLE = TableSpec("IdempotencyTable", "IDEMPOTENCY_TABLE", KeyAttribute("id"), ttl_attribute="expiration")
-LIVE_CONNECTIONS_TABLE = TableSpec(
-    "LiveConnectionsTable", "LIVE_CONNECTIONS_TABLE", KeyAttribute("connection_id"), ttl_attribute="expires_at"
-)
-TABLES = (
-    REGISTRY_TABLE,
-    RISK_CUSTOMERS_TABLE,
-    RISK_TRANSACTIONS_TABLE,
-    INTERVENTIONS_TABLE,
-    IDEMPOTENCY_TABLE,
-    LIVE_CONNECTIONS_TABLE,
-)
+TABLES = (REGISTRY_TABLE,)
 
-APP_PUSH_TOPIC = TopicSpec("AppPushTopic", "APP_PUSH_TOPIC_ARN")
-TOPICS = (APP_PUSH_TOPIC,)
-
-RISK_TRANSACTIONS_QUEUE = QueueSpec(
-    "RiskTransactionsQueue", "RISK_TRANSACTIONS_QUEUE_URL", "ingest/risk/transactions/", "RiskTransactionsDeadLetterQueue"
-)
 # Batch scoring: a file put under incoming/<product>/ of the data bucket.
 BATCH_INCOMING_QUEUE = QueueSpec(
     "BatchIncomingQueue", "BATCH_INCOMING_QUEUE_URL", "incoming/", "BatchIncomingDeadLetterQueue"
 )
-QUEUES = (RISK_TRANSACTIONS_QUEUE, BATCH_INCOMING_QUEUE)
+QUEUES = (BATCH_INCOMING_QUEUE,)
+# Where batch scoring writes: each file's outputs, and the chunk parts of fanned-out files (expired
+# by the data bucket's lifecycle rule).
+BATCH_SCORED_PREFIX = "scored/"
+BATCH_PARTS_PREFIX = "batch-parts/"
 
 
 @dataclass(frozen=True)
@@ -125,13 +90,19 @@ CAPTURE_PREFIX = "capture/"
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """A zip function: its folder under functions/, the resources it reads and what it serves."""
+    """A function: its code, the resources it uses and what it serves."""
 
     name: str
     logical_id: str
     description: str
     buckets: tuple[BucketSpec, ...] = ()
+    # Tables whose names it gets; it reads them by key (GetItem, Query) unless KEY_READS narrows that.
     tables: tuple[TableSpec, ...] = ()
+    key_reads: tuple[TableSpec, ...] | None = None
+    # Tables it changes (PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem).
+    writes: tuple[TableSpec, ...] = ()
+    # Tables it lists or reads in batches (Scan, BatchGetItem).
+    listings: tuple[TableSpec, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
     # API Gateway routes as (method, path under /v1); "{proxy+}" style paths are not used so that
@@ -139,8 +110,17 @@ class FunctionSpec:
     routes: tuple[tuple[str, str], ...] = ()
     public_routes: tuple[tuple[str, str], ...] = ()
     admin_routes: tuple[tuple[str, str], ...] = ()
-    # "zip" functions use the shared and serving layers; "image" functions build functions/<name>/Dockerfile.
+    # "zip" functions use the shared and serving layers; "image" functions build functions/<code>/Dockerfile.
     package: str = "zip"
+    # Its folder under functions/ when it is not NAME: product APIs share functions/product_api/.
+    code: str | None = None
+    # The product it belongs to, if any (its drift capture prefix, its settings).
+    product: str | None = None
+    # Where a queue-fed function writes its results (and reads them back to recognise a redelivery):
+    # beside its queue's prefix, never under it, or every report would notify the queue again.
+    output_prefixes: tuple[str, ...] = ()
+    # Environment variables taken from CDK context (cdk.json): (variable, context key).
+    context: tuple[tuple[str, str], ...] = ()
     # Event sources other than the REST API.
     streams: tuple[TableSpec, ...] = ()
     queue: QueueSpec | None = None
@@ -150,6 +130,14 @@ class FunctionSpec:
     sends_sms: bool = False
     sends_email: bool = False
     posts_to_connections: bool = False
+
+    @property
+    def folder(self) -> str:
+        return self.code or self.name
+
+    @property
+    def reads(self) -> tuple[TableSpec, ...]:
+        return self.tables if self.key_reads is None else self.key_reads
 
 
 PLATFORM_API = FunctionSpec(
@@ -174,94 +162,6 @@ PLATFORM_API = FunctionSpec(
     ),
 )
 
-RECOMMEND_API = FunctionSpec(
-    name="recommend_api",
-    logical_id="RecommendApiFunction",
-    description="FinScore banking product recommendations",
-    buckets=(MODELS_BUCKET, DATA_BUCKET),
-    tables=(REGISTRY_TABLE,),
-    routes=(
-        ("POST", "/recommendations"),
-        ("GET", "/recommendations/segments"),
-    ),
-)
-
-RISK_API = FunctionSpec(
-    name="risk_api",
-    logical_id="RiskApiFunction",
-    description="FinScore pre-delinquency risk: scores, customers, high-risk listing, interventions, messages",
-    buckets=(MODELS_BUCKET, DATA_BUCKET),
-    tables=(REGISTRY_TABLE, RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
-    timeout_s=29,
-    routes=(
-        ("POST", "/risk/score"),
-        ("POST", "/risk/score/batch"),
-        ("GET", "/risk/customers"),
-        ("GET", "/risk/customers/{customer_id}"),
-        ("GET", "/risk/customers/{customer_id}/transactions"),
-        ("POST", "/risk/transactions"),
-        ("GET", "/risk/high-risk"),
-        ("POST", "/risk/interventions"),
-        ("GET", "/risk/interventions"),
-        ("PATCH", "/risk/interventions/{intervention_id}"),
-        ("POST", "/risk/messages"),
-        ("GET", "/risk/metrics"),
-    ),
-)
-
-RISK_EXPLAIN = FunctionSpec(
-    name="risk_explain",
-    logical_id="RiskExplainFunction",
-    description="FinScore risk explanations: SHAP contributions of the native model and reason codes",
-    buckets=(MODELS_BUCKET,),
-    tables=(REGISTRY_TABLE, RISK_CUSTOMERS_TABLE),
-    memory_mb=1024,
-    timeout_s=29,
-    package="image",
-    routes=(("GET", "/risk/customers/{customer_id}/explanation"),),
-)
-
-RISK_INGEST = FunctionSpec(
-    name="risk_ingest",
-    logical_id="RiskIngestFunction",
-    description="FinScore risk transaction files: validate row by row, update features, rescore",
-    buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE, RISK_CUSTOMERS_TABLE, RISK_TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
-    memory_mb=1024,
-    timeout_s=300,
-    queue=RISK_TRANSACTIONS_QUEUE,
-)
-
-INTERVENTION_DELIVERY = FunctionSpec(
-    name="intervention_delivery",
-    logical_id="InterventionDeliveryFunction",
-    description="FinScore intervention delivery: SMS and app push through SNS, email through SES, once",
-    tables=(INTERVENTIONS_TABLE,),
-    timeout_s=60,
-    streams=(INTERVENTIONS_TABLE,),
-    topics=(APP_PUSH_TOPIC,),
-    sends_sms=True,
-    sends_email=True,
-)
-
-LIVE_CONNECTIONS = FunctionSpec(
-    name="live_connections",
-    logical_id="LiveConnectionsFunction",
-    description="FinScore live updates: WebSocket connect and disconnect",
-    tables=(LIVE_CONNECTIONS_TABLE,),
-    websocket_routes=("$connect", "$disconnect"),
-)
-
-LIVE_BROADCAST = FunctionSpec(
-    name="live_broadcast",
-    logical_id="LiveBroadcastFunction",
-    description="FinScore live updates: new high/critical scores and intervention status changes to dashboards",
-    tables=(LIVE_CONNECTIONS_TABLE,),
-    timeout_s=60,
-    streams=(RISK_CUSTOMERS_TABLE, INTERVENTIONS_TABLE),
-    posts_to_connections=True,
-)
-
 BATCH_SCORE = FunctionSpec(
     name="batch_score",
     logical_id="BatchScoreFunction",
@@ -272,6 +172,7 @@ BATCH_SCORE = FunctionSpec(
     timeout_s=900,
     package="image",
     queue=BATCH_INCOMING_QUEUE,
+    output_prefixes=(BATCH_SCORED_PREFIX, BATCH_PARTS_PREFIX),
 )
 
 MODEL_RETRAIN = FunctionSpec(
@@ -296,19 +197,8 @@ DRIFT_MONITOR = FunctionSpec(
     package="image",
 )
 
-FUNCTIONS = (
-    PLATFORM_API,
-    RECOMMEND_API,
-    RISK_API,
-    RISK_EXPLAIN,
-    RISK_INGEST,
-    INTERVENTION_DELIVERY,
-    LIVE_CONNECTIONS,
-    LIVE_BROADCAST,
-    BATCH_SCORE,
-    MODEL_RETRAIN,
-    DRIFT_MONITOR,
-)
+# The platform's own functions; products add theirs (finscore.products.all_functions).
+FUNCTIONS = (PLATFORM_API, BATCH_SCORE, MODEL_RETRAIN, DRIFT_MONITOR)
 API_BASE_PATH = "/v1"
 
 

@@ -1,6 +1,7 @@
 """Batch scoring: files dropped under incoming/<product>/ scored into scored/<product>/<file>/.
 
-Product-agnostic: a product plugs in through `products.BATCH_PRODUCTS` (row validation, feature
-matrix, scoring with the champion's serving model, output columns). Files past BATCH_FANOUT_BYTES fan
-out over line-aligned chunks (`fanout`) that are scored apart and joined back.
+Product-agnostic: rows are validated against the product's record schema (`records`), completed
+from its stores when its spec says so, and scored by its one serving path (finscore.products.scoring);
+the output columns are its manifest's. Files past BATCH_FANOUT_BYTES fan out over line-aligned
+chunks (`fanout`) that are scored apart and joined back.
 """

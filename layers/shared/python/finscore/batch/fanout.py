@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from finscore.batch.files import PARTS_PREFIX, Source, already_scored, write_manifest
-from finscore.batch.formats import (
+from finscore.tabular import (
     CONTENT_TYPES,
     CSV,
     OUTPUT_NAMES,
@@ -32,9 +32,8 @@ from finscore.batch.formats import (
     read_parquet,
     rejects_csv,
 )
-from finscore.batch.scoring import batch_product, champion, pinned_model, score_csv, score_rows
-from finscore.batch.storage import RangeFile
-from finscore.data_bucket import DataBucket
+from finscore.batch.scoring import champion, file_scorer, score_csv, score_rows
+from finscore.s3 import Bucket, RangeFile
 
 # Bytes fetched at a time while looking for the end of a line (a header, or a row at a boundary).
 PROBE_BYTES = 64 * 1024
@@ -93,10 +92,9 @@ def job_document(source: Source, model_version: str | None, columns: list[str] |
             "started_at": started if started is not None else time.time()}
 
 
-def plan(bucket: DataBucket, source: Source, chunk_bytes: int) -> dict[str, Any]:
+def plan(bucket: Bucket, source: Source, chunk_bytes: int) -> dict[str, Any]:
     """The job (source, pinned model version, CSV columns) and its chunks."""
     fmt = file_format(source.key)
-    batch_product(source.product)
     version = champion(source.product).get().version
 
     def read_at(start: int, end: int) -> bytes:
@@ -128,40 +126,39 @@ def output_suffix(fmt: str) -> str:
     return os.path.splitext(OUTPUT_NAMES[fmt])[1]
 
 
-def score_chunk(bucket: DataBucket, job: dict[str, Any], chunk: dict[str, Any]) -> dict[str, Any]:
+def score_chunk(bucket: Bucket, job: dict[str, Any], chunk: dict[str, Any]) -> dict[str, Any]:
     """Score one chunk into its part, part rejects and part manifest; returns the part manifest."""
     started = time.perf_counter()
     source = Source.from_document(job["source"])
     fmt = file_format(source.key)
-    product = batch_product(source.product)
-    loaded = pinned_model(source.product, job["model_version"])
+    scorer = file_scorer(source.product, job["model_version"])
     index = int(chunk["index"])
     if fmt == PARQUET:
         rows = read_parquet(RangeFile(bucket, source.key, source.size, source.etag), chunk["row_groups"])
-        result, lines = score_rows(product, loaded, rows, header=index == 0), rows.lines
+        result, lines = score_rows(scorer, rows, header=index == 0), rows.lines
     else:
         body = bucket.read(source.key, int(chunk["start"]), int(chunk["end"]), source.etag)[0]
         if fmt == CSV:
-            result, lines = score_csv(product, loaded, body, job["columns"], header=index == 0)
+            result, lines = score_csv(scorer, body, job["columns"], header=index == 0)
         else:
             rows = read_json_lines(body)
-            result, lines = score_rows(product, loaded, rows, header=index == 0), rows.lines
+            result, lines = score_rows(scorer, rows, header=index == 0), rows.lines
     bucket.write(part_key(source, index, output_suffix(fmt)), result.body, CONTENT_TYPES[fmt])
     bucket.write_json(part_key(source, index, ".rejects.json"),
                       [[reject.row, reject.reason] for reject in result.rejects])
     manifest = {"index": index, "lines": lines, "rows_in": result.rows_in, "scored": result.scored,
-                "rejected": len(result.rejects), "model_version": loaded.version,
+                "rejected": len(result.rejects), "model_version": scorer.version,
                 "seconds": round(time.perf_counter() - started, 3)}
     bucket.write_json(part_key(source, index, ".manifest.json"), manifest)
     return manifest
 
 
-def _part_bodies(bucket: DataBucket, source: Source, count: int, suffix: str) -> Iterator[bytes]:
+def _part_bodies(bucket: Bucket, source: Source, count: int, suffix: str) -> Iterator[bytes]:
     for index in range(count):
         yield bucket.read(part_key(source, index, suffix))[0]
 
 
-def _joined_parquet(bucket: DataBucket, source: Source, count: int) -> Iterator[bytes]:
+def _joined_parquet(bucket: Bucket, source: Source, count: int) -> Iterator[bytes]:
     """The parts' tables as one Parquet file, spooled through a temporary file to bound memory."""
     with tempfile.TemporaryFile() as spool:
         writer = None
@@ -177,7 +174,7 @@ def _joined_parquet(bucket: DataBucket, source: Source, count: int) -> Iterator[
             yield piece
 
 
-def join(bucket: DataBucket, job: dict[str, Any], chunk_count: int) -> dict[str, Any]:
+def join(bucket: Bucket, job: dict[str, Any], chunk_count: int) -> dict[str, Any]:
     """The chunks' parts as the file's output, rejects renumbered for the whole file, then _manifest.json."""
     source = Source.from_document(job["source"])
     previous = already_scored(bucket, source)

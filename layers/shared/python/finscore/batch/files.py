@@ -7,15 +7,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from finscore.data_bucket import DataBucket
-from finscore.resources import BATCH_INCOMING_QUEUE
+from finscore.s3 import Bucket
+from finscore.resources import BATCH_INCOMING_QUEUE, BATCH_PARTS_PREFIX, BATCH_SCORED_PREFIX
 
 INCOMING_PREFIX = BATCH_INCOMING_QUEUE.s3_prefix
-SCORED_PREFIX = "scored/"
+SCORED_PREFIX = BATCH_SCORED_PREFIX
 MANIFEST_NAME = "_manifest.json"
 REJECTS_NAME = "rejects.csv"
 # Chunk parts of fanned-out files, kept apart from the outputs; the data bucket expires them.
-PARTS_PREFIX = "batch-parts/"
+PARTS_PREFIX = BATCH_PARTS_PREFIX
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,13 @@ def utc_iso(moment: float | None = None) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def already_scored(bucket: DataBucket, source: Source) -> dict[str, Any] | None:
+def already_scored(bucket: Bucket, source: Source) -> dict[str, Any] | None:
     """The manifest of an earlier run over this very ETag, if there is one."""
     previous = bucket.read_json(source.manifest_key)
     return previous if previous and previous.get("etag") == source.etag else None
 
 
-def write_manifest(bucket: DataBucket, source: Source, fmt: str, *, rows_in: int, scored: int, rejected: int,
+def write_manifest(bucket: Bucket, source: Source, fmt: str, *, rows_in: int, scored: int, rejected: int,
                    model_version: str, output_key: str, chunks: int, started_at: float, finished_at: float,
                    timings: dict[str, Any]) -> dict[str, Any]:
     """Write _manifest.json, the last object of a scored file (its ETag marks the file done); returns it."""

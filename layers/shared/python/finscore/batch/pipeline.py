@@ -17,7 +17,7 @@ from typing import Any
 
 from finscore.batch import fanout
 from finscore.batch.files import Source, already_scored, product_and_name, utc_iso, write_manifest
-from finscore.batch.formats import (
+from finscore.tabular import (
     CONTENT_TYPES,
     CSV,
     OUTPUT_NAMES,
@@ -27,9 +27,9 @@ from finscore.batch.formats import (
     read_rows,
     rejects_csv,
 )
-from finscore.batch.scoring import batch_product, batch_settings, champion, score_csv, score_rows
+from finscore.batch.scoring import batch_product, batch_settings, file_scorer, score_csv, score_rows
 from finscore.batch.storage import BatchStateMachine
-from finscore.data_bucket import DataBucket
+from finscore.s3 import Bucket
 from finscore.errors import ValidationFailed
 from finscore.notifications import created_objects
 from finscore.observability import logger
@@ -45,7 +45,7 @@ def execution_name(source: Source) -> str:
     return f"{readable[:EXECUTION_NAME_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def write_failure(bucket: DataBucket, source: Source, reason: str, started: float) -> dict[str, Any]:
+def write_failure(bucket: Bucket, source: Source, reason: str, started: float) -> dict[str, Any]:
     """A file that cannot be read at all: no rows, the reason in its rejects (row 0) and manifest."""
     rejects_key = source.rejects_key
     bucket.write(rejects_key, rejects_csv([RowReject(0, reason)]), "text/csv")
@@ -59,21 +59,20 @@ def write_failure(bucket: DataBucket, source: Source, reason: str, started: floa
     return manifest
 
 
-def score_file(bucket: DataBucket, source: Source) -> dict[str, Any]:
+def score_file(bucket: Bucket, source: Source) -> dict[str, Any]:
     """The single path: read, score and write one file in this process; returns its manifest."""
     started, wall = time.perf_counter(), time.time()
     fmt = file_format(source.key)
-    product = batch_product(source.product)
-    loaded = champion(source.product).get()
+    scorer = file_scorer(source.product)
     output_key, rejects_key = source.output_prefix + OUTPUT_NAMES[fmt], source.rejects_key
     body, _ = bucket.read(source.key, etag=source.etag)
     read_at = time.perf_counter()
     if fmt == CSV:
         # The output is uploaded in parts while later blocks are still being scored.
-        result, _ = score_csv(product, loaded, body,
+        result, _ = score_csv(scorer, body,
                               write=lambda parts: bucket.write_parts(output_key, parts, CONTENT_TYPES[fmt]))
     else:
-        result = score_rows(product, loaded, read_rows(fmt, body))
+        result = score_rows(scorer, read_rows(fmt, body))
         bucket.write(output_key, result.body, CONTENT_TYPES[fmt])
     del body
     scored_at = time.perf_counter()
@@ -81,7 +80,7 @@ def score_file(bucket: DataBucket, source: Source) -> dict[str, Any]:
     finished = time.perf_counter()
     return write_manifest(
         bucket, source, fmt, rows_in=result.rows_in, scored=result.scored, rejected=len(result.rejects),
-        model_version=loaded.version, output_key=output_key, chunks=1, started_at=wall, finished_at=time.time(),
+        model_version=scorer.version, output_key=output_key, chunks=1, started_at=wall, finished_at=time.time(),
         timings={
             "read_s": round(read_at - started, 3), "score_and_write_s": round(scored_at - read_at, 3),
             "manifest_s": round(finished - scored_at, 3),
@@ -91,12 +90,12 @@ def score_file(bucket: DataBucket, source: Source) -> dict[str, Any]:
     )
 
 
-def process_object(bucket: DataBucket, key: str) -> dict[str, Any]:
+def process_object(bucket: Bucket, key: str) -> dict[str, Any]:
     """Score one dropped object once per ETag: in this process, or fanned out when it is large."""
     started = time.perf_counter()
     product, name = product_and_name(key)
     size, etag = bucket.head(key)
-    source = Source(bucket.bucket, key, product, name, etag, size)
+    source = Source(bucket.name, key, product, name, etag, size)
     previous = already_scored(bucket, source)
     if previous is not None:
         return {**previous, "skipped": True}
@@ -127,8 +126,8 @@ def process_object(bucket: DataBucket, key: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def data_bucket() -> DataBucket:
-    return DataBucket(batch_settings().data_bucket)
+def data_bucket() -> Bucket:
+    return Bucket(batch_settings().data_bucket)
 
 
 def process_notification(body: str) -> list[dict[str, Any]]:
@@ -144,7 +143,7 @@ def process_notification(body: str) -> list[dict[str, Any]]:
         except ValueError:
             logger.warning("Ignoring an object outside incoming/<product>/", extra={"bucket": source_bucket, "key": key})
             continue
-        if source_bucket != bucket.bucket:
+        if source_bucket != bucket.name:
             logger.warning("Ignoring an object of another bucket", extra={"bucket": source_bucket, "key": key})
             continue
         manifest = process_object(bucket, key)

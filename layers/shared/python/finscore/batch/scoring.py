@@ -7,16 +7,25 @@ version, so a promotion while the chunks run cannot mix two models in one output
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator
-
-from finscore.batch.formats import (
+from finscore.batch.records import output_arrays, prepare_rows
+from finscore.batch.settings import BatchSettings
+from finscore.errors import NotFound, ValidationFailed
+from finscore.models.champion import ChampionCache, LoadedModel
+from finscore.models.store import ModelStore
+from finscore.products import product
+from finscore.products.scoring import Scorer
+from finscore.products.scoring import champion as product_champion
+from finscore.products.spec import ProductSpec, load
+from finscore.settings import load_settings
+from finscore.tabular import (
     RowReject,
     Rows,
     header_names,
@@ -25,14 +34,8 @@ from finscore.batch.formats import (
     split_header,
     write_rows,
 )
-from finscore.batch.products import BATCH_PRODUCTS, MODEL_VERSION_COLUMN, BatchProduct
-from finscore.batch.settings import BatchSettings
-from finscore.errors import ValidationFailed
-from finscore.models.champion import ChampionCache, LoadedModel, serving_champion
-from finscore.models.store import ModelStore
-from finscore.settings import load_settings
 
-
+MODEL_VERSION_COLUMN = "model_version"
 # Lines of a CSV go to threads in blocks of about this size: small enough to balance two to four
 # cores and to overlap parsing, scoring and writing, large enough that per-block costs stay small.
 CSV_BLOCK_BYTES = 8 * 1024 * 1024
@@ -46,22 +49,37 @@ class ScoredRows:
     rows_in: int
 
 
-def batch_product(name: str) -> BatchProduct:
-    if name not in BATCH_PRODUCTS:
-        raise ValidationFailed(f"product: {name!r} has no batch scoring; use one of {sorted(BATCH_PRODUCTS)}")
-    return BATCH_PRODUCTS[name]
+def batch_product(name: str) -> ProductSpec:
+    """The product a file under incoming/<name>/ is for; a 422 naming the known ones otherwise."""
+    try:
+        return product(name)
+    except NotFound as exc:
+        raise ValidationFailed(f"product: {exc.message}") from exc
 
 
-def score_rows(product: BatchProduct, loaded: LoadedModel, rows: Rows, *, header: bool = True) -> ScoredRows:
+def score_rows(scorer: Scorer, rows: Rows, *, header: bool = True) -> ScoredRows:
     """ROWS validated and scored; the good ones written with the outputs and model_version, in their format."""
-    prepared = product.prepare(rows)
-    outputs = dict(product.score(loaded.model, prepared))
-    scored = int(prepared.valid.sum())
-    outputs[MODEL_VERSION_COLUMN] = pa.repeat(pa.scalar(loaded.version), scored) if scored \
+    prepared = prepare_rows(load(scorer.spec.record), rows)
+    valid_rows = prepared.valid.nonzero()[0]
+    count = len(valid_rows)
+    columns, unscorable = scorer.enrich(prepared.columns, count)
+    reasons = dict(prepared.reasons)
+    keep = prepared.valid.copy()
+    if unscorable:
+        scorable = [index for index in range(count) if index not in unscorable]
+        for index, reason in unscorable.items():
+            reasons[int(valid_rows[index])] = reason
+            keep[valid_rows[index]] = False
+        columns = {name: values[scorable] for name, values in columns.items()}
+    outputs = scorer.predict(columns)
+    names = [output.name for output in scorer.loaded.manifest.outputs]
+    arrays = output_arrays(outputs, names)
+    scored = int(keep.sum())
+    arrays[MODEL_VERSION_COLUMN] = pa.repeat(pa.scalar(scorer.version), scored) if scored \
         else pa.array([], pa.string())
-    body = write_rows(rows, prepared.valid, outputs, header=header)
+    body = write_rows(rows, keep, arrays, header=header)
     numbers = rows.numbers
-    rejects = rows.rejects + [RowReject(int(numbers[index]), reason) for index, reason in prepared.reasons.items()]
+    rejects = rows.rejects + [RowReject(int(numbers[index]), reason) for index, reason in reasons.items()]
     rejects.sort(key=lambda reject: reject.row)
     rows_in = rows.count + len(rows.rejects)
     if scored + len(rejects) != rows_in:
@@ -69,7 +87,7 @@ def score_rows(product: BatchProduct, loaded: LoadedModel, rows: Rows, *, header
     return ScoredRows(body, scored, rejects, rows_in)
 
 
-def score_csv(product: BatchProduct, loaded: LoadedModel, body: bytes, names: list[str] | None = None,
+def score_csv(scorer: Scorer, body: bytes, names: list[str] | None = None,
               *, header: bool = True, write: Callable[[Iterable[bytes]], None] | None = None,
               ) -> tuple[ScoredRows, int]:
     """A CSV (with its header, or a headerless chunk given the column NAMES) scored in line-aligned
@@ -89,7 +107,7 @@ def score_csv(product: BatchProduct, loaded: LoadedModel, body: bytes, names: li
     def score_block(index: int) -> tuple[int, ScoredRows]:
         begin, end = ranges[index]
         rows = read_csv_block(names, view[begin:end])
-        return rows.lines, score_rows(product, loaded, rows, header=header and index == 0)
+        return rows.lines, score_rows(scorer, rows, header=header and index == 0)
 
     total = ScoredRows(b"", 0, [], 0)
     lines_before = 0
@@ -117,26 +135,36 @@ def batch_settings() -> BatchSettings:
     return load_settings(BatchSettings)
 
 
-@lru_cache(maxsize=None)
-def champion(product: str) -> ChampionCache:
-    """The execution environment's champion cache for PRODUCT."""
-    return serving_champion(product, batch_product(product).loader, batch_settings())
+def champion(name: str) -> ChampionCache:
+    """The execution environment's champion cache for product NAME."""
+    batch_product(name)
+    return product_champion(name)
+
+
+def file_scorer(name: str, version: str | None = None) -> Scorer:
+    """A scorer of product NAME with its champion, or with exactly VERSION (the version a fanned-out
+    file's plan pinned), loaded once."""
+    spec = batch_product(name)
+    if version is None:
+        return Scorer(spec, champion(name).get())
+    return Scorer(spec, pinned_model(name, version))
 
 
 @lru_cache(maxsize=4)
-def pinned_model(product: str, version: str) -> LoadedModel:
-    """Exactly VERSION of PRODUCT (the version a fanned-out file's plan chose), loaded once."""
-    current = champion(product).current
+def pinned_model(name: str, version: str) -> LoadedModel:
+    current = champion(name).current
     if current is not None and current.version == version:
         return current
     store = ModelStore(batch_settings().models_bucket)
-    manifest = store.read_manifest(product, version)
-    model = batch_product(product).loader(manifest, lambda name: store.read_artifact(manifest, name))
+    manifest = store.read_manifest(name, version)
+    model = load(batch_product(name).model).load(manifest, lambda artifact: store.read_artifact(manifest, artifact))
     return LoadedModel(version=version, manifest=manifest, model=model)
 
 
 def reset_models() -> None:
     """Forget cached settings and models (tests that start from a fresh model store call this)."""
+    from finscore.products.scoring import reset_champions
+
     batch_settings.cache_clear()
-    champion.cache_clear()
+    reset_champions()
     pinned_model.cache_clear()

@@ -10,17 +10,23 @@ acceptable: drift needs a representative sample, not every request.
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping
+
+from pydantic import Field
 
 from finscore import resources
+from finscore.errors import ConfigurationError
 from finscore.observability import logger
+from finscore.settings import FunctionSettings, load_settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CAPTURE_RATE_ENV = "DRIFT_CAPTURE_RATE"
 DEFAULT_CAPTURE_RATE = 0.05
@@ -58,6 +64,14 @@ class CaptureBuffer:
     def sampled(self) -> bool:
         """Whether this request is in the sample (cheap: one random draw)."""
         return self.rate > 0 and self._draw() < self.rate
+
+    def sample(self, count: int) -> "np.ndarray":
+        """The rows of a batch of COUNT that are in the sample (one draw per row)."""
+        import numpy as np
+
+        if self.rate <= 0:
+            return np.empty(0, dtype=np.int64)
+        return np.fromiter((row for row in range(count) if self._draw() < self.rate), dtype=np.int64)
 
     def add(self, product: str, model_version: str, features: Mapping[str, float], outputs: Mapping[str, Any]) -> None:
         """Buffer one record; never blocks on I/O."""
@@ -126,29 +140,26 @@ class CaptureBuffer:
                 self.flush()
 
 
-def _capture_rate() -> float:
-    raw = os.environ.get(CAPTURE_RATE_ENV)
-    if raw in (None, ""):
-        return DEFAULT_CAPTURE_RATE
-    try:
-        return float(raw)
-    except ValueError:
-        logger.warning(f"{CAPTURE_RATE_ENV}={raw!r} is not a number; capture is off")
-        return 0.0
+class CaptureSettings(FunctionSettings):
+    """Capture is on in functions that have a data bucket to write to."""
 
-
-def _data_bucket_writer() -> Writer:
-    from finscore.drift.store import put_object
-
-    bucket = os.environ.get(resources.DATA_BUCKET.env_var, "")
-    return lambda key, body: put_object(bucket, key, body)
+    data_bucket: Annotated[str | None, Field(alias="DATA_BUCKET")] = None
+    rate: Annotated[float, Field(alias=CAPTURE_RATE_ENV, ge=0, le=1)] = DEFAULT_CAPTURE_RATE
 
 
 @lru_cache(maxsize=1)
 def capture_buffer() -> CaptureBuffer:
     """The execution environment's buffer; capture is off when the function has no data bucket."""
-    rate = _capture_rate() if os.environ.get(resources.DATA_BUCKET.env_var) else 0.0
-    return CaptureBuffer(_data_bucket_writer(), rate)
+    from finscore.drift.store import put_capture
+
+    try:
+        settings = load_settings(CaptureSettings)
+    except ConfigurationError as exc:
+        # Capture must never take serving down: a bad rate turns it off, loudly.
+        logger.warning(f"Drift capture is off: {exc.message}")
+        settings = CaptureSettings(DATA_BUCKET=None)
+    bucket = settings.data_bucket
+    return CaptureBuffer(lambda key, body: put_capture(bucket, key, body), settings.rate if bucket else 0.0)
 
 
 def reset_capture() -> None:

@@ -10,16 +10,16 @@ Only records scored by the champion version are compared, since the baseline bel
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping
 
 import numpy as np
+from pydantic import Field
 
-from finscore import resources
 from finscore.drift import statistics
 from finscore.models.manifest import Manifest
+from finscore.settings import ModelServingSettings, load_settings
 
 MIN_SAMPLE = 50
 BASELINE_ROLE = "baseline"
@@ -104,20 +104,30 @@ def collect_sample(version: str, keys: Iterable[str], read: Callable[[str], list
     return Sample(records, objects, last_key, others)
 
 
-def run_monitor(products: Iterable[str] = resources.PRODUCTS, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Check every product that has a champion; write reports, the metric and DriftDetected events."""
+class DriftSettings(ModelServingSettings):
+    data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
+    # Whether a DriftDetected event asks for retraining (the retrain function checks it too).
+    retrain_on_drift: Annotated[bool, Field(alias="RETRAIN_ON_DRIFT")] = False
+
+
+def run_monitor(products: Iterable[str] | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Check every product (of the registry, or PRODUCTS) that has a champion; write reports, the metric
+    and DriftDetected events."""
     from finscore.drift import store
     from finscore.events import DRIFT_DETECTED, publish_event
     from finscore.models.registry import ModelRegistry
     from finscore.models.store import ModelStore
+    from finscore.products import product as product_spec
+    from finscore.products import products as registered
 
-    data_bucket = os.environ[resources.DATA_BUCKET.env_var]
-    models, registry = ModelStore(os.environ[resources.MODELS_BUCKET.env_var]), ModelRegistry(
-        os.environ[resources.REGISTRY_TABLE.env_var])
-    retrain = os.environ.get("RETRAIN_ON_DRIFT", "false").lower() == "true"
+    settings = load_settings(DriftSettings)
+    data_bucket = settings.data_bucket
+    models, registry = ModelStore(settings.models_bucket), ModelRegistry(settings.registry_table)
+    retrain = settings.retrain_on_drift
     moment = now or datetime.now(timezone.utc)
     summaries = []
-    for product in products:
+    for product in (products if products is not None else registered()):
+        watched = set(product_spec(product).drift_features)
         version = registry.champion_version(product)
         if version is None:
             continue
@@ -132,6 +142,8 @@ def run_monitor(products: Iterable[str] = resources.PRODUCTS, now: datetime | No
         if previous and not sample.objects:
             # Nothing captured since the last report: keep where it left off.
             sample = Sample([], 0, after, 0)
+        if watched:
+            baseline = {**baseline, "features": [entry for entry in baseline["features"] if entry["name"] in watched]}
         report = drift_report(product, manifest, baseline, sample, moment)
         key = store.write_report(data_bucket, product, f"{moment:%Y-%m-%d}", report)
         if report["max_psi"] is not None:

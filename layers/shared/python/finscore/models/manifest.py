@@ -67,6 +67,8 @@ class Manifest(BaseModel):
     primary_metric: str
     higher_is_better: bool = True
     thresholds: dict[str, Any] = Field(default_factory=dict)
+    # The hyperparameters the chosen model was fitted with (and how they were chosen).
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
     training_data: TrainingDataRef
     artifacts: dict[str, ArtifactEntry] = Field(default_factory=dict)
     library_versions: dict[str, str] = Field(default_factory=dict)

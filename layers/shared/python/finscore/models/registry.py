@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
-
-from finscore.aws import client
-from finscore.errors import Conflict, NotFound, ServiceUnavailable
+from finscore.dynamo import ConditionFailed, Table, call, serialize
+from finscore.errors import Conflict, NotFound
 from finscore.models.manifest import Manifest
 
 Status = Literal["candidate", "champion", "rejected", "archived"]
@@ -37,6 +33,11 @@ class RegistryEntry:
     status_reason: str = ""
     updated_at: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    training_data: dict[str, Any] = field(default_factory=dict)
+    # Who or what made it champion (the promotion gate, an admin, a rollback) and when.
+    promoted_by: str = ""
+    promoted_at: str = ""
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "RegistryEntry":
@@ -50,6 +51,10 @@ class RegistryEntry:
             status_reason=item.get("status_reason", ""),
             updated_at=item.get("updated_at", ""),
             metrics=item.get("metrics", {}),
+            hyperparameters=item.get("hyperparameters", {}),
+            training_data=item.get("training_data", {}),
+            promoted_by=item.get("promoted_by", ""),
+            promoted_at=item.get("promoted_at", ""),
         )
 
 
@@ -57,41 +62,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_dynamo(v) for v in value]
-    return value
-
-
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
-
-
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _SERIALIZER.serialize(value) for key, value in _to_dynamo(item).items()}
-
-
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return _from_dynamo({key: _DESERIALIZER.deserialize(value) for key, value in item.items()})
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    return value
-
-
 class ModelRegistry:
     def __init__(self, table_name: str):
         self.table_name = table_name
+        self._table = Table(table_name)
 
     def register(self, manifest: Manifest, status: Status = "candidate") -> RegistryEntry:
         """Record a new version; registering the same version twice is a conflict, never an overwrite."""
@@ -104,17 +78,15 @@ class ModelRegistry:
             "primary_metric": manifest.primary_metric,
             "primary_value": manifest.primary_value,
             "metrics": {k: v for k, v in manifest.metrics.items() if isinstance(v, (int, float))},
+            "hyperparameters": manifest.hyperparameters,
+            "training_data": {"reference": manifest.training_data.reference, "rows": manifest.training_data.rows,
+                              "split": manifest.training_data.split},
         }
         try:
-            client("dynamodb").put_item(
-                TableName=self.table_name, Item=_serialize(item), ConditionExpression="attribute_not_exists(version)"
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                raise Conflict(f"{manifest.product} version {manifest.version} is already registered") from exc
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+            call("put_item", TableName=self.table_name, Item=serialize(item),
+                 ConditionExpression="attribute_not_exists(version)")
+        except ConditionFailed as exc:
+            raise Conflict(f"{manifest.product} version {manifest.version} is already registered") from exc
         return RegistryEntry.from_item(item)
 
     def get(self, product: str, version: str) -> RegistryEntry:
@@ -125,15 +97,8 @@ class ModelRegistry:
 
     def list_versions(self, product: str) -> list[RegistryEntry]:
         """Every registered version of PRODUCT, newest first."""
-        try:
-            pages = client("dynamodb").get_paginator("query").paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="product = :p",
-                ExpressionAttributeValues={":p": {"S": product}},
-            )
-            items = [_deserialize(item) for page in pages for item in page["Items"]]
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        items = self._table.query_all(KeyConditionExpression="product = :p",
+                                      ExpressionAttributeValues={":p": {"S": product}})
         entries = [RegistryEntry.from_item(item) for item in items if item["version"] != CHAMPION_KEY]
         return sorted(entries, key=lambda entry: entry.created_at + entry.version, reverse=True)
 
@@ -145,8 +110,9 @@ class ModelRegistry:
         pointer = self._get_item(product, CHAMPION_KEY)
         return list(pointer.get("history", [])) if pointer else []
 
-    def promote(self, product: str, version: str, reason: str = "promoted") -> RegistryEntry:
-        """Make VERSION the champion; the previous champion is archived and kept for rollback."""
+    def promote(self, product: str, version: str, reason: str = "promoted", actor: str = "unspecified") -> RegistryEntry:
+        """Make VERSION the champion; the previous champion is archived and kept for rollback. ACTOR says
+        who or what promoted it (the promotion gate, an admin key, the local model cache)."""
         entry = self.get(product, version)
         if entry.status == "champion":
             return entry
@@ -156,45 +122,41 @@ class ModelRegistry:
         previous = pointer.get("champion_version") if pointer else None
         history = ([previous] if previous else []) + list(pointer.get("history", []) if pointer else [])
         self._swap(product, pointer, new=version, history=history[:HISTORY_DEPTH], old=previous,
-                   old_status="archived", reason=reason)
+                   reason=reason, actor=actor)
         return self.get(product, version)
 
-    def rollback(self, product: str, reason: str = "rolled back") -> RegistryEntry:
+    def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified") -> RegistryEntry:
         """Restore the champion before the current one."""
         pointer = self._get_item(product, CHAMPION_KEY)
         history = list(pointer.get("history", [])) if pointer else []
         if not history:
             raise Conflict(f"{product} has no previous champion to roll back to")
         self._swap(product, pointer, new=history[0], history=history[1:], old=pointer["champion_version"],
-                   old_status="archived", reason=reason)
+                   reason=reason, actor=actor)
         return self.get(product, history[0])
 
     def reject(self, product: str, version: str, reason: str) -> RegistryEntry:
         try:
-            client("dynamodb").update_item(
+            call(
+                "update_item",
                 TableName=self.table_name,
                 Key={"product": {"S": product}, "version": {"S": version}},
                 UpdateExpression="SET #s = :rejected, status_reason = :r, updated_at = :t",
                 ConditionExpression="attribute_exists(version) AND #s = :candidate",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_serialize(
+                ExpressionAttributeValues=serialize(
                     {":rejected": "rejected", ":candidate": "candidate", ":r": reason, ":t": _now()}
                 ),
             )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                raise Conflict(f"{product} {version} is not a candidate") from exc
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+        except ConditionFailed as exc:
+            raise Conflict(f"{product} {version} is not a candidate") from exc
         return self.get(product, version)
 
     def check(self) -> None:
-        try:
-            client("dynamodb").describe_table(TableName=self.table_name)
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Model registry {self.table_name} is unreachable: {exc}") from exc
+        self._table.check()
 
     def _swap(self, product: str, pointer: dict | None, *, new: str, history: list[str], old: str | None,
-              old_status: Status, reason: str) -> None:
+              reason: str, actor: str) -> None:
         now = _now()
         table = self.table_name
         pointer_update: dict[str, Any] = {
@@ -215,43 +177,33 @@ class ModelRegistry:
             pointer_update["Update"]["ExpressionAttributeValues"][":expected"] = {"S": pointer["champion_version"]}
         else:
             pointer_update["Update"]["ConditionExpression"] = "attribute_not_exists(champion_version)"
-        items = [
-            pointer_update,
-            _status_update(table, product, new, "champion", reason, now),
-        ]
+        champion = {
+            "Update": {
+                "TableName": table,
+                "Key": {"product": {"S": product}, "version": {"S": new}},
+                "UpdateExpression": "SET #s = :s, status_reason = :r, updated_at = :t, promoted_by = :by, "
+                                    "promoted_at = :t",
+                "ConditionExpression": "attribute_exists(version)",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": serialize({":s": "champion", ":r": reason, ":t": now, ":by": actor}),
+            }
+        }
+        items = [pointer_update, champion]
         if old and old != new:
-            items.append(_status_update(table, product, old, old_status, f"replaced by {new}", now))
+            items.append({
+                "Update": {
+                    "TableName": table,
+                    "Key": {"product": {"S": product}, "version": {"S": old}},
+                    "UpdateExpression": "SET #s = :s, status_reason = :r, updated_at = :t",
+                    "ConditionExpression": "attribute_exists(version)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": serialize({":s": "archived", ":r": f"replaced by {new}", ":t": now}),
+                }
+            })
         try:
-            client("dynamodb").transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                raise Conflict(f"The champion of {product} changed concurrently; retry") from exc
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
+            call("transact_write_items", TransactItems=items)
+        except ConditionFailed as exc:
+            raise Conflict(f"The champion of {product} changed concurrently; retry") from exc
 
     def _get_item(self, product: str, version: str) -> dict | None:
-        try:
-            item = client("dynamodb").get_item(
-                TableName=self.table_name, Key={"product": {"S": product}, "version": {"S": version}}, ConsistentRead=True
-            ).get("Item")
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Model registry unavailable: {exc}") from exc
-        return _deserialize(item) if item else None
-
-
-def _status_update(table: str, product: str, version: str, status: Status, reason: str, now: str) -> dict:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": {"product": {"S": product}, "version": {"S": version}},
-            "UpdateExpression": "SET #s = :s, status_reason = :r, updated_at = :t",
-            "ConditionExpression": "attribute_exists(version)",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":s": {"S": status}, ":r": {"S": reason}, ":t": {"S": now}},
-        }
-    }
-
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        return self._table.get({"product": product, "version": version})

@@ -10,11 +10,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from finscore.aws import client
-from finscore.errors import ArtifactIntegrityError, NotFound, ServiceUnavailable
+from finscore.errors import ArtifactIntegrityError, NotFound
 from finscore.models.manifest import MANIFEST_NAME, ArtifactEntry, Manifest
+from finscore.s3 import Bucket
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,7 @@ def sha256_of(data: bytes) -> str:
 class ModelStore:
     def __init__(self, bucket: str):
         self.bucket = bucket
+        self._objects = Bucket(bucket)
 
     def publish(self, manifest: Manifest, artifacts: dict[str, Artifact]) -> Manifest:
         """Write ARTIFACTS, then the manifest with their checksums; returns the manifest written."""
@@ -64,23 +63,10 @@ class ModelStore:
 
     def check(self) -> None:
         """Raise ServiceUnavailable when the bucket cannot be reached (health checks)."""
-        try:
-            client("s3").head_bucket(Bucket=self.bucket)
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Model store {self.bucket} is unreachable: {exc}") from exc
+        self._objects.check()
 
     def _put(self, key: str, data: bytes) -> None:
-        try:
-            client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
-        except (ClientError, BotoCoreError) as exc:
-            raise ServiceUnavailable(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
+        self._objects.write(key, data)
 
     def _get(self, key: str) -> bytes | None:
-        try:
-            return client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
+        return self._objects.read_if_present(key)

@@ -15,11 +15,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from finscore.aws import client
 from finscore.errors import ServiceUnavailable
 
-# Products with a trainer (training.pipeline.TRAINERS; a unit test keeps the two equal). The platform
-# function does not carry the training package, so it cannot ask it.
-RETRAINABLE_PRODUCTS = ("recommend", "risk")
-
-
 def invoke_retrain(function_name: str, payload: Mapping[str, Any]) -> None:
     """Queue one run of the retraining function (InvocationType=Event: Lambda retries and keeps failures)."""
     try:

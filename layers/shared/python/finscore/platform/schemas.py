@@ -52,10 +52,27 @@ class ModelDetailResponse(BaseModel):
     features: Annotated[list[dict[str, Any]], Field(description="Input features in model order")] = []
     outputs: list[dict[str, Any]] = []
     thresholds: dict[str, Any] = {}
+    hyperparameters: Annotated[dict[str, Any], Field(description="What the champion was fitted with")] = {}
     parity: Annotated[dict[str, Any] | None, Field(description="ONNX against native model on held-out data")] = None
     training_data: dict[str, Any] | None = None
     library_versions: dict[str, str] = {}
     versions: Annotated[list[VersionSummary], Field(description="Every registered version, newest first")]
+
+
+class VersionRecord(VersionSummary):
+    metrics: Annotated[dict[str, Any], Field(description="Held-out metrics (numbers) of this version")] = {}
+    hyperparameters: Annotated[dict[str, Any], Field(description="What it was fitted with, and how they were "
+                                                                 "chosen")] = {}
+    training_data: Annotated[dict[str, Any], Field(description="Data reference, row count and split sizes")] = {}
+    promoted_by: Annotated[str | None, Field(description="Who or what made it champion: the promotion gate of a "
+                                                         "retraining run, an admin (key id), the local model cache")] = None
+    promoted_at: Annotated[str | None, Field(description="When it last became champion")] = None
+
+
+class VersionHistory(BaseModel):
+    product: str
+    champion_version: str | None
+    versions: Annotated[list[VersionRecord], Field(description="Every registered version, newest first")]
 
 
 class PromoteRequest(BaseModel):

@@ -1,0 +1,303 @@
+"""A file's rows validated against a product's record schema, column by column.
+
+The schema is the product's pydantic record model (finscore.products spec `record`), the same
+model its API validates one record with; here it is applied to whole columns so that a file of a
+million rows is checked at the speed of pyarrow. Numeric fields are parsed and bounds-checked in
+bulk (from the field's ge/gt/le/lt constraints); string fields with a pattern or length limits and
+choice fields (Literal) are checked in bulk too; every other field is validated by pydantic itself,
+once per distinct value. Each bad value names its field with pydantic's message, every problem of a
+row is reported, and a row fails alone. Columns the schema does not name pass through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal, Sequence
+
+import annotated_types
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from finscore.products.columns import Columns, objects
+from finscore.tabular import Rows
+
+# A finite decimal number as text, surrounding blanks allowed (checked only when a fast cast failed).
+NUMBER_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_MISSING = "Field required"
+
+
+@dataclass
+class Prepared:
+    """What validation made of a batch of rows: the columns of the good ones and why the others failed."""
+
+    valid: np.ndarray  # bool per row
+    reasons: dict[int, str]  # row index -> reason, for every row not valid
+    columns: Columns  # one array per schema field, valid rows only
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    name: str
+    annotation: Any
+    required: bool
+    default: Any
+    kind: Literal["number", "integer", "string", "choice", "value"]
+    bounds: tuple[tuple[str, float], ...] = ()
+    allow_inf_nan: bool = True
+    choices: tuple[Any, ...] = ()
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    adapter: Any = field(default=None, compare=False)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without Optional, and whether None is allowed."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        arguments = [argument for argument in typing.get_args(annotation) if argument is not type(None)]
+        if len(arguments) == 1:
+            return arguments[0], True
+    return annotation, False
+
+
+def _rule(name: str, info: FieldInfo) -> FieldRule:
+    annotation, _ = _unwrap(info.annotation)
+    metadata = list(info.metadata)
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation, *extra = typing.get_args(annotation)
+        for item in extra:
+            metadata += item.metadata if isinstance(item, FieldInfo) else [item]
+        annotation, _ = _unwrap(annotation)
+    # Constraints this module applies itself; any other metadata (validators) leaves it to pydantic.
+    plain = all(isinstance(item, (annotated_types.BaseMetadata, annotated_types.GroupedMetadata)) or
+                type(item).__name__ in ("_PydanticGeneralMetadata", "AllowInfNan") for item in metadata)
+    bounds = tuple((kind, float(getattr(item, kind))) for item in metadata
+                   for kind in ("ge", "gt", "le", "lt") if hasattr(item, kind) and getattr(item, kind) is not None)
+    common = dict(name=name, annotation=info.annotation, required=info.is_required(),
+                  default=None if info.is_required() else info.get_default(call_default_factory=True))
+    general = {key: value for item in metadata if type(item).__name__ in ("_PydanticGeneralMetadata", "AllowInfNan")
+               for key, value in vars(item).items()}
+    if plain and annotation in (int, float):
+        return FieldRule(**common, kind="integer" if annotation is int else "number", bounds=bounds,
+                         allow_inf_nan=general.get("allow_inf_nan", True))
+    if plain and annotation is str:
+        lengths = {key: getattr(item, key) for item in metadata for key in ("min_length", "max_length")
+                   if getattr(item, key, None) is not None}
+        return FieldRule(**common, kind="string", min_length=lengths.get("min_length"),
+                         max_length=lengths.get("max_length"), pattern=general.get("pattern"))
+    if plain and typing.get_origin(annotation) is Literal:
+        return FieldRule(**common, kind="choice", choices=typing.get_args(annotation))
+    return FieldRule(**common, kind="value", adapter=TypeAdapter(info.rebuild_annotation()))
+
+
+@lru_cache(maxsize=None)
+def field_rules(schema: type[BaseModel]) -> tuple[FieldRule, ...]:
+    return tuple(_rule(name, info) for name, info in schema.model_fields.items())
+
+
+def _bound_message(kind: str, bound: float) -> str:
+    words = {"ge": "greater than or equal to", "gt": "greater than", "le": "less than or equal to", "lt": "less than"}
+    return f"Input should be {words[kind]} {int(bound) if float(bound).is_integer() else bound}"
+
+
+def numeric_column(column: pa.ChunkedArray | list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A column as float64 (NaN where absent or bad) with masks of absent and of non-numeric values.
+
+    Text is parsed as decimal numbers (CSV); booleans and numbers are taken as they are (Parquet).
+    JSON values must be numbers, as in the API.
+    """
+    if isinstance(column, list):
+        values = np.full(len(column), np.nan)
+        missing = np.zeros(len(column), bool)
+        bad = np.zeros(len(column), bool)
+        for index, value in enumerate(column):
+            if value is None:
+                missing[index] = True
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                bad[index] = True
+            else:
+                values[index] = float(value)
+        return values, missing, bad
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        text = column
+        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+        try:
+            floats = pc.cast(text, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            number = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)
+            floats = pc.cast(pc.utf8_trim_whitespace(pc.if_else(number, text, pa.scalar(None, pa.string()))),
+                             pa.float64())
+    elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) \
+            or pa.types.is_decimal(column.type):
+        missing = pc.is_null(column)
+        floats = pc.cast(column, pa.float64())
+    else:
+        missing = pc.is_null(column)
+        floats = pa.chunked_array([pa.nulls(len(column), pa.float64())])
+    values = floats.to_numpy() if floats.null_count == 0 else pc.fill_null(floats, np.nan).to_numpy()
+    missing_mask = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool)
+    bad = np.asarray(pc.is_null(floats).to_numpy(zero_copy_only=False), dtype=bool) & ~missing_mask
+    return values, missing_mask, bad
+
+
+def _python_values(column: pa.ChunkedArray | list[Any]) -> list[Any]:
+    values = column if isinstance(column, list) else column.to_pylist()
+    # A CSV cell is text: an empty one is an absent value.
+    return [None if isinstance(value, str) and not value.strip() else value for value in values]
+
+
+class _Problems:
+    def __init__(self, count: int):
+        self.valid = np.ones(count, bool)
+        self.found: dict[int, list[str]] = {}
+
+    def add(self, name: str, mask: np.ndarray, issue: str) -> None:
+        if not mask.any():
+            return
+        self.valid &= ~mask
+        for index in np.flatnonzero(mask).tolist():
+            self.found.setdefault(index, []).append(f"{name}: {issue}")
+
+    def add_each(self, name: str, issues: dict[int, str]) -> None:
+        for index, issue in issues.items():
+            self.valid[index] = False
+            self.found.setdefault(index, []).append(f"{name}: {issue}")
+
+    def reasons(self) -> dict[int, str]:
+        return {index: "; ".join(issues) for index, issues in self.found.items()}
+
+
+def _numbers(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
+    values, missing, bad = numeric_column(column)
+    if rule.required:
+        problems.add(rule.name, missing, _MISSING)
+    elif rule.default is not None:
+        values = np.where(missing, float(rule.default), values)
+    problems.add(rule.name, bad, "Input should be a valid number")
+    given = ~missing & ~bad
+    with np.errstate(invalid="ignore"):
+        infinite = given & ~np.isfinite(values)
+        if not rule.allow_inf_nan:
+            problems.add(rule.name, infinite, "Input should be a finite number")
+        finite = given & np.isfinite(values)
+        if rule.kind == "integer":
+            problems.add(rule.name, finite & (np.floor(values) != values),
+                         "Input should be a valid integer, got a number with a fractional part")
+        for kind, bound in rule.bounds:
+            outside = {"ge": values < bound, "gt": values <= bound, "le": values > bound, "lt": values >= bound}[kind]
+            problems.add(rule.name, finite & outside, _bound_message(kind, bound))
+    return values
+
+
+def _strings(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
+    values = _python_values(column)
+    array = objects(values)
+    missing = np.fromiter((value is None for value in values), bool, count)
+    if rule.required:
+        problems.add(rule.name, missing, _MISSING)
+    if rule.kind == "choice":
+        allowed = set(rule.choices)
+        bad = np.fromiter((value is not None and value not in allowed for value in values), bool, count)
+        *first, last = [repr(choice) for choice in rule.choices]
+        problems.add(rule.name, bad, f"Input should be {', '.join(first)} or {last}" if first
+                     else f"Input should be {last}")
+        return array
+    text = pa.array([value if isinstance(value, str) else None for value in values], pa.string())
+    problems.add(rule.name, ~missing & np.fromiter((not isinstance(value, str) for value in values), bool, count),
+                 "Input should be a valid string")
+    present = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
+    lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False))
+    if rule.min_length is not None:
+        problems.add(rule.name, present & (lengths < rule.min_length),
+                     f"String should have at least {rule.min_length} character{'s' * (rule.min_length != 1)}")
+    if rule.max_length is not None:
+        problems.add(rule.name, present & (lengths > rule.max_length),
+                     f"String should have at most {rule.max_length} characters")
+    if rule.pattern is not None:
+        matches = np.asarray(pc.fill_null(pc.match_substring_regex(text, rule.pattern), True)
+                             .to_numpy(zero_copy_only=False), dtype=bool)
+        problems.add(rule.name, present & ~matches, f"String should match pattern '{rule.pattern}'")
+    if not rule.required and rule.default is not None:
+        array[missing] = rule.default
+    return array
+
+
+def _key(value: Any) -> Any:
+    try:
+        hash(value)
+        return (type(value).__name__, value)
+    except TypeError:
+        return ("json", json.dumps(value, sort_keys=True, default=str))
+
+
+def _values(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
+    """Any other field: pydantic validates each distinct value once, exactly as the API would."""
+    values = _python_values(column)
+    results: dict[Any, tuple[bool, Any]] = {}
+    out = np.empty(count, dtype=object)
+    issues: dict[int, str] = {}
+    for index, value in enumerate(values):
+        if value is None:
+            if rule.required:
+                issues[index] = _MISSING
+            out[index] = rule.default
+            continue
+        key = _key(value)
+        if key not in results:
+            try:
+                results[key] = (True, rule.adapter.validate_python(value))
+            except ValidationError as exc:
+                results[key] = (False, exc.errors()[0]["msg"])
+        ok, result = results[key]
+        if ok:
+            out[index] = result
+        else:
+            issues[index] = result
+    problems.add_each(rule.name, issues)
+    return out
+
+
+def prepare_rows(schema: type[BaseModel], rows: Rows) -> Prepared:
+    """ROWS checked against SCHEMA; the valid rows' columns, and the reasons of the others."""
+    count = rows.count
+    present = set(rows.column_names)
+    problems = _Problems(count)
+    columns: Columns = {}
+    for rule in field_rules(schema):
+        if rule.name not in present:
+            if rule.required:
+                problems.add(rule.name, np.ones(count, bool), _MISSING)
+            if rule.kind in ("number", "integer"):
+                columns[rule.name] = np.full(count, np.nan if rule.default is None else float(rule.default))
+            else:
+                columns[rule.name] = objects([rule.default] * count)
+            continue
+        column = rows.column(rule.name)
+        reader = _numbers if rule.kind in ("number", "integer") else _strings if rule.kind in ("string", "choice") \
+            else _values
+        columns[rule.name] = reader(rule, column, count, problems)
+    valid = problems.valid
+    if not valid.all():
+        columns = {name: values[valid] for name, values in columns.items()}
+    return Prepared(valid, problems.reasons(), columns)
+
+
+def output_arrays(outputs: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, pa.Array]:
+    """A model's outputs as Arrow columns in NAMES order (the manifest's): NaN and None become null."""
+    arrays = {}
+    for name in names:
+        values = outputs[name]
+        if values.dtype == object:
+            arrays[name] = pa.array(values.tolist())
+        else:
+            arrays[name] = pa.array(values, from_pandas=True)
+    return arrays
+

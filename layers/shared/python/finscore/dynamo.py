@@ -1,0 +1,205 @@
+"""DynamoDB access for every part of FinScore: one codec, one error mapping, cursors and batched I/O.
+
+Items go in and come out as plain dicts with Python numbers: floats are stored as Decimals and come
+back as floats, integers come back as integers. Listings page with opaque base64 cursors that carry
+DynamoDB's LastEvaluatedKey and the listing they belong to, so a cursor is never replayed against
+another query. Every SDK error becomes ServiceUnavailable (503, or a retried message), except a
+failed condition, which is ConditionFailed for the caller to turn into its own answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from finscore.aws import client
+from finscore.errors import FieldIssue, InvalidRequest, ServiceUnavailable
+
+BATCH_WRITE_SIZE = 25
+BATCH_GET_SIZE = 100
+# Unprocessed items are retried with backoff this many times before the call is reported failed.
+MAX_BATCH_ATTEMPTS = 8
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item in another state than expected."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def to_dynamo(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {str(k): to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Integers were written as integers (counts); everything else comes back as float.
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [from_dynamo(v) for v in value]
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values as DynamoDB JSON; None attributes are left out."""
+    return {key: _SERIALIZER.serialize(value) for key, value in to_dynamo(item).items() if value is not None}
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB-JSON item (client answers, stream images) as plain Python values."""
+    return from_dynamo({key: _DESERIALIZER.deserialize(value) for key, value in item.items()})
+
+
+def encode_cursor(listing: str, key: Mapping[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    raw = json.dumps({"l": listing, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(listing: str, cursor: str | None) -> dict[str, Any] | None:
+    """The LastEvaluatedKey inside CURSOR; a cursor that is not one of LISTING's is a 400 naming it."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if decoded.get("l") != listing or not isinstance(decoded.get("k"), dict):
+            raise ValueError(listing)
+        key = decoded["k"]
+        if not all(isinstance(v, dict) and len(v) == 1 and set(v) <= {"S", "N"} for v in key.values()):
+            raise ValueError(listing)
+        return key
+    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequest(
+            "The cursor is not valid for this listing", [FieldIssue("cursor", "not a cursor returned by this listing")]
+        ) from exc
+
+
+def call(operation: str, **request: Any) -> dict[str, Any]:
+    """One DynamoDB client call with FinScore's error mapping."""
+    try:
+        return getattr(client("dynamodb"), operation)(**request)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(str(exc)) from exc
+        if code == "TransactionCanceledException":
+            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+            if reasons and all(reason in ("None", "ConditionalCheckFailed") for reason in reasons):
+                raise ConditionFailed(",".join(reasons)) from exc
+        raise ServiceUnavailable(f"DynamoDB {operation} failed: {code or exc}") from exc
+    except BotoCoreError as exc:
+        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+
+
+def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a query or scan, through boto3's paginator."""
+    try:
+        yield from client("dynamodb").get_paginator(operation).paginate(**request)
+    except ClientError as exc:
+        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc.response.get('Error', {}).get('Code') or exc}") \
+            from exc
+    except BotoCoreError as exc:
+        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+
+
+class Table:
+    """One table: keyed reads, batched writes and reads, paged listings."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def check(self) -> None:
+        """Raise ServiceUnavailable when the table cannot be reached (health checks)."""
+        try:
+            client("dynamodb").describe_table(TableName=self.name)
+        except (ClientError, BotoCoreError) as exc:
+            raise ServiceUnavailable(f"Table {self.name} is unreachable: {exc}") from exc
+
+    def get(self, key: Mapping[str, Any], *, consistent: bool = True) -> dict[str, Any] | None:
+        answer = call("get_item", TableName=self.name, Key=serialize(key), ConsistentRead=consistent)
+        return deserialize(answer["Item"]) if "Item" in answer else None
+
+    def get_many(self, key_name: str, values: Sequence[Any], *, consistent: bool = True) -> dict[Any, dict[str, Any]]:
+        """Items whose single-attribute key KEY_NAME is one of VALUES, by that value (absent ones left out)."""
+        found: dict[Any, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), BATCH_GET_SIZE):
+            keys = [serialize({key_name: value}) for value in unique[start:start + BATCH_GET_SIZE]]
+            for attempt in range(MAX_BATCH_ATTEMPTS):
+                answer = call("batch_get_item", RequestItems={self.name: {"Keys": keys, "ConsistentRead": consistent}})
+                for item in answer.get("Responses", {}).get(self.name, []):
+                    record = deserialize(item)
+                    found[record[key_name]] = record
+                keys = answer.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+                if not keys:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise ServiceUnavailable(f"DynamoDB left {len(keys)} reads of {self.name} unprocessed")
+        return found
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
+        """Write ITEMS in batches of 25, retrying unprocessed ones; an item with the same key overwrites
+        (so a replayed write changes nothing)."""
+        written = 0
+        batch: list[dict[str, Any]] = []
+        for item in items:
+            batch.append({"PutRequest": {"Item": serialize(item)}})
+            if len(batch) == BATCH_WRITE_SIZE:
+                written += self._write_batch(batch)
+                batch = []
+        if batch:
+            written += self._write_batch(batch)
+        return written
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> int:
+        pending = requests
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            answer = call("batch_write_item", RequestItems={self.name: pending})
+            pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+            if not pending:
+                return len(requests)
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        raise ServiceUnavailable(f"DynamoDB kept {len(pending)} writes to {self.name} unprocessed")
+
+    def query_all(self, **request: Any) -> list[dict[str, Any]]:
+        """Every item a query returns, across its pages."""
+        return [deserialize(item) for page in pages("query", TableName=self.name, **request)
+                for item in page.get("Items", [])]
+
+    def query_page(self, listing: str, limit: int, cursor: str | None, **request: Any) -> Page:
+        """One page of a query, resumed from CURSOR (a cursor of LISTING) and carrying the next one."""
+        arguments = {"TableName": self.name, "Limit": limit, **request}
+        start = decode_cursor(listing, cursor)
+        if start:
+            arguments["ExclusiveStartKey"] = start
+        answer = call("query", **arguments)
+        return Page([deserialize(item) for item in answer.get("Items", [])],
+                    encode_cursor(listing, answer.get("LastEvaluatedKey")))

@@ -1,0 +1,40 @@
+"""Records as columns: the one shape every product's feature set and model read (numpy only)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+# One array per field of a batch of records: float64 for numbers (NaN where absent), object otherwise.
+Columns = dict[str, Any]
+
+
+def columns_of(records: Sequence[Mapping[str, Any]], names: Iterable[str] | None = None) -> Columns:
+    """RECORDS as one array per field (every field any record has, or NAMES): a field whose values are
+    all numbers or absent becomes float64 with NaN where absent; any other field an object array."""
+    if names is None:
+        names = dict.fromkeys(name for record in records for name in record)
+    columns: Columns = {}
+    for name in names:
+        values = [record.get(name) for record in records]
+        if all(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)) for value in values):
+            columns[name] = np.array([np.nan if value is None else value for value in values], dtype=np.float64)
+        else:
+            columns[name] = objects(values)
+    return columns
+
+
+def objects(values: Sequence[Any]) -> np.ndarray:
+    """VALUES as a one-dimensional object array, lists kept whole (numpy would make rows of them)."""
+    array = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):
+        array[index] = value
+    return array
+
+
+def take(columns: Columns, rows: np.ndarray) -> Columns:
+    """The ROWS (indexes or a mask) of every column."""
+    return {name: values[rows] for name, values in columns.items()}
+
+

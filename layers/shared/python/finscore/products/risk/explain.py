@@ -1,0 +1,101 @@
+"""Risk explanations: TreeSHAP contributions of the native model and up to four adverse reason codes.
+
+Runs in the explanation container, which has the full stack: xgboost or lightgbm is imported
+inside the functions here, never at module import, so importing this module stays cheap.
+Contributions are in log-odds of the native (uncalibrated) model; the Platt calibration is a
+monotone map of those log-odds, so a feature that raises them raises the calibrated score too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from finscore.models.manifest import Manifest
+from finscore.products.risk.features import FEATURE_NAMES, feature_matrix
+from finscore.products.risk.reasons import REASONS
+
+XGBOOST_JSON = "xgboost-json"
+LIGHTGBM_TEXT = "lightgbm-text"
+# Contributions below this (in log-odds) are rounding noise of the tree sums, not a reason.
+MIN_ADVERSE_IMPACT = 1e-6
+
+
+@dataclass(frozen=True)
+class NativeRiskModel:
+    version: str
+    format: str  # XGBOOST_JSON | LIGHTGBM_TEXT
+    booster: Any
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    code: str
+    feature: str
+    value: float
+    impact: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    contributions: dict[str, float]
+    base_value: float
+    reasons: list[ReasonCode]
+
+
+def load_native_model(manifest: Manifest, read: Callable[[str], bytes]) -> NativeRiskModel:
+    """The booster named by MANIFEST's native artifact (the ChampionCache loader signature)."""
+    if tuple(manifest.feature_names) != FEATURE_NAMES:
+        raise ValueError(f"risk {manifest.version} was trained on other features than this code computes")
+    native = manifest.extra["native"]
+    data = read(native["artifact"])
+    if native["format"] == XGBOOST_JSON:
+        import xgboost
+
+        booster = xgboost.Booster()
+        booster.load_model(bytearray(data))
+    elif native["format"] == LIGHTGBM_TEXT:
+        import lightgbm
+
+        booster = lightgbm.Booster(model_str=data.decode())
+    else:
+        raise ValueError(f"risk {manifest.version}: unknown native model format {native['format']!r}")
+    return NativeRiskModel(version=manifest.version, format=native["format"], booster=booster)
+
+
+def shap_values(native: NativeRiskModel, matrix: np.ndarray) -> np.ndarray:
+    """TreeSHAP contributions per row: one column per feature, then the base value (log-odds)."""
+    if native.format == XGBOOST_JSON:
+        import xgboost
+
+        return native.booster.predict(xgboost.DMatrix(matrix, feature_names=list(FEATURE_NAMES)), pred_contribs=True)
+    return np.asarray(native.booster.predict(matrix, pred_contrib=True))
+
+
+def adverse_reasons(contributions: Mapping[str, float], features: Mapping[str, float],
+                    max_reasons: int = 4) -> list[ReasonCode]:
+    """The features that raise the risk most: positive contributions only, largest first, at most MAX_REASONS."""
+    adverse = sorted(
+        ((impact, name) for name, impact in contributions.items() if impact > MIN_ADVERSE_IMPACT),
+        key=lambda item: (-item[0], item[1]),
+    )
+    return [
+        ReasonCode(code=REASONS[name].code, feature=name, value=float(features[name]), impact=float(impact),
+                   text=REASONS[name].text)
+        for impact, name in adverse[:max(max_reasons, 0)]
+    ]
+
+
+def explain(native: NativeRiskModel, features: Mapping[str, float], max_reasons: int = 4) -> Explanation:
+    """SHAP contributions of one customer's FEATURES and the adverse reason codes among them."""
+    row = feature_matrix([features])
+    values = shap_values(native, row)[0]
+    contributions = {name: float(value) for name, value in zip(FEATURE_NAMES, values[:-1])}
+    return Explanation(
+        contributions=contributions,
+        base_value=float(values[-1]),
+        reasons=adverse_reasons(contributions, features, max_reasons),
+    )

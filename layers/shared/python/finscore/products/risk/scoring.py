@@ -1,0 +1,248 @@
+"""Risk scoring with the cached champion: by customer id from the feature store, or with raw features.
+
+A customer's score is stored back on the customer (with risk_level and the by_score partition that
+puts it in the high-risk listing) and may create an intervention automatically. Raw features are
+checked against the champion manifest's feature names, the contract training wrote; they are scored
+but not stored, since they belong to no customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from pydantic import ValidationError
+
+from finscore.api.errors import validation_issues
+from finscore.errors import FieldIssue, NotFound, ValidationFailed
+from finscore.models.champion import ChampionCache
+from finscore.products import scoring as product_scoring
+from finscore.products.columns import Columns, columns_of
+from finscore.products.risk.api_models import (
+    BatchScoreRequest,
+    BatchScoreResponse,
+    BatchScoreResult,
+    FieldIssueModel,
+    RecordError,
+    ScoreRequest,
+    ScoreResponse,
+)
+from finscore.products.risk.features import FEATURE_NAMES, compute_features
+from finscore.products.risk.interventions import InterventionContext, auto_trigger, iso, utc_now
+from finscore.products.risk.repository import CustomerStore, TransactionStore
+from finscore.products.risk.settings import StoredFeaturesSettings
+from finscore.products.risk.spec import NAME
+from finscore.settings import load_settings
+
+
+@dataclass(frozen=True)
+class RiskContext:
+    """The stores and policy one function scores with."""
+
+    customers: CustomerStore
+    transactions: TransactionStore
+    interventions: InterventionContext
+
+    @property
+    def policy(self):
+        return self.interventions.policy
+
+
+@dataclass(frozen=True)
+class RiskScore:
+    probability: float
+    risk_score: float
+    risk_level: str
+
+
+def champion() -> ChampionCache:
+    """The execution environment's champion cache for risk."""
+    return product_scoring.champion(NAME)
+
+
+def reset_champion() -> None:
+    """Forget the cached champion (tests that start from a fresh model store call this)."""
+    product_scoring.reset_champions()
+
+
+class RiskScorer:
+    """The champion scoring at the cut-offs in use: RISK_LEVEL_CUTOFFS when set, else the champion's own."""
+
+    def __init__(self, ctx: RiskContext):
+        self.scorer = product_scoring.scorer(NAME)
+        self.model = self.scorer.model.with_cutoffs(ctx.policy.risk_level_cutoffs)
+
+    @property
+    def version(self) -> str:
+        return self.scorer.version
+
+    @property
+    def cutoffs(self) -> tuple[float, ...]:
+        return tuple(self.model.cutoffs)
+
+    def score(self, rows: Sequence[Mapping[str, float]]) -> list[RiskScore]:
+        """Feature rows scored with one predict."""
+        if not rows:
+            return []
+        outputs = self.scorer.predict(columns_of(rows, FEATURE_NAMES), model=self.model)
+        return [RiskScore(float(p), float(s), str(level)) for p, s, level in
+                zip(outputs["probability"].tolist(), outputs["risk_score"].tolist(), outputs["risk_level"].tolist())]
+
+
+def cutoffs_in_use(ctx: RiskContext) -> tuple[float, ...]:
+    return tuple(ctx.policy.risk_level_cutoffs or champion().get().model.cutoffs)
+
+
+def check_raw_features(features: Mapping[str, Any], feature_names: Sequence[str], prefix: str = "features.") -> dict[str, float]:
+    """FEATURES as the manifest names them; every missing or unknown name is a 422 naming it."""
+    issues = [FieldIssue(f"{prefix}{name}", "missing") for name in feature_names if name not in features]
+    known = set(feature_names)
+    issues += [FieldIssue(f"{prefix}{name}", "not a feature of the champion model")
+               for name in features if name not in known]
+    if issues:
+        raise ValidationFailed(f"{len(issues)} feature(s) missing or unknown", issues)
+    return {name: float(features[name]) for name in feature_names}
+
+
+def features_of(ctx: RiskContext, customer: Mapping[str, Any]) -> dict[str, float]:
+    """The customer's stored features, computed from their stored transactions when there are none yet."""
+    stored = customer.get("features")
+    if stored:
+        return {name: float(value) for name, value in stored.items()}
+    transactions = ctx.transactions.all_for(customer["customer_id"])
+    features = compute_features(customer, transactions)
+    dates = [str(t["date"]) for t in transactions]
+    ctx.customers.save_features(customer["customer_id"], features, as_of=max(dates) if dates else None,
+                                transactions=len(transactions), updated_at=iso(utc_now()))
+    return features
+
+
+def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore, version: str,
+                now: datetime) -> str | None:
+    """Save SCORE on the customer and auto-trigger; returns the id of an intervention it created."""
+    ctx.customers.save_score(customer["customer_id"], {
+        "probability": float(score.probability),
+        "risk_score": float(score.risk_score),
+        "risk_level": score.risk_level,
+        "model_version": version,
+        "scored_at": iso(now),
+    })
+    return auto_trigger(ctx.interventions, {**customer, "risk_level": score.risk_level}, float(score.risk_score), now)
+
+
+def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
+    scorer = RiskScorer(ctx)
+    now = utc_now()
+    intervention_id = None
+    if request.customer_id is not None:
+        customer = ctx.customers.get(request.customer_id)
+        if customer is None:
+            raise NotFound(f"Unknown customer {request.customer_id}", [FieldIssue("customer_id", "no such customer")])
+        [result] = scorer.score([features_of(ctx, customer)])
+        intervention_id = store_score(ctx, customer, result, scorer.version, now)
+    else:
+        [result] = scorer.score([check_raw_features(request.features or {}, FEATURE_NAMES)])
+    return ScoreResponse(
+        customer_id=request.customer_id,
+        probability=result.probability,
+        risk_score=result.risk_score,
+        risk_level=result.risk_level,
+        cutoffs=list(scorer.cutoffs),
+        model_version=scorer.version,
+        scored_at=iso(now),
+        intervention_id=intervention_id,
+    )
+
+
+def _record_error(index: int, exc: Exception) -> RecordError:
+    if isinstance(exc, ValidationError):
+        issues = validation_issues(exc.errors())
+        return RecordError(index=index, code="validation_failed", message=f"{len(issues)} field(s) failed validation",
+                           details=[FieldIssueModel(field=i.field, issue=i.issue) for i in issues])
+    code = getattr(exc, "code", "invalid_record")
+    details = [FieldIssueModel(field=i.field, issue=i.issue) for i in getattr(exc, "details", [])]
+    return RecordError(index=index, code=code, message=getattr(exc, "message", str(exc)), details=details)
+
+
+def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreResponse:
+    """Score up to 1,000 records; a bad record is reported with its index and reason and fails alone."""
+    scorer = RiskScorer(ctx)
+    now = utc_now()
+    errors: list[RecordError] = []
+    parsed: list[tuple[int, ScoreRequest]] = []
+    for index, raw in enumerate(request.records):
+        try:
+            parsed.append((index, ScoreRequest.model_validate(raw)))
+        except ValidationError as exc:
+            errors.append(_record_error(index, exc))
+    customers = ctx.customers.get_many([r.customer_id for _, r in parsed if r.customer_id is not None])
+    rows: list[tuple[int, ScoreRequest, dict[str, float]]] = []
+    for index, record in parsed:
+        try:
+            if record.customer_id is not None:
+                customer = customers.get(record.customer_id)
+                if customer is None:
+                    raise NotFound(f"Unknown customer {record.customer_id}",
+                                   [FieldIssue("customer_id", "no such customer")])
+                rows.append((index, record, features_of(ctx, customer)))
+            else:
+                rows.append((index, record, check_raw_features(record.features or {}, FEATURE_NAMES)))
+        except (NotFound, ValidationFailed) as exc:
+            errors.append(_record_error(index, exc))
+    scores = scorer.score([features for _, _, features in rows])
+    results = []
+    for (index, record, _), result in zip(rows, scores, strict=True):
+        intervention_id = None
+        if record.customer_id is not None:
+            intervention_id = store_score(ctx, customers[record.customer_id], result, scorer.version, now)
+        results.append(BatchScoreResult(
+            index=index, customer_id=record.customer_id, probability=result.probability,
+            risk_score=result.risk_score, risk_level=result.risk_level, intervention_id=intervention_id,
+        ))
+    errors.sort(key=lambda error: error.index)
+    return BatchScoreResponse(model_version=scorer.version, scored=len(results), failed=len(errors),
+                              results=results, errors=errors)
+
+
+@lru_cache(maxsize=1)
+def _feature_store() -> CustomerStore:
+    return CustomerStore(load_settings(StoredFeaturesSettings).customers_table)
+
+
+def stored_features(columns: Columns, count: int) -> tuple[Columns, dict[int, str]]:
+    """Batch rows completed from the feature store: a row that carries every feature is scored as it
+    is; a row with none but a customer_id takes that customer's stored features (a portfolio rescore
+    by a list of ids); anything in between is refused naming what is missing."""
+    missing = np.zeros((count, len(FEATURE_NAMES)), dtype=bool)
+    for index, name in enumerate(FEATURE_NAMES):
+        missing[:, index] = np.isnan(np.asarray(columns[name], dtype=np.float64)) if name in columns else True
+    none_given = missing.all(axis=1)
+    reasons: dict[int, str] = {}
+    for row in np.flatnonzero(missing.any(axis=1) & ~none_given).tolist():
+        absent = [name for name, gone in zip(FEATURE_NAMES, missing[row]) if gone]
+        reasons[row] = "features: give every feature or none (then customer_id): missing " + ", ".join(absent)
+    ids = columns.get("customer_id")
+    wanted = []
+    for row in np.flatnonzero(none_given).tolist():
+        if ids is not None and isinstance(ids[row], str) and ids[row]:
+            wanted.append(row)
+        else:
+            reasons[row] = "customer_id: required when a row carries no features"
+    if wanted:
+        stored = _feature_store().get_many([ids[row] for row in wanted])
+        filled = {name: np.array(columns[name], dtype=np.float64) if name in columns else np.full(count, np.nan)
+                  for name in FEATURE_NAMES}
+        for row in wanted:
+            customer = stored.get(ids[row])
+            if customer is None:
+                reasons[row] = "customer_id: no such customer"
+            elif not customer.get("features"):
+                reasons[row] = "customer_id: the customer has no stored features yet"
+            else:
+                for name in FEATURE_NAMES:
+                    filled[name][row] = float(customer["features"][name])
+        columns = {**columns, **filled}
+    return columns, reasons

@@ -1,0 +1,189 @@
+"""The risk product: pre-delinquency scores, customers and their transactions, interventions and live updates.
+
+Its declaration: the tables, queue, topic and functions it owns, where its feature set, model,
+routes, trainer and seed live, and its defaults. Nothing outside this package names it but the
+registry.
+"""
+
+from __future__ import annotations
+
+from finscore.products.spec import PRODUCT_API_FOLDER, ProductSpec
+from finscore.resources import (
+    DATA_BUCKET,
+    MODELS_BUCKET,
+    REGISTRY_TABLE,
+    FunctionSpec,
+    KeyAttribute,
+    QueueSpec,
+    TableSpec,
+    TopicSpec,
+)
+
+NAME = "risk"
+
+# The feature store: one item per customer (profile, behavioural features, latest score). The
+# by_score index holds every scored customer under one partition so that the high-risk listing is a
+# single descending range query on risk_score.
+CUSTOMERS_TABLE = TableSpec(
+    "RiskCustomersTable",
+    "RISK_CUSTOMERS_TABLE",
+    KeyAttribute("customer_id"),
+    global_indexes=(("by_score", KeyAttribute("score_partition"), KeyAttribute("risk_score", "N")),),
+    stream="NEW_AND_OLD_IMAGES",
+)
+# Transactions per customer, sorted by "<ISO date>#<transaction id>".
+TRANSACTIONS_TABLE = TableSpec(
+    "RiskTransactionsTable", "RISK_TRANSACTIONS_TABLE", KeyAttribute("customer_id"), KeyAttribute("txn_key")
+)
+INTERVENTIONS_TABLE = TableSpec(
+    "InterventionsTable",
+    "INTERVENTIONS_TABLE",
+    KeyAttribute("intervention_id"),
+    global_indexes=(("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),),
+    stream="NEW_AND_OLD_IMAGES",
+)
+# Powertools idempotency records (Idempotency-Key of POST /v1/risk/interventions), expiring by TTL.
+IDEMPOTENCY_TABLE = TableSpec("IdempotencyTable", "IDEMPOTENCY_TABLE", KeyAttribute("id"), ttl_attribute="expiration")
+LIVE_CONNECTIONS_TABLE = TableSpec(
+    "LiveConnectionsTable", "LIVE_CONNECTIONS_TABLE", KeyAttribute("connection_id"), ttl_attribute="expires_at"
+)
+APP_PUSH_TOPIC = TopicSpec("AppPushTopic", "APP_PUSH_TOPIC_ARN")
+TRANSACTIONS_QUEUE = QueueSpec(
+    "RiskTransactionsQueue", "RISK_TRANSACTIONS_QUEUE_URL", "ingest/risk/transactions/", "RiskTransactionsDeadLetterQueue"
+)
+# Where file ingest writes its per-file reports: beside the queue's prefix, never under it.
+INGEST_REJECTS_PREFIX = "ingest/risk/rejects/"
+INGEST_SUMMARIES_PREFIX = "ingest/risk/summaries/"
+
+# The intervention policy (cdk.json context) every function that scores follows, since scoring may
+# auto-trigger an intervention; delivery needs the sender.
+POLICY_CONTEXT = (
+    ("ENABLE_INTERVENTIONS", "enableInterventions"),
+    ("AUTO_TRIGGER_THRESHOLD", "autoTriggerThreshold"),
+    ("AUTO_TRIGGER_COOLDOWN_HOURS", "autoTriggerCooldownHours"),
+    ("RISK_LEVEL_CUTOFFS", "riskLevelCutoffs"),
+)
+SENDER_CONTEXT = (("SENDER_EMAIL", "senderEmail"),)
+
+RISK_API = FunctionSpec(
+    name="risk_api",
+    logical_id="RiskApiFunction",
+    description="FinScore pre-delinquency risk: scores, customers, high-risk listing, interventions, messages",
+    code=PRODUCT_API_FOLDER,
+    product=NAME,
+    buckets=(MODELS_BUCKET, DATA_BUCKET),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
+    # Customer search and the interventions listing scan; transactions arrive for many customers at once.
+    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    timeout_s=29,
+    routes=(
+        ("POST", "/risk/score"),
+        ("POST", "/risk/score/batch"),
+        ("GET", "/risk/customers"),
+        ("GET", "/risk/customers/{customer_id}"),
+        ("GET", "/risk/customers/{customer_id}/transactions"),
+        ("POST", "/risk/transactions"),
+        ("GET", "/risk/high-risk"),
+        ("POST", "/risk/interventions"),
+        ("GET", "/risk/interventions"),
+        ("PATCH", "/risk/interventions/{intervention_id}"),
+        ("POST", "/risk/messages"),
+        ("GET", "/risk/metrics"),
+    ),
+    context=POLICY_CONTEXT,
+)
+
+RISK_EXPLAIN = FunctionSpec(
+    name="risk_explain",
+    logical_id="RiskExplainFunction",
+    description="FinScore risk explanations: SHAP contributions of the native model and reason codes",
+    product=NAME,
+    buckets=(MODELS_BUCKET,),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE),
+    memory_mb=1024,
+    timeout_s=29,
+    package="image",
+    routes=(("GET", "/risk/customers/{customer_id}/explanation"),),
+)
+
+RISK_INGEST = FunctionSpec(
+    name="risk_ingest",
+    logical_id="RiskIngestFunction",
+    description="FinScore risk transaction files: validate row by row, update features, rescore",
+    product=NAME,
+    buckets=(DATA_BUCKET, MODELS_BUCKET),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    memory_mb=1024,
+    timeout_s=300,
+    # An image: files are read with the tabular reader (pyarrow), which the zip layers cannot hold.
+    package="image",
+    queue=TRANSACTIONS_QUEUE,
+    output_prefixes=(INGEST_REJECTS_PREFIX, INGEST_SUMMARIES_PREFIX),
+    context=POLICY_CONTEXT,
+)
+
+INTERVENTION_DELIVERY = FunctionSpec(
+    name="intervention_delivery",
+    logical_id="InterventionDeliveryFunction",
+    description="FinScore intervention delivery: SMS and app push through SNS, email through SES, once",
+    product=NAME,
+    tables=(INTERVENTIONS_TABLE,),
+    writes=(INTERVENTIONS_TABLE,),
+    timeout_s=60,
+    streams=(INTERVENTIONS_TABLE,),
+    topics=(APP_PUSH_TOPIC,),
+    sends_sms=True,
+    sends_email=True,
+    context=SENDER_CONTEXT,
+)
+
+LIVE_CONNECTIONS = FunctionSpec(
+    name="live_connections",
+    logical_id="LiveConnectionsFunction",
+    description="FinScore live updates: WebSocket connect and disconnect",
+    product=NAME,
+    tables=(LIVE_CONNECTIONS_TABLE,),
+    key_reads=(),
+    writes=(LIVE_CONNECTIONS_TABLE,),
+    websocket_routes=("$connect", "$disconnect"),
+)
+
+LIVE_BROADCAST = FunctionSpec(
+    name="live_broadcast",
+    logical_id="LiveBroadcastFunction",
+    description="FinScore live updates: new high/critical scores and intervention status changes to dashboards",
+    product=NAME,
+    tables=(LIVE_CONNECTIONS_TABLE,),
+    key_reads=(),
+    # Connections found gone (410) are deleted by the broadcaster.
+    writes=(LIVE_CONNECTIONS_TABLE,),
+    listings=(LIVE_CONNECTIONS_TABLE,),
+    timeout_s=60,
+    streams=(CUSTOMERS_TABLE, INTERVENTIONS_TABLE),
+    posts_to_connections=True,
+)
+
+RISK = ProductSpec(
+    name=NAME,
+    description="Pre-delinquency risk: calibrated 0-100 scores and levels from behavioural features, "
+    "reasons, interventions",
+    features="finscore.products.risk.features:FEATURE_SET",
+    model="finscore.products.risk.model:RiskModel",
+    record="finscore.products.risk.records:FeatureRow",
+    routes="finscore.products.risk.routes:router",
+    api=RISK_API,
+    trainer="training.risk.trainer",
+    enrich="finscore.products.risk.scoring:stored_features",
+    enrich_tables=(CUSTOMERS_TABLE,),
+    seed="training.risk.seed:seed",
+    functions=(RISK_EXPLAIN, RISK_INGEST, INTERVENTION_DELIVERY, LIVE_CONNECTIONS, LIVE_BROADCAST),
+    tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE),
+    queues=(TRANSACTIONS_QUEUE,),
+    topics=(APP_PUSH_TOPIC,),
+    retrain_schedule="cron(0 3 ? * SUN *)",
+    example_event="risk_api/score-features.json",
+    quick_training={"rows": 1_500, "seed": 11, "config": {"rounds": 60}},
+)

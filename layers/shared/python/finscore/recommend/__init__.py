@@ -1,3 +1,0 @@
-"""recommend: banking product recommendations (segments by K-Means, one decision tree per category)."""
-
-PRODUCT = "recommend"
