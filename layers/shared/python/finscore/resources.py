@@ -150,6 +150,7 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/version"),
         ("GET", "/models"),
         ("GET", "/models/{product}"),
+        ("GET", "/models/{product}/versions"),
         ("GET", "/models/{product}/drift"),
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
