@@ -12,10 +12,11 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
+from finscore.products import products
 from infra.compliance import add_compliance_checks
 
-# Every acknowledged finding, reviewed: a new acknowledgement must be added here on purpose.
-ACKNOWLEDGED = {
+# Every acknowledged finding of the platform, reviewed: a new one must be added here on purpose.
+PLATFORM_ACKNOWLEDGED = {
     "AwsSolutions-S1",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
     "AwsSolutions-IAM5[Resource::*]",
@@ -25,13 +26,8 @@ ACKNOWLEDGED = {
     "AwsSolutions-APIG4",
     "AwsSolutions-COG4",
     "Serverless-LambdaDLQ",
-    # Risk: the data bucket's notification handler (CDK's), stream/queue failure queues, the WebSocket API.
+    # The data bucket's notification handler (CDK's), stream/queue failure queues, the WebSocket API.
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/transactions/*]",
-    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/rejects/*]",
-    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/ingest/risk/summaries/*]",
-    "AwsSolutions-IAM5[Resource::<RiskCustomersTable.Arn>/index/*]",
-    "AwsSolutions-IAM5[Resource::<InterventionsTable.Arn>/index/*]",
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<LiveWebSocketApi>"
     "/prod/*/@connections/*]",
     "AwsSolutions-SQS3",
@@ -41,11 +37,9 @@ ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training/*]",
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training-reports/*]",
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/*]",
-    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/recommend/*]",
-    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/risk/*]",
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/drift/*]",
     # Batch: incoming files, outputs and chunk parts, the state machine's invoke and child executions
-    # (infra/constructs/api_function.py QUEUE_OUTPUT_PREFIXES, infra/constructs/batch.py).
+    # (the batch function's spec, infra/constructs/batch.py).
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/incoming/*]",
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/scored/*]",
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/batch-parts/*]",
@@ -55,6 +49,27 @@ ACKNOWLEDGED = {
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
     '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"BatchScoreStateMachine"}]}]}/*:*]',
 }
+
+
+
+
+def product_acknowledgements() -> set[str]:
+    """What each product's declaration makes the stack accept, in the forms reviewed above for the
+    platform: its API's drift capture prefix, its queues' prefixes and the outputs written beside them,
+    and queries on its tables' own indexes by the functions that read them."""
+    found = set()
+    for spec in products().values():
+        found.add(f"AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/{spec.name}/*]")
+        for function in spec.all_functions:
+            if function.queue is not None:
+                found |= {f"AwsSolutions-IAM5[Resource::<DataBucket.Arn>/{prefix}*]"
+                          for prefix in (function.queue.s3_prefix, *function.output_prefixes)}
+            found |= {f"AwsSolutions-IAM5[Resource::<{table.logical_id}.Arn>/index/*]" for table in function.tables
+                      if table.global_indexes and (table in function.reads or table in function.listings)}
+    return found
+
+
+ACKNOWLEDGED = PLATFORM_ACKNOWLEDGED | product_acknowledgements()
 
 
 def _acknowledgements(template) -> list[tuple[str, str, str]]:
