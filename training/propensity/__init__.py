@@ -1,0 +1,1 @@
+"""Training for propensity: a synthetic stock market with retail investors' purchases (generator)."""
