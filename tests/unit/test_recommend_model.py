@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from finscore.products.columns import columns_of
-from finscore.products.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID
+from finscore.products.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, holdings
 from finscore.products.recommend.features import PROFILE_FIELDS, feature_matrix
 from finscore.products.recommend.model import CategoryModel, Recommender, product_column
 
@@ -35,7 +35,7 @@ def category_model(classes: tuple[str, ...], prior: list[float]) -> CategoryMode
 
 
 def best(model: CategoryModel, probabilities: list[float], held: set[str]) -> tuple[object, float]:
-    products, confidence = model.choose(np.array([probabilities], dtype=np.float64), [held])
+    products, confidence = model.choose(np.array([probabilities], dtype=np.float64), holdings([held], 1))
     return products[0], float(confidence[0])
 
 

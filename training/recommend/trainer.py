@@ -24,7 +24,14 @@ from sklearn.tree import DecisionTreeClassifier
 from finscore.records import RowReject
 from finscore.models.manifest import OutputSpec, ParityResult
 from finscore.models.store import Artifact
-from finscore.products.recommend.catalog import CATEGORIES, EMPLOYMENT_STATUSES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, label_column
+from finscore.products.recommend.catalog import (
+    CATEGORIES,
+    EMPLOYMENT_STATUSES,
+    PRODUCTS_BY_CATEGORY,
+    PRODUCTS_BY_ID,
+    holdings,
+    label_column,
+)
 from finscore.products.recommend.features import (
     CREDIT_MAX,
     CREDIT_MIN,
@@ -236,7 +243,8 @@ def served_products(fitted: FittedRecommender, category: str, test_x: np.ndarray
     chooser = CategoryModel(category=category, session=None, input_name=ONNX_INPUT, classes=classes,  # type: ignore[arg-type]
                             holdable=np.array([PRODUCTS_BY_ID[product].holdable for product in classes]),
                             tie_break=np.asarray(fitted.class_prior[category]) * TIE_BREAK_WEIGHT)
-    products, _ = chooser.choose(tree.predict_proba(test_x), [record.get("existing_products") for record in test])
+    held = holdings([record.get("existing_products") for record in test], len(test))
+    products, _ = chooser.choose(tree.predict_proba(test_x), held)
     return np.array([product or "none held back" for product in products], dtype=object)
 
 
@@ -401,3 +409,20 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
             "min_samples_leaf": MIN_SAMPLES_LEAF,
         },
     )
+
+
+def batch_file(rows: int, seed: int) -> bytes:
+    """A CSV of ROWS customer profiles for the batch benchmark (held products as ids separated by ';'),
+    drawn with replacement from generated customers."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    customers = generate_customers(5_000, seed)
+    picks = pa.array(np.random.default_rng(seed).integers(0, len(customers), rows))
+    columns = {}
+    for field in PROFILE_FIELDS:
+        values = [";".join(c[field]) if field == "existing_products" else c[field] for c in customers]
+        columns[field] = pa.array(values).take(picks)
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.table(columns), sink, pa_csv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes()

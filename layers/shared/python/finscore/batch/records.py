@@ -148,10 +148,36 @@ def numeric_column(column: pa.ChunkedArray | list[Any]) -> tuple[np.ndarray, np.
     return values, missing_mask, bad
 
 
-def _python_values(column: pa.ChunkedArray | list[Any]) -> list[Any]:
-    values = column if isinstance(column, list) else column.to_pylist()
-    # A CSV cell is text: an empty one is an absent value.
-    return [None if isinstance(value, str) and not value.strip() else value for value in values]
+def _distinct(column: pa.ChunkedArray | list[Any], count: int) -> tuple[list[Any], np.ndarray]:
+    """A column's distinct values and each row's index into them (-1 where absent: null, or a blank CSV
+    cell, which is text and empty). Arrow columns are dictionary-encoded in C++; JSON records in Python."""
+    if isinstance(column, list):
+        index: dict[Any, int] = {}
+        values: list[Any] = []
+        codes = np.full(count, -1, dtype=np.int64)
+        for row, value in enumerate(column):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            key = _key(value)
+            if key not in index:
+                index[key] = len(values)
+                values.append(value)
+            codes[row] = index[key]
+        return values, codes
+    encoded = column.combine_chunks().dictionary_encode() if isinstance(column, pa.ChunkedArray) \
+        else column.dictionary_encode()
+    values = encoded.dictionary.to_pylist()
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    blank = np.array([isinstance(value, str) and not value.strip() for value in values] or [False], dtype=bool)
+    if blank.any():
+        codes = np.where((codes >= 0) & blank[np.maximum(codes, 0)], -1, codes)
+    return values, codes
+
+
+def _spread(per_value: np.ndarray, codes: np.ndarray, absent: Any) -> np.ndarray:
+    """Values (or flags) known per distinct value, given to every row; ABSENT where a row has none."""
+    tail = objects([absent]) if per_value.dtype == object else np.array([absent], dtype=per_value.dtype)
+    return np.concatenate([per_value, tail])[codes]
 
 
 class _Problems:
@@ -198,36 +224,34 @@ def _numbers(rule: FieldRule, column: Any, count: int, problems: _Problems) -> n
 
 
 def _strings(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
-    values = _python_values(column)
-    array = objects(values)
-    missing = np.fromiter((value is None for value in values), bool, count)
+    """Text and choice fields: checked once per distinct value, in bulk."""
+    values, codes = _distinct(column, count)
+    missing = codes < 0
     if rule.required:
         problems.add(rule.name, missing, _MISSING)
     if rule.kind == "choice":
         allowed = set(rule.choices)
-        bad = np.fromiter((value is not None and value not in allowed for value in values), bool, count)
+        bad = _spread(np.array([value not in allowed for value in values], dtype=bool), codes, False)
         *first, last = [repr(choice) for choice in rule.choices]
         problems.add(rule.name, bad, f"Input should be {', '.join(first)} or {last}" if first
                      else f"Input should be {last}")
-        return array
-    text = pa.array([value if isinstance(value, str) else None for value in values], pa.string())
-    problems.add(rule.name, ~missing & np.fromiter((not isinstance(value, str) for value in values), bool, count),
-                 "Input should be a valid string")
-    present = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
-    lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False))
-    if rule.min_length is not None:
-        problems.add(rule.name, present & (lengths < rule.min_length),
-                     f"String should have at least {rule.min_length} character{'s' * (rule.min_length != 1)}")
-    if rule.max_length is not None:
-        problems.add(rule.name, present & (lengths > rule.max_length),
-                     f"String should have at most {rule.max_length} characters")
-    if rule.pattern is not None:
-        matches = np.asarray(pc.fill_null(pc.match_substring_regex(text, rule.pattern), True)
-                             .to_numpy(zero_copy_only=False), dtype=bool)
-        problems.add(rule.name, present & ~matches, f"String should match pattern '{rule.pattern}'")
-    if not rule.required and rule.default is not None:
-        array[missing] = rule.default
-    return array
+    else:
+        is_text = np.array([isinstance(value, str) for value in values], dtype=bool)
+        problems.add(rule.name, _spread(~is_text, codes, False), "Input should be a valid string")
+        text = pa.array([value if isinstance(value, str) else None for value in values], pa.string())
+        lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False))
+        if rule.min_length is not None:
+            problems.add(rule.name, _spread(is_text & (lengths < rule.min_length), codes, False),
+                         f"String should have at least {rule.min_length} character{'s' * (rule.min_length != 1)}")
+        if rule.max_length is not None:
+            problems.add(rule.name, _spread(is_text & (lengths > rule.max_length), codes, False),
+                         f"String should have at most {rule.max_length} characters")
+        if rule.pattern is not None:
+            matches = np.asarray(pc.fill_null(pc.match_substring_regex(text, rule.pattern), True)
+                                 .to_numpy(zero_copy_only=False), dtype=bool)
+            problems.add(rule.name, _spread(is_text & ~matches, codes, False),
+                         f"String should match pattern '{rule.pattern}'")
+    return _spread(objects(values), codes, rule.default)
 
 
 def _key(value: Any) -> Any:
@@ -239,30 +263,31 @@ def _key(value: Any) -> Any:
 
 
 def _values(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
-    """Any other field: pydantic validates each distinct value once, exactly as the API would."""
-    values = _python_values(column)
-    results: dict[Any, tuple[bool, Any]] = {}
-    out = np.empty(count, dtype=object)
-    issues: dict[int, str] = {}
-    for index, value in enumerate(values):
-        if value is None:
-            if rule.required:
-                issues[index] = _MISSING
-            out[index] = rule.default
-            continue
-        key = _key(value)
-        if key not in results:
-            try:
-                results[key] = (True, rule.adapter.validate_python(value))
-            except ValidationError as exc:
-                results[key] = (False, exc.errors()[0]["msg"])
-        ok, result = results[key]
-        if ok:
-            out[index] = result
-        else:
-            issues[index] = result
-    problems.add_each(rule.name, issues)
-    return out
+    """Any other field: pydantic validates each distinct value once, exactly as the API would. Numbers
+    come back as float64 (NaN where absent), anything else as objects."""
+    values, codes = _distinct(column, count)
+    valid = np.zeros(len(values), dtype=bool)
+    results: list[Any] = []
+    messages: list[str] = []
+    for value in values:
+        try:
+            results.append(rule.adapter.validate_python(value))
+            messages.append("")
+            valid[len(results) - 1] = True
+        except ValidationError as exc:
+            results.append(None)
+            messages.append(exc.errors()[0]["msg"])
+    missing = codes < 0
+    if rule.required:
+        problems.add(rule.name, missing, _MISSING)
+    bad_rows = np.flatnonzero(_spread(~valid, codes, False)).tolist()
+    problems.add_each(rule.name, {row: messages[codes[row]] for row in bad_rows})
+    numbers = all(result is None or (isinstance(result, (int, float)) and not isinstance(result, bool))
+                  for result in results) and (rule.default is None or isinstance(rule.default, (int, float)))
+    if numbers:
+        per_value = np.array([np.nan if result is None else float(result) for result in results], dtype=np.float64)
+        return _spread(per_value, codes, np.nan if rule.default is None else float(rule.default))
+    return _spread(objects(results), codes, rule.default)
 
 
 def prepare_rows(schema: type[BaseModel], rows: Rows) -> Prepared:

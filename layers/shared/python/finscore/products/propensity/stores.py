@@ -20,6 +20,7 @@ import numpy as np
 from finscore.products.columns import Columns, objects
 from finscore.products.propensity.catalog import SECTORS
 from finscore.products.propensity.features import (
+    INVESTOR_FIELDS,
     MARKET_FIELDS,
     affinity,
     days_since,
@@ -53,12 +54,13 @@ def _ordinal(day: Any) -> float:
 
 
 class _ById:
-    """Values of stored items spread over the rows that name them."""
+    """Values of stored items spread over the rows that name them (each distinct id looked up once)."""
 
     def __init__(self, ids: np.ndarray, items: Mapping[str, Mapping[str, Any]]):
-        keys = np.asarray([str(value) for value in ids], dtype=object)
-        self.unique, self.inverse = np.unique(keys, return_inverse=True) if len(keys) else (np.empty(0), np.empty(0, int))
-        self.items = [items.get(key) or {} for key in self.unique]
+        distinct: dict[str, int] = {}
+        self.inverse = np.fromiter((distinct.setdefault(value if isinstance(value, str) else str(value), len(distinct))
+                                    for value in ids), dtype=np.int64, count=len(ids))
+        self.items = [items.get(key) or {} for key in distinct]
 
     def known(self) -> np.ndarray:
         return np.array([bool(item) for item in self.items], dtype=bool)[self.inverse]
@@ -69,6 +71,11 @@ class _ById:
 
     def values(self, field: str) -> np.ndarray:
         return objects([item.get(field) for item in self.items])[self.inverse] if self.items else objects([])
+
+    def ordinals(self, field: str) -> np.ndarray:
+        """A date field as date.toordinal() numbers (NaN where absent)."""
+        values = np.array([_ordinal(item.get(field)) for item in self.items])
+        return values[self.inverse] if len(values) else np.empty(0)
 
     def sector_counts(self) -> np.ndarray:
         counts = np.array([[float((item.get("sector_counts") or {}).get(sector, 0)) for sector in SECTORS]
@@ -86,14 +93,19 @@ def _numbers(columns: Columns, name: str, count: int) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+def _absent_all(values: np.ndarray) -> np.ndarray:
+    """Which elements of an object array are absent: None, or NaN (not equal to itself), in numpy's C loops."""
+    return np.asarray((values == None) | (values != values), dtype=bool)  # noqa: E711
 
 
 def _objects(columns: Columns, name: str, count: int) -> np.ndarray:
     """A text field; a field no record gave arrives as a column of NaN, and means absent."""
     values = columns.get(name)
-    return objects([None] * count) if values is None else objects([None if _absent(v) else v for v in values])
+    if values is None:
+        return objects([None] * count)
+    array = objects(list(values))
+    array[_absent_all(array)] = None
+    return array
 
 
 def complete(columns: Columns, count: int, stocks: Mapping[str, Mapping[str, Any]],
@@ -109,15 +121,14 @@ def complete(columns: Columns, count: int, stocks: Mapping[str, Mapping[str, Any
     for name, source in (("sector", stock), ("market_cap_category", stock), ("risk_tolerance", investor)):
         given = _objects(columns, name, count)
         stored = source.values(name)
-        filled[name] = objects([value if value is not None else fallback for value, fallback in zip(given, stored)])
+        filled[name] = np.where(_absent_all(given), stored, given)
 
     # History-based investor features, as of the day of the stock's latest bar (else the investor's own).
-    as_of = np.array([_ordinal(day) for day in stock.values("as_of")])
-    as_of = np.where(np.isnan(as_of), np.array([_ordinal(day) for day in investor.values("as_of")]), as_of)
+    as_of = stock.ordinals("as_of")
+    as_of = np.where(np.isnan(as_of), investor.ordinals("as_of"), as_of)
     counts = investor.sector_counts()
     derived = {
-        "days_since_last_purchase": days_since(np.array([_ordinal(day) for day in investor.values("last_purchase")]),
-                                               as_of),
+        "days_since_last_purchase": days_since(investor.ordinals("last_purchase"), as_of),
         "portfolio_diversity_score": diversity(counts),
         "purchase_frequency": np.where(investor.known(), frequency(investor.numbers("recent_purchases")), np.nan),
         "sector_affinity": affinity(counts, sector_indexes(filled["sector"])),
@@ -127,10 +138,10 @@ def complete(columns: Columns, count: int, stocks: Mapping[str, Mapping[str, Any
         filled[name] = np.where(np.isnan(given), values, given)
 
     reasons: dict[int, str] = {}
-    missing = {name: (np.isnan(filled[name]) if filled[name].dtype != object
-                      else np.array([_absent(value) for value in filled[name]], dtype=bool)) for name in REQUIRED}
+    missing = {name: np.isnan(filled[name]) if filled[name].dtype != object else _absent_all(filled[name])
+               for name in REQUIRED}
     unknown_stock, unknown_investor = ~stock.known(), ~investor.known()
-    for row in range(count):
+    for row in np.flatnonzero(np.any(list(missing.values()), axis=0)).tolist():
         absent = [name for name in REQUIRED if missing[name][row]]
         if absent:
             whose = [f"stock {columns['stock_id'][row]!r} has no stored market data" if unknown_stock[row] else "",
@@ -150,10 +161,27 @@ def complete(columns: Columns, count: int, stocks: Mapping[str, Mapping[str, Any
 
 
 def stored_fields(columns: Columns, count: int) -> tuple[Columns, dict[int, str]]:
-    """The product's enrich hook: the records' stocks and investors fetched, then `complete`."""
+    """The product's enrich hook: the stocks and investors of the records that leave something out are
+    fetched (a record that gives every field needs no read), then `complete`."""
     if count == 0:
         return columns, {}
+
+    def leaves_out(names: tuple[str, ...]) -> np.ndarray:
+        gaps = np.zeros(count, dtype=bool)
+        for name in names:
+            values = columns.get(name)
+            if values is None:
+                return np.ones(count, dtype=bool)
+            array = np.asarray(values)
+            gaps |= np.isnan(array) if array.dtype != object else _absent_all(array)
+        return gaps
+
     found = stores()
-    stock_ids = sorted({str(value) for value in columns["stock_id"]})
-    user_ids = sorted({str(value) for value in columns["user_id"]})
-    return complete(columns, count, found.stocks.get_many(stock_ids), found.investors.get_many(user_ids))
+    stock_rows = leaves_out((*MARKET_FIELDS, "day_of_week", "sector", "market_cap_category"))
+    # History features are taken as of the stock's latest bar, so they need the stock too.
+    investor_rows = leaves_out(("risk_tolerance", *INVESTOR_FIELDS))
+    stock_rows |= investor_rows
+    stock_ids = sorted({str(value) for value in np.asarray(columns["stock_id"])[stock_rows]})
+    user_ids = sorted({str(value) for value in np.asarray(columns["user_id"])[investor_rows]})
+    return complete(columns, count, found.stocks.get_many(stock_ids) if stock_ids else {},
+                    found.investors.get_many(user_ids) if user_ids else {})

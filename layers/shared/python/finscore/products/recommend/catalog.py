@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,20 @@ def label_column(category: str) -> str:
 
 
 LABEL_COLUMNS = tuple(label_column(category) for category in CATEGORIES)
+PRODUCT_INDEX = {product: index for index, product in enumerate(PRODUCT_IDS)}
+
+
+def holdings(held: Sequence[Any] | None, count: int) -> np.ndarray:
+    """Which catalogue products (columns, PRODUCT_IDS order) each row's existing_products holds. Rows
+    share few distinct lists, so each distinct list is looked up once."""
+    matrix = np.zeros((count, len(PRODUCT_IDS)), dtype=bool)
+    if held is None:
+        return matrix
+    distinct: dict[tuple[str, ...], int] = {}
+    codes = np.empty(count, dtype=np.int64)
+    for row, products in enumerate(held):
+        codes[row] = distinct.setdefault(tuple(products or ()), len(distinct))
+    masks = np.zeros((len(distinct), len(PRODUCT_IDS)), dtype=bool)
+    for products, code in distinct.items():
+        masks[code, [PRODUCT_INDEX[product] for product in products if product in PRODUCT_INDEX]] = True
+    return masks[codes]

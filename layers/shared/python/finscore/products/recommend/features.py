@@ -29,8 +29,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from finscore.models.manifest import FeatureSpec
-from finscore.products.columns import columns_of
-from finscore.products.recommend.catalog import DIGITAL_SERVICES, EMPLOYMENT_STATUSES
+from finscore.products.columns import as_matrix, columns_of
+from finscore.products.recommend.catalog import DIGITAL_SERVICES, EMPLOYMENT_STATUSES, PRODUCT_INDEX, holdings
 
 INCOME_CAP = 150_000.0
 SAVINGS_CAP = 50_000.0
@@ -69,6 +69,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec(name="digital_adoption_score", type="float", description="Engagement and digital services held, 0-1"),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
+DIGITAL_COLUMNS = sorted(PRODUCT_INDEX[product] for product in DIGITAL_SERVICES)
 
 
 def _capped_ratios(numerator: np.ndarray, denominator: np.ndarray, cap: float) -> np.ndarray:
@@ -117,10 +118,8 @@ def profile_matrix(columns: Mapping[str, Any]) -> np.ndarray:
     credit = number("credit_score")
     engagement = number("digital_engagement")
     status = np.asarray(columns["employment_status"], dtype=object)
-    held = columns.get("existing_products")
-    digital_held = np.zeros(count) if held is None else np.fromiter(
-        (len(set(products or ()) & DIGITAL_SERVICES) for products in held), dtype=np.float64, count=count)
-    digital_held = np.minimum(digital_held, DIGITAL_SERVICES_CAP)
+    held = holdings(columns.get("existing_products"), count)
+    digital_held = np.minimum(held[:, DIGITAL_COLUMNS].sum(axis=1), DIGITAL_SERVICES_CAP).astype(np.float64)
     health = health_scores(income, credit, savings, spending)
     tier = income_tier_indexes(income).astype(np.float64)
 
@@ -143,10 +142,7 @@ def profile_matrix(columns: Mapping[str, Any]) -> np.ndarray:
         _capped_ratios(loan, income, RATIO_CAP),
         0.8 * engagement / 10.0 + 0.2 * digital_held / DIGITAL_SERVICES_CAP,
     ]
-    matrix = np.empty((count, len(FEATURES)), dtype=np.float32)
-    for index, column in enumerate(columns):
-        matrix[:, index] = column
-    return matrix
+    return as_matrix(columns, count)
 
 
 class ProfileFeatures:

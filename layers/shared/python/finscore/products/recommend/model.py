@@ -8,14 +8,14 @@ and income tier, and per category the most probable product the customer does no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import onnxruntime as ort
 
 from finscore.models.manifest import Manifest
 from finscore.models.onnx import session_from_bytes
-from finscore.products.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID
+from finscore.products.recommend.catalog import CATEGORIES, PRODUCT_INDEX, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, holdings
 from finscore.products.recommend.features import FEATURE_NAMES, INCOME_TIERS
 
 SEGMENT_OUTPUT = ["label"]
@@ -48,23 +48,19 @@ class CategoryModel:
     holdable: np.ndarray  # bool per class: a product a customer can already hold
     tie_break: np.ndarray
 
-    def best_not_held(self, matrix: np.ndarray, held: Sequence[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    def best_not_held(self, matrix: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row of MATRIX, the most probable product the customer does not hold (None when they hold
-        them all) and its probability (NaN then)."""
+        them all) and its probability (NaN then); HELD is the rows' holdings over the catalogue."""
         probabilities = self.session.run(PROBABILITY_OUTPUT, {self.input_name: matrix})[0].astype(np.float64) \
             if len(matrix) else np.empty((0, len(self.classes)))
         return self.choose(probabilities, held)
 
-    def choose(self, probabilities: np.ndarray, held: Sequence[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    def choose(self, probabilities: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The choice of best_not_held from the trees' class PROBABILITIES (rows, classes)."""
         count = len(probabilities)
         scores = probabilities + self.tie_break
-        if held is not None:
-            for row, products in enumerate(held):
-                if products:
-                    blocked = [column for column, product in enumerate(self.classes)
-                               if self.holdable[column] and product in products]
-                    scores[row, blocked] = -np.inf
+        blocked = held[:, [PRODUCT_INDEX[product] for product in self.classes]] & self.holdable
+        scores[blocked] = -np.inf
         columns = scores.argmax(axis=1) if count else np.empty(0, np.int64)
         rows = np.arange(count)
         none_left = np.isneginf(scores[rows, columns])
@@ -85,11 +81,7 @@ class Recommender:
     @classmethod
     def load(cls, manifest: Manifest, read: Callable[[str], bytes]) -> Recommender:
         """Build the sessions named by MANIFEST; READ returns an artifact's verified bytes by name."""
-        if tuple(manifest.feature_names) != FEATURE_NAMES:
-            raise ValueError(
-                f"recommend {manifest.version} was trained on features {manifest.feature_names}, "
-                f"but this code computes {list(FEATURE_NAMES)}"
-            )
+        manifest.require_features(FEATURE_NAMES)
         outputs = tuple(output.name for output in manifest.outputs)
         if outputs != OUTPUTS:
             raise ValueError(f"recommend {manifest.version} declares outputs {list(outputs)}, this code answers "
@@ -114,7 +106,7 @@ class Recommender:
         count = len(matrix)
         clusters = self.segmenter.run(SEGMENT_OUTPUT, {self.segmenter_input: matrix})[0].astype(np.int64) \
             if count else np.empty(0, np.int64)
-        held = columns.get("existing_products")
+        held = holdings(columns.get("existing_products"), count)
         outputs: dict[str, np.ndarray] = {
             "cluster": clusters,
             "segment": np.asarray(self.segment_names, dtype=object)[clusters],
