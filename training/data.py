@@ -57,6 +57,21 @@ def read_training_file(key: str, body: bytes) -> TrainingFile:
     return TrainingFile(key, rows.as_records(), rows.numbers.tolist(), rejects)
 
 
+def files_by_table(files: Sequence[TrainingFile], tables: Sequence[str], data: TrainingData) -> dict[str, list[TrainingFile]]:
+    """FILES grouped by the first of TABLES their name starts with (for products whose data spans
+    several tables); parse rejects, and every row of a file no table claims, go into DATA's rejects."""
+    grouped: dict[str, list[TrainingFile]] = {table: [] for table in tables}
+    for file in files:
+        data.rejects += file.rejects
+        table = next((name for name in tables if file.name.startswith(name)), None)
+        if table is None:
+            data.rejects += [RowReject(number, f"file: name must start with one of {', '.join(tables)}", file.key)
+                             for number in file.numbers]
+        else:
+            grouped[table].append(file)
+    return grouped
+
+
 def one_record_per_row(files: Sequence[TrainingFile]) -> TrainingData:
     data = TrainingData(records=[], origins=[], files=[file.key for file in files])
     for file in files:

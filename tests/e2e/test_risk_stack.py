@@ -13,7 +13,6 @@ from websockets.sync.client import connect
 
 from finscore import resources
 from finscore.products.risk.spec import TRANSACTIONS_QUEUE
-from tests.e2e.stack import API_KEY
 
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 

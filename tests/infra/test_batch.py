@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from finscore.batch import files
 from finscore.resources import BATCH_INCOMING_QUEUE, BATCH_SCORE, BATCH_STATE_MACHINE, DATA_BUCKET
-from infra.constructs import api_function, batch
+from infra.constructs import batch
 
 
 def _definition(template) -> dict:

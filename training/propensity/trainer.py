@@ -49,7 +49,7 @@ from finscore.products.propensity.features import (
 )
 from finscore.products.propensity.records import BarRecord, bar_problems
 from finscore.records import RowReject, describe_errors
-from training.data import TrainingData, TrainingFile
+from training.data import TrainingData, TrainingFile, files_by_table
 from training.onnx_export import PROBABILITY_OUTPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.propensity.generator import WARM_UP_DAYS, Market, generate_market
@@ -199,19 +199,14 @@ def assemble(files: Sequence[TrainingFile]) -> TrainingData:
     """Users' files as a market, then as training rows; a row no table can take is rejected naming why."""
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
     data = TrainingData(records=[], origins=[], files=[file.key for file in files])
-    for file in files:
-        data.rejects += file.rejects
-        table = next((name for name in TABLES if file.name.startswith(name)), None)
-        if table is None:
-            data.rejects += [RowReject(number, f"file: name must start with one of {', '.join(TABLES)}", file.key)
-                             for number in file.numbers]
-            continue
-        for row, number in zip(file.rows, file.numbers):
-            problem = _table_row_problem(table, row)
-            if problem:
-                data.rejects.append(RowReject(number, problem, file.key))
-            else:
-                tables[table].append(dict(row))
+    for table, grouped in files_by_table(files, TABLES, data).items():
+        for file in grouped:
+            for row, number in zip(file.rows, file.numbers):
+                problem = _table_row_problem(table, row)
+                if problem:
+                    data.rejects.append(RowReject(number, problem, file.key))
+                else:
+                    tables[table].append(dict(row))
     stocks = {row["stock_id"]: {"stock_id": row["stock_id"], "name": row.get("name") or row["stock_id"],
                                 "sector": row["sector"], "market_cap_category": row["market_cap_category"]}
               for row in tables["stocks"]}

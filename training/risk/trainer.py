@@ -49,7 +49,7 @@ from finscore.products.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, 
 from finscore.products.risk.reasons import REASONS
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
-from training.data import TrainingData, TrainingFile
+from training.data import TrainingData, TrainingFile, files_by_table
 from training.onnx_export import ONNX_INPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.risk.generator import Portfolio, generate_portfolio
@@ -151,25 +151,20 @@ def assemble(files: Sequence[TrainingFile]) -> TrainingData:
     transactions: list[tuple[Mapping[str, Any], tuple[str, int]]] = []
     labels: dict[Any, Any] = {}
     data = TrainingData(records=[], origins=[], files=[file.key for file in files])
-    for file in files:
-        data.rejects += file.rejects
-        table = next((name for name in TABLES if file.name.startswith(name)), None)
-        if table is None:
-            data.rejects += [RowReject(number, f"file: name must start with one of {', '.join(TABLES)}", file.key)
-                             for number in file.numbers]
-        elif table == "customers":
-            customers += file.rows
-            customer_origins += [(file.key, number) for number in file.numbers]
-        elif table == "transactions":
-            transactions += [(row, (file.key, number)) for row, number in zip(file.rows, file.numbers)]
-        else:
-            for row, number in zip(file.rows, file.numbers):
-                if not row.get("customer_id"):
-                    data.rejects.append(RowReject(number, "customer_id: required", file.key))
-                    continue
-                label = row.get(LABEL)
-                # CSV gives strings; validation wants 0 or 1 and names anything else.
-                labels[row["customer_id"]] = int(label) if isinstance(label, str) and label.strip() in ("0", "1") else label
+    grouped = files_by_table(files, TABLES, data)
+    for file in grouped["customers"]:
+        customers += file.rows
+        customer_origins += [(file.key, number) for number in file.numbers]
+    for file in grouped["transactions"]:
+        transactions += [(row, (file.key, number)) for row, number in zip(file.rows, file.numbers)]
+    for file in grouped["labels"]:
+        for row, number in zip(file.rows, file.numbers):
+            if not row.get("customer_id"):
+                data.rejects.append(RowReject(number, "customer_id: required", file.key))
+                continue
+            label = row.get(LABEL)
+            # CSV gives strings; validation wants 0 or 1 and names anything else.
+            labels[row["customer_id"]] = int(label) if isinstance(label, str) and label.strip() in ("0", "1") else label
     records = training_records(customers, [row for row, _ in transactions], labels)
     origin_of_txn: dict[Any, tuple[str, int]] = {}
     for row, origin in transactions:
@@ -525,3 +520,23 @@ def describe(fitted: FittedRisk) -> ModelDescription:
             "chosen_by": f"validation ROC-AUC of {', '.join(fitted.validation_auc)}",
         },
     )
+
+
+def batch_file(rows: int, seed: int) -> bytes:
+    """A CSV of ROWS scoring rows for the batch benchmark: customer_id and the behavioural features of
+    a generated portfolio (computed by the feature module), resampled with replacement."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    portfolio = generate_portfolio(customers=2_000, seed=seed)
+    transactions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for transaction in portfolio.transactions:
+        transactions[transaction["customer_id"]].append(transaction)
+    base = feature_matrix([compute_features(customer, transactions[customer["customer_id"]], portfolio.as_of)
+                           for customer in portfolio.customers]).astype(np.float64)
+    picks = np.random.default_rng(seed).integers(0, len(base), rows)
+    columns = {"customer_id": pa.array([f"B{index:07d}" for index in range(rows)])}
+    columns.update({name: pa.array(np.round(base[picks, index], 4)) for index, name in enumerate(FEATURE_NAMES)})
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.table(columns), sink, pa_csv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes()

@@ -80,6 +80,12 @@ class Manifest(BaseModel):
     def feature_names(self) -> list[str]:
         return [feature.name for feature in self.features]
 
+    def require_features(self, names: tuple[str, ...] | list[str]) -> None:
+        """ValueError unless the model was trained on exactly NAMES, in that order (what this code computes)."""
+        if tuple(self.feature_names) != tuple(names):
+            raise ValueError(f"{self.product} {self.version} was trained on features {self.feature_names}, "
+                             f"but this code computes {list(names)}")
+
     @property
     def primary_value(self) -> float:
         return float(self.metrics[self.primary_metric])

@@ -38,3 +38,9 @@ def take(columns: Columns, rows: np.ndarray) -> Columns:
     return {name: values[rows] for name, values in columns.items()}
 
 
+def as_matrix(columns: Sequence[np.ndarray], rows: int) -> np.ndarray:
+    """Feature columns, in model order, as the float32 (rows, features) matrix a model takes."""
+    matrix = np.empty((rows, len(columns)), dtype=np.float32)
+    for position, column in enumerate(columns):
+        matrix[:, position] = column
+    return matrix

@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from finscore.models.manifest import FeatureSpec
+from finscore.products.columns import as_matrix
 from finscore.products.propensity.catalog import CAP_CATEGORIES, RISK_TOLERANCES, SECTORS
 
 MOMENTUM_WINDOWS = (5, 20, 60)
@@ -222,10 +223,7 @@ def scoring_matrix(columns: Mapping[str, Any]) -> np.ndarray:
             _number(columns, "purchase_frequency", count),
             _number(columns, "sector_affinity", count),
         ]
-    matrix = np.empty((count, len(FEATURES)), dtype=np.float32)
-    for position, column in enumerate(values):
-        matrix[:, position] = column
-    return matrix
+    return as_matrix(values, count)
 
 
 class MarketInvestorFeatures:

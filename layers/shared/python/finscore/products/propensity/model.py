@@ -26,9 +26,7 @@ class PropensityModel:
 
     @classmethod
     def load(cls, manifest: Manifest, read: Callable[[str], bytes]) -> PropensityModel:
-        if tuple(manifest.feature_names) != FEATURE_NAMES:
-            raise ValueError(f"propensity {manifest.version} was trained on features {manifest.feature_names}, "
-                             f"but this code computes {list(FEATURE_NAMES)}")
+        manifest.require_features(FEATURE_NAMES)
         session = session_from_bytes(read(manifest.extra["model"]["artifact"]))
         return cls(manifest.version, session, session.get_inputs()[0].name,
                    float(manifest.thresholds["decision_threshold"]))

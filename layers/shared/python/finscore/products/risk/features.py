@@ -39,6 +39,7 @@ import numpy as np
 
 from finscore.errors import FieldIssue, ValidationFailed
 from finscore.models.manifest import FeatureSpec
+from finscore.products.columns import as_matrix
 
 WINDOW_DAYS = 180
 RECENT_DAYS = 92
@@ -379,10 +380,7 @@ class BehaviouralFeatures:
     @staticmethod
     def matrix(columns: Mapping[str, Any]) -> np.ndarray:
         count = len(next(iter(columns.values()))) if columns else 0
-        matrix = np.empty((count, len(FEATURE_NAMES)), dtype=np.float32)
-        for index, name in enumerate(FEATURE_NAMES):
-            matrix[:, index] = np.asarray(columns[name], dtype=np.float64)
-        return matrix
+        return as_matrix([np.asarray(columns[name], dtype=np.float64) for name in FEATURE_NAMES], count)
 
 
 FEATURE_SET = BehaviouralFeatures()

@@ -25,7 +25,8 @@ from finscore.aws import client
 from finscore.errors import Conflict, FieldIssue, FinScoreError, InvalidRequest, NotFound, ServiceUnavailable, ValidationFailed
 from finscore.observability import logger
 from finscore.products.risk.messages import compose_message, sms_segments
-from finscore.products.risk.repository import ConditionFailed, CustomerStore, InterventionStore, Page
+from finscore.dynamo import ConditionFailed, Page
+from finscore.products.risk.repository import CustomerStore, InterventionStore
 from finscore.products.risk.api_models import InterventionRequest, OutcomeRequest
 from finscore.products.risk.settings import InterventionPolicy
 

@@ -39,11 +39,7 @@ class RiskModel:
     @classmethod
     def load(cls, manifest: Manifest, read: Callable[[str], bytes]) -> RiskModel:
         """The serving model MANIFEST describes; READ returns an artifact's verified bytes by name."""
-        if tuple(manifest.feature_names) != FEATURE_NAMES:
-            raise ValueError(
-                f"risk {manifest.version} was trained on features {manifest.feature_names}, "
-                f"but this code computes {list(FEATURE_NAMES)}"
-            )
+        manifest.require_features(FEATURE_NAMES)
         calibration = manifest.thresholds["calibration"]
         if calibration.get("method") != "platt":
             raise ValueError(f"risk {manifest.version}: unknown calibration {calibration.get('method')!r}")

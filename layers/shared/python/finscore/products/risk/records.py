@@ -6,7 +6,6 @@ data"); finscore.records.validate_rows checks them row by row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from finscore.dynamo import ConditionFailed, Page, Table, call, decode_cursor, deserialize, encode_cursor, pages, serialize
+from finscore.dynamo import Page, Table, call, decode_cursor, deserialize, encode_cursor, pages, serialize
 
 
 
