@@ -46,7 +46,7 @@ def main() -> None:
         module.lambda_handler(event, context)
         timings.append(time.perf_counter_ns() - begin)
     timings.sort()
-    heavy = sorted(name for name in ("sklearn", "scipy", "pandas", "xgboost", "lightgbm") if name in sys.modules)
+    heavy = sorted(name for name in ("sklearn", "scipy", "pandas", "xgboost", "lightgbm", "pyarrow") if name in sys.modules)
     print(json.dumps({
         "cold_s": cold_s,
         "warm_p50_ms": timings[len(timings) // 2] / 1e6 if timings else None,
