@@ -59,6 +59,7 @@ PROPENSITY = ProductSpec(
     seed="training.propensity.seed:seed",
     tables=(STOCKS_TABLE, BARS_TABLE, INVESTORS_TABLE),
     retrain_schedule="cron(0 5 ? * SUN *)",
-    example_event="propensity_api/score.json",
+    # Every field given: the model path alone (the seed's body, score.json, adds two store reads).
+    example_event="propensity_api/score-complete.json",
     quick_training={"rows": 150, "seed": 11, "config": {"search_budget": 2, "max_rounds": 120}},
 )
