@@ -1,4 +1,4 @@
-"""Scoring functions serve from a fresh process without ever importing the training stack.
+"""Every product's scoring function serves from a fresh process without ever importing the training stack.
 
 A new interpreter starts moto, publishes the session's pre-trained artifacts (read from files, so the
 child never touches scikit-learn, XGBoost or LightGBM), stores what the requests need, loads the
@@ -13,9 +13,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from finscore.products import products
 from tests.handlers import ROOT
 
-HEAVY = ("sklearn", "scipy", "pandas", "xgboost", "lightgbm")
+HEAVY = ("sklearn", "scipy", "pandas", "xgboost", "lightgbm", "pyarrow")
 
 CHILD = textwrap.dedent(
     """
@@ -74,18 +77,24 @@ def serve_in_fresh_process(folder, function: str, cases: list[str]) -> dict:
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def test_the_recommend_api_serves_without_training_libraries(tmp_path, recommend_candidate):
-    write_artifacts(tmp_path, recommend_candidate)
+@pytest.mark.parametrize("product", list(products()))
+def test_every_products_api_serves_its_example_without_training_libraries(tmp_path, candidates, product):
+    # Given the product's small trained model, as files a fresh process can publish without training
+    spec = products()[product]
+    write_artifacts(tmp_path, candidates(product))
+    function, case = spec.api.name, spec.example_event.rsplit("/", 1)[-1].removesuffix(".json")
 
-    report = serve_in_fresh_process(tmp_path, "recommend_api", ["recommend"])
+    # When a new interpreter serves the product's example request through its API function
+    report = serve_in_fresh_process(tmp_path, function, [case])
 
-    status, body = report["answers"]["recommend"]
+    # Then it answers with the champion, and no training library was ever imported
+    status, body = report["answers"][case]
     assert status == 200, body
-    assert body["model_version"] == recommend_candidate.manifest.version
+    assert body["model_version"] == candidates(product).manifest.version
     assert report["heavy"] == []
 
 
-def test_the_risk_api_serves_without_training_libraries(tmp_path, risk_candidate):
+def test_the_risk_api_serves_a_stored_customer_without_training_libraries(tmp_path, risk_candidate):
     from finscore.products.risk.features import compute_features
     from training.risk.generator import generate_portfolio
 
