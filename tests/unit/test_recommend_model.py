@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from finscore.products.columns import columns_of
-from finscore.products.recommend.catalog import CATEGORIES, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, holdings
+from finscore.products.recommend.catalog import CATEGORIES, PRODUCT_INDEX, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, holdings
 from finscore.products.recommend.features import PROFILE_FIELDS, feature_matrix
-from finscore.products.recommend.model import CategoryModel, Recommender, product_column
+from finscore.products.recommend.model import ProductChoice, Recommender, product_column
 
 
 @pytest.fixture(scope="module")
@@ -22,21 +22,15 @@ def predict(recommender: Recommender, profiles: list[dict]) -> dict[str, np.ndar
     return recommender.predict(feature_matrix(profiles), columns)
 
 
-def category_model(classes: tuple[str, ...], prior: list[float]) -> CategoryModel:
-    """A category model without a session: choose only needs its classes and prior."""
-    return CategoryModel(
-        category=PRODUCTS_BY_ID[classes[0]].category,
-        session=None,  # type: ignore[arg-type]
-        input_name="features",
-        classes=classes,
-        holdable=np.array([PRODUCTS_BY_ID[p].holdable for p in classes]),
-        tie_break=np.asarray(prior) * 1e-6,
-    )
+def category_model(classes: tuple[str, ...], prior: list[float]) -> ProductChoice:
+    """The choice within one category: it needs only the category's classes and prior."""
+    category = PRODUCTS_BY_ID[classes[0]].category
+    return ProductChoice.of({category: classes}, {category: prior})
 
 
-def best(model: CategoryModel, probabilities: list[float], held: set[str]) -> tuple[object, float]:
-    products, confidence = model.choose(np.array([probabilities], dtype=np.float64), holdings([held], 1))
-    return products[0], float(confidence[0])
+def best(model: ProductChoice, probabilities: list[float], held: set[str]) -> tuple[object, float]:
+    products, confidence = model.choose([np.array([probabilities], dtype=np.float64)], holdings([held], 1))
+    return products[0, 0], float(confidence[0, 0])
 
 
 def test_the_best_product_skips_held_products_and_reports_its_probability():
@@ -98,3 +92,24 @@ def test_a_manifest_with_other_features_is_refused(recommend_candidate):
     shuffled = manifest.model_copy(update={"features": list(reversed(manifest.features))})
     with pytest.raises(ValueError, match="features"):
         Recommender.load(shuffled, lambda name: recommend_candidate.artifacts[name].data)
+
+
+def test_categories_chosen_together_answer_as_each_alone():
+    classes = {"loan": ("personal_loan", "no_loan"),
+               "account": ("basic_checking", "premium_checking", "student_account")}
+    priors = {"loan": [0.4, 0.6], "account": [0.2, 0.3, 0.5]}
+    rng = np.random.default_rng(7)
+    probabilities = {category: rng.dirichlet(np.ones(len(ids)), size=200) for category, ids in classes.items()}
+    held = holdings([list(rng.choice(["personal_loan", "basic_checking", "premium_checking", "student_account"],
+                                     size=rng.integers(0, 4), replace=False)) for _ in range(200)], 200)
+    together = ProductChoice.of(classes, priors).choose(list(probabilities.values()), held)
+    for index, category in enumerate(classes):
+        alone = ProductChoice.of({category: classes[category]}, {category: priors[category]})
+        products, confidence = alone.choose([probabilities[category]], held)
+        assert list(together[0][:, index]) == list(products[:, 0])
+        np.testing.assert_array_equal(together[1][:, index], confidence[:, 0])
+    # The narrower category's padding never wins, not even when every real product is held.
+    assert set(together[0][:, 0]) <= {"personal_loan", "no_loan"}
+    whole_account_held = held[:, [PRODUCT_INDEX[product] for product in classes["account"]]].all(axis=1)
+    assert whole_account_held.any()
+    assert all(product is None for product in together[0][whole_account_held, 1])

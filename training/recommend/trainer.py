@@ -28,7 +28,6 @@ from finscore.products.recommend.catalog import (
     CATEGORIES,
     EMPLOYMENT_STATUSES,
     PRODUCTS_BY_CATEGORY,
-    PRODUCTS_BY_ID,
     holdings,
     label_column,
 )
@@ -44,9 +43,9 @@ from finscore.products.recommend.features import (
     SAVINGS_CAP,
     feature_matrix,
 )
-from finscore.products.recommend.model import TIE_BREAK_WEIGHT, CategoryModel, confidence_column, product_column
+from finscore.products.recommend.model import ProductChoice, confidence_column, product_column
 from finscore.products.recommend.api_models import CustomerProfile
-from training.onnx_export import LABEL_OUTPUT, ONNX_INPUT, onnx_outputs, probability_differences, to_onnx
+from training.onnx_export import LABEL_OUTPUT, onnx_outputs, probability_differences, to_onnx
 from training.pipeline import ModelDescription
 from training.recommend.generator import generate_customers
 
@@ -235,17 +234,15 @@ def name_segments(segments: Sequence[Mapping[str, Any]]) -> list[str]:
     return taken
 
 
-def served_products(fitted: FittedRecommender, category: str, test_x: np.ndarray,
-                    test: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """What serving answers in CATEGORY: the most probable product not held (finscore's CategoryModel)."""
-    tree = fitted.trees[category]
-    classes = tuple(tree.classes_.tolist())
-    chooser = CategoryModel(category=category, session=None, input_name=ONNX_INPUT, classes=classes,  # type: ignore[arg-type]
-                            holdable=np.array([PRODUCTS_BY_ID[product].holdable for product in classes]),
-                            tie_break=np.asarray(fitted.class_prior[category]) * TIE_BREAK_WEIGHT)
+def served_products(fitted: FittedRecommender, test_x: np.ndarray, test: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """What serving answers, (rows, categories): the most probable product not held, by finscore's own
+    ProductChoice; "none held back" where the customer holds the whole category."""
+    choice = ProductChoice.of({category: fitted.trees[category].classes_.tolist() for category in CATEGORIES},
+                              fitted.class_prior)
     held = holdings([record.get("existing_products") for record in test], len(test))
-    products, _ = chooser.choose(tree.predict_proba(test_x), held)
-    return np.array([product or "none held back" for product in products], dtype=object)
+    products, _ = choice.choose([fitted.trees[category].predict_proba(test_x) for category in CATEGORIES], held)
+    products[products == None] = "none held back"  # noqa: E711 (an object array compares element-wise)
+    return products
 
 
 def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -257,8 +254,9 @@ def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> di
         "clusters": len(fitted.segments),
     }
     accuracies = []
-    for category in CATEGORIES:
-        truth, predicted = _labels(test, category), served_products(fitted, category, test_x, test)
+    served = served_products(fitted, test_x, test)
+    for index, category in enumerate(CATEGORIES):
+        truth, predicted = _labels(test, category), served[:, index]
         accuracy = float(accuracy_score(truth, predicted))
         accuracies.append(accuracy)
         metrics[f"{category}_accuracy"] = accuracy

@@ -34,6 +34,7 @@ def route_matches(template: str, path: str) -> dict[str, str] | None:
     return parameters
 
 
+@lru_cache(maxsize=1024)
 def product_of_route(method: str, path: str) -> str | None:
     """The product whose API serves METHOD PATH (with or without the /v1 base path), if any."""
     base = resources.API_BASE_PATH

@@ -8,7 +8,7 @@ and income tier, and per category the most probable product the customer does no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -40,34 +40,67 @@ OUTPUTS = ("cluster", "segment", "financial_health_score", "income_tier",
 
 
 @dataclass(frozen=True)
-class CategoryModel:
+class ProductChoice:
+    """Per row and category, the most probable product the customer does not hold.
+
+    Every category's classes sit in one (categories, width) table, the narrower ones padded with slots
+    that can never win, so that one array operation chooses for all categories at once: the API asks
+    for a single profile, where each operation costs its fixed overhead, and batch files for a million.
+    """
+
+    categories: tuple[str, ...]
+    products: np.ndarray  # (categories, width) product ids, None in padding
+    catalogue_columns: np.ndarray  # each slot's column in a holdings matrix (0 in padding)
+    blockable: np.ndarray  # a real slot whose product a customer can already hold
+    tie_break: np.ndarray  # the class prior x TIE_BREAK_WEIGHT; -inf in padding
+
+    @classmethod
+    def of(cls, classes: Mapping[str, Sequence[str]], priors: Mapping[str, Sequence[float]]) -> ProductChoice:
+        """From each category's CLASSES (the product id of each probability column) and PRIORS (how
+        often customers take each, which breaks exact ties)."""
+        categories = tuple(classes)
+        width = max(len(classes[category]) for category in categories)
+        shape = (len(categories), width)
+        products = np.full(shape, None, dtype=object)
+        catalogue_columns = np.zeros(shape, dtype=np.intp)
+        blockable = np.zeros(shape, dtype=bool)
+        tie_break = np.full(shape, -np.inf)
+        for row, category in enumerate(categories):
+            ids, prior = tuple(classes[category]), np.asarray(priors[category], dtype=np.float64)
+            if prior.shape != (len(ids),):
+                raise ValueError(f"The {category} model has {len(ids)} classes but {prior.size} priors")
+            slots = slice(0, len(ids))
+            products[row, slots] = ids
+            catalogue_columns[row, slots] = [PRODUCT_INDEX[product] for product in ids]
+            blockable[row, slots] = [PRODUCTS_BY_ID[product].holdable for product in ids]
+            tie_break[row, slots] = prior * TIE_BREAK_WEIGHT
+        return cls(categories, products, catalogue_columns, blockable, tie_break)
+
+    def choose(self, probabilities: Sequence[np.ndarray], held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PROBABILITIES holds each category's (rows, classes) class probabilities, HELD the rows'
+        holdings over the catalogue. Returns the chosen products and their probabilities, both (rows,
+        categories): None and NaN where the customer holds every product of the category."""
+        count = len(held)
+        padded = np.zeros((count, *self.products.shape))
+        for row, category_probabilities in enumerate(probabilities):
+            padded[:, row, :category_probabilities.shape[1]] = category_probabilities
+        scores = padded + self.tie_break
+        scores[held[:, self.catalogue_columns] & self.blockable] = -np.inf
+        chosen = (np.arange(count)[:, np.newaxis], np.arange(len(self.categories)), scores.argmax(axis=2))
+        none_left = scores[chosen] == -np.inf
+        products = self.products[chosen[1:]]
+        confidence = np.round(padded[chosen], 4)
+        if none_left.any():
+            products[none_left] = None
+            confidence[none_left] = np.nan
+        return products, confidence
+
+
+@dataclass(frozen=True)
+class CategoryTree:
     category: str
     session: ort.InferenceSession
     input_name: str
-    classes: tuple[str, ...]  # product id of each probability column
-    holdable: np.ndarray  # bool per class: a product a customer can already hold
-    tie_break: np.ndarray
-
-    def best_not_held(self, matrix: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per row of MATRIX, the most probable product the customer does not hold (None when they hold
-        them all) and its probability (NaN then); HELD is the rows' holdings over the catalogue."""
-        probabilities = self.session.run(PROBABILITY_OUTPUT, {self.input_name: matrix})[0].astype(np.float64) \
-            if len(matrix) else np.empty((0, len(self.classes)))
-        return self.choose(probabilities, held)
-
-    def choose(self, probabilities: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The choice of best_not_held from the trees' class PROBABILITIES (rows, classes)."""
-        count = len(probabilities)
-        scores = probabilities + self.tie_break
-        blocked = held[:, [PRODUCT_INDEX[product] for product in self.classes]] & self.holdable
-        scores[blocked] = -np.inf
-        columns = scores.argmax(axis=1) if count else np.empty(0, np.int64)
-        rows = np.arange(count)
-        none_left = np.isneginf(scores[rows, columns])
-        products = np.asarray(self.classes, dtype=object)[columns]
-        products[none_left] = None
-        confidence = np.where(none_left, np.nan, np.round(probabilities[rows, columns], 4))
-        return products, confidence
 
 
 @dataclass(frozen=True)
@@ -75,7 +108,8 @@ class Recommender:
     segmenter: ort.InferenceSession
     segmenter_input: str
     segment_names: tuple[str, ...]
-    categories: tuple[CategoryModel, ...]
+    trees: tuple[CategoryTree, ...]
+    choice: ProductChoice
     segments: tuple[dict[str, Any], ...]
 
     @classmethod
@@ -91,12 +125,21 @@ class Recommender:
         segments = tuple(sorted(extra["segments"], key=lambda segment: segment["cluster"]))
         if [segment["cluster"] for segment in segments] != list(range(extra["segmenter"]["clusters"])):
             raise ValueError(f"recommend {manifest.version}: segment profiles do not cover every cluster")
-        categories = tuple(_load_category(category, extra["categories"][category], read) for category in CATEGORIES)
+        specs = {category: extra["categories"][category] for category in CATEGORIES}
+        for category, spec in specs.items():
+            unknown = [product for product in spec["classes"] if product not in PRODUCTS_BY_CATEGORY[category]]
+            if unknown:
+                raise ValueError(f"The {category} model predicts products outside the catalogue: {unknown}")
+        choice = ProductChoice.of({category: spec["classes"] for category, spec in specs.items()},
+                                  {category: spec["class_prior"] for category, spec in specs.items()})
+        sessions = {category: session_from_bytes(read(spec["artifact"])) for category, spec in specs.items()}
         return cls(
             segmenter=segmenter,
             segmenter_input=segmenter.get_inputs()[0].name,
             segment_names=tuple(segment["name"] for segment in segments),
-            categories=categories,
+            trees=tuple(CategoryTree(category, session, session.get_inputs()[0].name)
+                        for category, session in sessions.items()),
+            choice=choice,
             segments=segments,
         )
 
@@ -113,27 +156,10 @@ class Recommender:
             "financial_health_score": np.round(matrix[:, HEALTH].astype(np.float64), 1),
             "income_tier": np.asarray(INCOME_TIERS, dtype=object)[matrix[:, TIER].astype(np.int64)],
         }
-        for model in self.categories:
-            products, confidence = model.best_not_held(matrix, held)
-            outputs[product_column(model.category)] = products
-            outputs[confidence_column(model.category)] = confidence
+        probabilities = [tree.session.run(PROBABILITY_OUTPUT, {tree.input_name: matrix})[0] if count
+                         else np.empty((0, 0)) for tree in self.trees]
+        products, confidence = self.choice.choose(probabilities, held)
+        for index, category in enumerate(self.choice.categories):
+            outputs[product_column(category)] = products[:, index]
+            outputs[confidence_column(category)] = confidence[:, index]
         return outputs
-
-
-def _load_category(category: str, spec: Mapping[str, Any], read: Callable[[str], bytes]) -> CategoryModel:
-    classes = tuple(spec["classes"])
-    unknown = [product for product in classes if product not in PRODUCTS_BY_CATEGORY[category]]
-    if unknown:
-        raise ValueError(f"The {category} model predicts products outside the catalogue: {unknown}")
-    session = session_from_bytes(read(spec["artifact"]))
-    prior = np.asarray(spec["class_prior"], dtype=np.float64)
-    if prior.shape != (len(classes),):
-        raise ValueError(f"The {category} model has {len(classes)} classes but {prior.size} priors")
-    return CategoryModel(
-        category=category,
-        session=session,
-        input_name=session.get_inputs()[0].name,
-        classes=classes,
-        holdable=np.array([PRODUCTS_BY_ID[product].holdable for product in classes]),
-        tie_break=prior * TIE_BREAK_WEIGHT,
-    )
