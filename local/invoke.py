@@ -106,13 +106,17 @@ def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE) -> dict[
     own_aws = not port_in_use(port)
     if own_aws:
         from local.resources import create_resources
-        from local.run import ensure_models
+        from local.run import ensure_models, seed
         from finscore.models.registry import ModelRegistry
         from finscore.models.store import ModelStore
 
         aws.start()
         names = create_resources()
-        ensure_models(ModelStore(names["MODELS_BUCKET"]), ModelRegistry(names["REGISTRY_TABLE"]), progress=False)
+        store, registry = ModelStore(names["MODELS_BUCKET"]), ModelRegistry(names["REGISTRY_TABLE"])
+        ensure_models(store, registry, progress=False)
+        # The sample data `make run` loads, so that events naming stored customers, stocks or investors
+        # find them here too.
+        seed(names, store, registry)
     else:
         aws.use()
     try:

@@ -13,7 +13,7 @@ import pytest
 from finscore import resources
 from finscore.products import all_functions
 from local.apigw import find_route
-from local.embedded_aws import port_in_use
+from local.embedded_aws import free_port, port_in_use
 from tests.e2e.stack import ADMIN_KEY, API_KEY, ROOT, SMARTBANK, start_stack
 
 
@@ -115,6 +115,21 @@ def test_finscore_invoke_runs_an_event_against_the_running_stack(stack):
     response = json.loads(result.stdout[result.stdout.index("{"):])
     assert response["statusCode"] == 200
     assert set(json.loads(response["body"])["recommendations"]) == {"account", "savings", "loan", "digital_service"}
+
+
+def test_finscore_invoke_without_a_running_stack_finds_the_sample_data(stack, home):
+    # Its own embedded AWS on a free port; the models come from the session home's cache.
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                   "FINSCORE_HOME": str(home), "FINSCORE_AWS_PORT": str(free_port())}
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", "propensity_api", "-e",
+         str(ROOT / "events" / "propensity_api" / "score-ids-only.json")],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout[result.stdout.index("{"):])
+    assert response["statusCode"] == 200, response["body"]
+    assert "close_price" in json.loads(response["body"])["filled_from_store"]
 
 
 def test_a_later_run_reuses_the_model_and_ctrl_c_stops_everything(stack, home):

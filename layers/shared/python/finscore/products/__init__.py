@@ -37,7 +37,11 @@ def all_functions() -> tuple[resources.FunctionSpec, ...]:
 
 
 def function(name: str) -> resources.FunctionSpec:
-    return next(fn for fn in all_functions() if fn.name == name)
+    """The function NAME of the platform or of any product."""
+    functions = {fn.name: fn for fn in all_functions()}
+    if name not in functions:
+        raise KeyError(f"No function {name!r}; the functions are {sorted(functions)}")
+    return functions[name]
 
 
 def all_tables() -> tuple[resources.TableSpec, ...]:
