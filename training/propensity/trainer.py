@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from pydantic import ValidationError
-from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_curve, roc_auc_score
+from sklearn.metrics import precision_recall_curve, roc_auc_score
 from xgboost import XGBClassifier
 
 from finscore.models.manifest import OutputSpec, ParityResult
@@ -50,6 +50,7 @@ from finscore.products.propensity.features import (
 from finscore.products.propensity.records import BarRecord, bar_problems
 from finscore.records import RowReject, describe_errors
 from training.data import TrainingData, TrainingFile, files_by_table
+from training.metrics import binary_classification
 from training.onnx_export import PROBABILITY_OUTPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.propensity.generator import WARM_UP_DAYS, Market, generate_market
@@ -349,21 +350,10 @@ def best_f1_threshold(probability: np.ndarray, labels: np.ndarray) -> float:
 def evaluate(fitted: FittedPropensity, test: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     labels = _labels(test)
     probability = np.round(fitted.model.predict_proba(_matrix(test))[:, 1], 6)
-    predicted = probability >= fitted.threshold
-    tn, fp, fn, tp = (int(value) for value in confusion_matrix(labels, predicted, labels=[0, 1]).ravel())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
     days = sorted({record[DAY] for record in test})
     return {
-        "roc_auc": float(roc_auc_score(labels, probability)),
-        "pr_auc": float(average_precision_score(labels, probability)),
-        "precision": float(precision),
-        "recall": float(recall),
-        "f1": float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0,
+        **binary_classification(labels, probability, fitted.threshold),
         "decision_threshold": fitted.threshold,
-        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
-        "base_rate": float(labels.mean()),
-        "test_rows": int(len(labels)),
         "test_days": f"{days[0]}..{days[-1]}" if days else "",
     }
 

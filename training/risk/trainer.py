@@ -31,9 +31,7 @@ from lightgbm import LGBMClassifier
 from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
-    average_precision_score,
     brier_score_loss,
-    confusion_matrix,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
@@ -50,6 +48,7 @@ from finscore.products.risk.reasons import REASONS
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
 from training.data import TrainingData, TrainingFile, files_by_table
+from training.metrics import binary_classification
 from training.onnx_export import ONNX_INPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.risk.generator import Portfolio, generate_portfolio
@@ -347,25 +346,14 @@ def recall_threshold(probability: np.ndarray, labels: np.ndarray, target: float 
 
 def evaluate(fitted: FittedRisk, test: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     probability, labels = _held_out(fitted, test)
-    predicted = probability >= fitted.decision_threshold
-    tn, fp, fn, tp = (int(value) for value in confusion_matrix(labels, predicted, labels=[0, 1]).ravel())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
     threshold_80, recall_80, precision_80 = recall_threshold(probability, labels)
     return {
-        "roc_auc": float(roc_auc_score(labels, probability)),
-        "pr_auc": float(average_precision_score(labels, probability)),
-        "precision": float(precision),
-        "recall": float(recall),
-        "f1": float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0,
+        **binary_classification(labels, probability, fitted.decision_threshold),
         "brier": float(brier_score_loss(labels, probability)),
         "decision_threshold": round(100 * fitted.decision_threshold, 2),
         "threshold_for_80_recall": round(100 * threshold_80, 2),
         "recall_at_80_threshold": recall_80,
         "precision_at_80_threshold": precision_80,
-        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
-        "base_rate": float(labels.mean()),
-        "test_rows": int(len(labels)),
     }
 
 
