@@ -103,31 +103,28 @@ def test_the_embedded_aws_answers_any_sdk(stack):
     assert any(key.startswith("recommend/") and key.endswith("/manifest.json") for key in keys)
 
 
-def test_finscore_invoke_runs_an_event_against_the_running_stack(stack):
-    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-                   "FINSCORE_AWS_PORT": str(stack.aws_port)}
+def finscore_invoke(function: str, event: str, **environment: str) -> dict:
+    """`finscore invoke FUNCTION -e events/FUNCTION/EVENT.json` as a user runs it; the response it prints."""
     result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", "recommend_api", "-e",
-         str(ROOT / "events" / "recommend_api" / "recommend.json")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
+        [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", function, "-e",
+         str(ROOT / "events" / function / f"{event}.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **environment},
     )
     assert result.returncode == 0, result.stderr
-    response = json.loads(result.stdout[result.stdout.index("{"):])
+    return json.loads(result.stdout[result.stdout.index("{"):])
+
+
+def test_finscore_invoke_runs_an_event_against_the_running_stack(stack):
+    response = finscore_invoke("recommend_api", "recommend", FINSCORE_AWS_PORT=str(stack.aws_port))
     assert response["statusCode"] == 200
     assert set(json.loads(response["body"])["recommendations"]) == {"account", "savings", "loan", "digital_service"}
 
 
 def test_finscore_invoke_without_a_running_stack_finds_the_sample_data(stack, home):
     # Its own embedded AWS on a free port; the models come from the session home's cache.
-    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-                   "FINSCORE_HOME": str(home), "FINSCORE_AWS_PORT": str(free_port())}
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", "propensity_api", "-e",
-         str(ROOT / "events" / "propensity_api" / "score-ids-only.json")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    response = json.loads(result.stdout[result.stdout.index("{"):])
+    response = finscore_invoke("propensity_api", "score-ids-only", FINSCORE_HOME=str(home),
+                               FINSCORE_AWS_PORT=str(free_port()))
     assert response["statusCode"] == 200, response["body"]
     assert "close_price" in json.loads(response["body"])["filled_from_store"]
 

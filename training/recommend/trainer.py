@@ -241,7 +241,7 @@ def served_products(fitted: FittedRecommender, test_x: np.ndarray, test: Sequenc
                               fitted.class_prior)
     held = holdings([record.get("existing_products") for record in test], len(test))
     products, _ = choice.choose([fitted.trees[category].predict_proba(test_x) for category in CATEGORIES], held)
-    products[products == None] = "none held back"  # noqa: E711 (an object array compares element-wise)
+    products[np.equal(products, None)] = "none held back"
     return products
 
 
