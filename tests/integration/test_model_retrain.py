@@ -109,7 +109,7 @@ def test_worse_is_rejected_better_is_promoted_and_served_within_the_ttl_and_roll
     rejected = events[3]
     assert rejected["source"] == "finscore.models"
     assert rejected["detail"]["product"] == "recommend"
-    assert rejected["detail"]["metrics"]["mean_accuracy"] == pytest.approx(worse["candidate_value"], abs=1e-3)
+    assert rejected["detail"]["metrics"]["mean_served_accuracy"] == pytest.approx(worse["candidate_value"], abs=1e-3)
     assert rejected["detail"]["reason"] == worse["reason"]
 
 
@@ -238,3 +238,28 @@ def test_retrain_route_rejects_products_without_trainer_and_bad_bodies(aws, monk
 def test_retrain_route_is_503_when_retraining_is_not_configured(aws):
     status, body = invoke("platform_api", load_event("platform_api", "retrain"))
     assert status == 503 and "RETRAIN_FUNCTION_NAME" in body["error"]["message"]
+
+
+def test_recommend_trains_from_a_csv_whose_held_products_are_text(aws):
+    from training.data import load_training_data, row_rejects
+    from training.recommend import trainer
+
+    customers = trainer.generate(60, seed=5)
+    rows = [{**customer, "existing_products": ";".join(customer["existing_products"])} for customer in customers]
+    rows[4]["existing_products"] = "basic_checking;not_a_product"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    client("s3").put_object(Bucket=aws["DATA_BUCKET"], Key="training/recommend/customers.csv",
+                            Body=out.getvalue().encode())
+
+    data = load_training_data(aws["DATA_BUCKET"], "recommend")
+    valid, product_rejects = trainer.validate(data.records)
+    rejects = row_rejects(data, product_rejects)
+
+    assert len(valid) == 59
+    assert [valid[0]["existing_products"], valid[1]["existing_products"]] == [customers[0]["existing_products"],
+                                                                             customers[1]["existing_products"]]
+    assert [(r.source, r.row) for r in rejects] == [("training/recommend/customers.csv", 5)]  # data row 5
+    assert "existing_products" in rejects[0].reason

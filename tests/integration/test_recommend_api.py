@@ -45,23 +45,31 @@ def publish_new_version(aws, manifest, version: str):
     return store.publish(manifest.model_copy(update={"version": version, "artifacts": {}}), artifacts)
 
 
-def test_recommends_one_product_per_category(recommend_champion):
+def test_recommends_one_product_per_category_never_below_its_floor(recommend_champion):
     status, body = call("recommend")
 
     assert status == 200
     assert set(body) == {"cluster", "segment", "financial_health_score", "income_tier", "recommendations",
-                         "products", "confidence_scores", "model_version"}
+                         "products", "confidence_scores", "withheld", "model_version"}
     assert body["model_version"] == recommend_champion.version
     assert body["income_tier"] == "high"  # 75,000 > 70,000
     assert 0 <= body["financial_health_score"] <= 100
     segments = {s["cluster"]: s["name"] for s in recommend_champion.extra["segments"]}
     assert body["segment"] == segments[body["cluster"]]
     assert set(body["recommendations"]) == set(body["products"]) == set(body["confidence_scores"]) == set(CATEGORIES)
+    floors = recommend_champion.thresholds["confidence_floor"]
     for category in CATEGORIES:
-        product = body["products"][category]
-        assert product in PRODUCTS_BY_CATEGORY[category]
-        assert body["recommendations"][category] == PRODUCTS_BY_ID[product].name
-        assert 0 < body["confidence_scores"][category] <= 1
+        product, confidence = body["products"][category], body["confidence_scores"][category]
+        assert 0 < confidence <= 1  # the SmartBank body holds one product: every category has candidates
+        if product is None:
+            assert confidence < floors[category]
+            assert body["withheld"][category] == (f"confidence {confidence:.4f} is below the {category} floor "
+                                                  f"{floors[category]:.4f}")
+            assert body["recommendations"][category] is None
+        else:
+            assert confidence >= floors[category] and category not in body["withheld"]
+            assert product in PRODUCTS_BY_CATEGORY[category]
+            assert body["recommendations"][category] == PRODUCTS_BY_ID[product].name
     assert body["products"]["account"] != "basic_checking"  # held in the SmartBank body
 
 
@@ -73,8 +81,10 @@ def test_held_products_are_never_recommended(recommend_champion):
 
     assert status == 200
     assert not held & set(body["products"].values())
-    # Two of four products per category are held, so each category still has a recommendation.
-    assert all(body["products"][category] for category in CATEGORIES)
+    # Two of four products per category are held, so no category is empty for want of products: each
+    # has a recommendation or one withheld for its confidence.
+    for category in CATEGORIES:
+        assert body["products"][category] or "is below the" in body["withheld"][category]
 
 
 @pytest.mark.parametrize(
@@ -164,3 +174,15 @@ def test_a_version_failing_its_sha256_check_never_replaces_the_champion(aws, rec
     assert status == 200
     assert second["model_version"] == recommend_champion.version
     assert second["products"] == first["products"]
+
+
+def test_the_model_detail_publishes_the_floors_and_the_metrics_as_served(recommend_champion):
+    status, body = invoke("platform_api", load_event("platform_api", "model-detail"))
+
+    assert status == 200 and body["champion_version"] == recommend_champion.version
+    assert body["thresholds"]["confidence_floor"] == recommend_champion.thresholds["confidence_floor"]
+    assert set(body["thresholds"]["confidence_floor"]) == set(CATEGORIES)
+    assert body["primary_metric"] == "mean_served_accuracy"
+    for category in CATEGORIES:
+        assert {f"{category}_served_accuracy", f"{category}_served_precision", f"{category}_coverage",
+                f"{category}_raw_accuracy"} <= set(body["metrics"])

@@ -8,7 +8,7 @@ import pytest
 from finscore.products.columns import columns_of
 from finscore.products.recommend.catalog import CATEGORIES, PRODUCT_INDEX, PRODUCTS_BY_CATEGORY, PRODUCTS_BY_ID, holdings
 from finscore.products.recommend.features import PROFILE_FIELDS, feature_matrix
-from finscore.products.recommend.model import ProductChoice, Recommender, product_column
+from finscore.products.recommend.model import ProductChoice, Recommender, confidence_column, product_column
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_predict_never_returns_a_held_product(recommender, recommend_candidate):
     # Given what the model recommends to customers holding nothing
     free = predict(recommender, profiles)
     # When each customer holds those very products
-    held = [[free[product_column(c)][row] for c in CATEGORIES if PRODUCTS_BY_ID[free[product_column(c)][row]].holdable]
+    held = [[product for c in CATEGORIES if (product := free[product_column(c)][row]) and PRODUCTS_BY_ID[product].holdable]
             for row in range(len(profiles))]
     again = predict(recommender, [{**profile, "existing_products": products}
                                   for profile, products in zip(profiles, held)])
@@ -76,7 +76,11 @@ def test_holding_a_whole_category_leaves_it_empty(recommender, recommend_candida
     profile = {**recommend_candidate.test[0], "existing_products": list(PRODUCTS_BY_CATEGORY["account"])}
     outputs = predict(recommender, [profile])
     assert outputs["account_product"][0] is None and np.isnan(outputs["account_confidence"][0])
-    assert all(outputs[product_column(category)][0] for category in CATEGORIES if category != "account")
+    assert recommender.choice.withheld("account", None) == "the customer already holds every account product"
+    for category in CATEGORIES[1:]:
+        # The other categories answer as usual: a product, or one withheld for its confidence.
+        product, confidence = outputs[product_column(category)][0], outputs[confidence_column(category)][0]
+        assert (product is not None) == (recommender.choice.withheld(category, confidence) is None)
 
 
 def test_a_profile_alone_gets_the_answer_it_gets_in_a_batch(recommender, recommend_candidate):
@@ -113,3 +117,15 @@ def test_categories_chosen_together_answer_as_each_alone():
     whole_account_held = held[:, [PRODUCT_INDEX[product] for product in classes["account"]]].all(axis=1)
     assert whole_account_held.any()
     assert all(product is None for product in together[0][whole_account_held, 1])
+
+
+def test_a_recommendation_below_its_floor_is_withheld_with_its_confidence():
+    model = ProductChoice.of({"account": ("basic_checking", "premium_checking")}, {"account": [0.5, 0.5]},
+                             {"account": 0.3})
+    products, confidence = model.choose([np.array([[0.8, 0.2], [0.25, 0.75], [0.9, 0.1]])],
+                                        holdings([[], ["premium_checking"], ["basic_checking", "premium_checking"]], 3))
+    assert list(products[:, 0]) == ["basic_checking", None, None]
+    assert confidence[1, 0] == 0.25 and np.isnan(confidence[2, 0])
+    assert model.withheld("account", 0.8) is None
+    assert model.withheld("account", 0.25) == "confidence 0.2500 is below the account floor 0.3000"
+    assert model.withheld("account", None) == "the customer already holds every account product"

@@ -80,16 +80,23 @@ def test_segment_names_are_distinct_even_for_alike_centroids():
 def test_the_candidate_manifest_is_the_serving_contract(recommend_candidate):
     manifest = recommend_candidate.manifest
     assert manifest.feature_names == list(FEATURE_NAMES)
-    assert manifest.primary_metric == "mean_accuracy"
+    assert manifest.primary_metric == "mean_served_accuracy"
     assert 4 <= manifest.extra["segmenter"]["clusters"] <= 6
     for category in CATEGORIES:
-        for metric in ("accuracy", "macro_precision", "macro_recall"):
+        for metric in ("served_accuracy", "served_precision", "coverage", "raw_accuracy", "macro_precision",
+                       "macro_recall"):
             assert 0 <= manifest.metrics[f"{category}_{metric}"] <= 1
         spec = manifest.extra["categories"][category]
         assert spec["artifact"] in recommend_candidate.artifacts
         assert sum(spec["class_prior"]) == pytest.approx(1.0)
+        # The floor is published where the API and GET /v1/models read it.
+        assert spec["confidence_floor"] == manifest.thresholds["confidence_floor"][category]
+        assert 0 <= spec["confidence_floor"] < 1
     assert -1 <= manifest.metrics["silhouette"] <= 1
-    assert manifest.metrics["mean_accuracy"] > 0.7  # labels follow the profile; noise caps it below 1
+    assert manifest.metrics["mean_raw_accuracy"] > 0.7  # labels follow the profile; noise caps it below 1
+    # Served, a held product or one below the floor is a miss: never better than the raw figure.
+    assert manifest.metrics["mean_served_accuracy"] <= manifest.metrics["mean_raw_accuracy"]
+    assert manifest.metrics["mean_served_precision"] >= manifest.metrics["mean_served_accuracy"]
     assert manifest.parity.passed and manifest.parity.rows == manifest.training_data.split["test"]
     assert manifest.training_data.split == {"train": 1_400, "validation": 300, "test": 300, "rejected": 0}
     assert {"numpy", "scikit-learn", "skl2onnx", "onnxruntime", "python"} <= set(manifest.library_versions)
@@ -98,3 +105,21 @@ def test_the_candidate_manifest_is_the_serving_contract(recommend_candidate):
     baseline = json.loads(recommend_candidate.artifacts["baseline.json"].data)
     assert [feature["name"] for feature in baseline["features"]] == list(FEATURE_NAMES)
     assert all(sum(feature["shares"]) == pytest.approx(1.0) for feature in baseline["features"])
+
+
+def test_the_floor_is_the_lowest_confidence_reaching_the_target_precision():
+    # Ten recommendations at each of five confidences; the right ones thin out as confidence falls.
+    confidence = np.repeat([0.9, 0.7, 0.5, 0.3, 0.1], 10)
+    right = np.concatenate([np.ones(10), np.ones(10), np.r_[np.ones(7), np.zeros(3)], np.r_[np.ones(2), np.zeros(8)],
+                            np.zeros(10)]).astype(bool)
+    floor = trainer.confidence_floor(confidence, right, target=0.9, min_support=10)
+    # At 0.5 the kept 30 are 27 right (0.9); at 0.3 the kept 40 are 29 right (0.725).
+    assert floor == {"floor": 0.5, "validation_precision": pytest.approx(0.9), "validation_coverage": 0.6}
+
+
+def test_an_unreachable_target_takes_the_most_precise_floor_and_nothing_to_judge_keeps_all():
+    confidence = np.array([0.8, 0.8, 0.6, 0.6, 0.4, np.nan])
+    right = np.array([True, False, True, True, False, False])
+    floor = trainer.confidence_floor(confidence, right, target=0.99, min_support=2)
+    assert floor["floor"] == 0.6 and floor["validation_precision"] == pytest.approx(0.75)
+    assert trainer.confidence_floor(confidence, right, target=0.9, min_support=50)["floor"] == 0.0

@@ -174,7 +174,7 @@ def test_the_cli_trains_registers_and_reports(aws, capsys):
 
     out = capsys.readouterr().out
     assert status == 0
-    assert "mean_accuracy (primary)" in out and "silhouette" in out
+    assert "mean_served_accuracy (primary)" in out and "silhouette" in out
     assert "gate: promoted: no champion yet" in out
     assert ModelRegistry(aws["REGISTRY_TABLE"]).champion_version("recommend") is not None
 

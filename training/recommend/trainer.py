@@ -2,8 +2,14 @@
 
 Segments: StandardScaler + K-Means, k in 4..6 chosen by silhouette on a sample of the validation
 split, named from their centroids in original units. Products: one DecisionTreeClassifier per
-category, depth chosen by validation accuracy. Held-out metrics: silhouette, and per category
-accuracy, macro precision and macro recall; the primary metric is the mean accuracy.
+category, depth chosen by validation accuracy, and a confidence floor per category: the lowest
+probability at which the recommendations kept on validation reach the target precision.
+
+Held-out metrics are measured on what the API serves: a product the customer holds is never
+recommended and one below the floor is withheld, so both count as misses. Per category: served
+accuracy (right recommendations / customers), served precision (right / recommended), coverage,
+macro precision and recall, and beside them the raw accuracy of the tree's top class. The primary
+metric is the mean served accuracy.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from training.onnx_export import LABEL_OUTPUT, onnx_outputs, probability_differe
 from training.pipeline import ModelDescription
 from training.recommend.generator import generate_customers
 
-primary_metric = "mean_accuracy"
+primary_metric = "mean_served_accuracy"
 higher_is_better = True
 default_rows = 20_000
 libraries = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
@@ -57,6 +63,12 @@ libraries = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
 CLUSTER_COUNTS = (4, 5, 6)
 TREE_DEPTHS = (3, 4, 5, 6, 8, 10, 12)
 MIN_SAMPLES_LEAF = 10
+# A recommendation is served only when the recommendations at least as confident were right this often
+# on validation; a floor must keep MIN_FLOOR_SUPPORT validation recommendations to be trusted.
+TARGET_PRECISION = 0.9
+MIN_FLOOR_SUPPORT = 30
+# What a withheld recommendation counts as in the macro metrics.
+WITHHELD = "(withheld)"
 KMEANS_INITS = 4
 SILHOUETTE_SAMPLE = 2_000
 PROBABILITY_TOLERANCE = 1e-5
@@ -95,6 +107,13 @@ class FittedRecommender:
     silhouette_by_k: dict[int, float]
     accuracy_by_depth: dict[str, dict[int, float]]
     class_prior: dict[str, list[float]]
+    floors: dict[str, dict[str, float]]  # per category: floor, validation precision and coverage at it
+    target_precision: float
+
+    def choice(self) -> ProductChoice:
+        """What serving chooses with this model (finscore's own ProductChoice)."""
+        return ProductChoice.of({category: tree.classes_.tolist() for category, tree in self.trees.items()},
+                                self.class_prior, {category: floor["floor"] for category, floor in self.floors.items()})
 
 
 def generate(rows: int, seed: int) -> list[dict[str, Any]]:
@@ -153,6 +172,14 @@ def fit(train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, An
         tree = trees[category] = candidates[best_depth]
         class_prior[category] = [float(np.mean(train_y == product)) for product in tree.classes_]
 
+    target = float(config.get("target_precision", TARGET_PRECISION))
+    unfloored = ProductChoice.of({category: tree.classes_.tolist() for category, tree in trees.items()}, class_prior)
+    products, confidence = unfloored.choose([trees[category].predict_proba(validation_x) for category in CATEGORIES],
+                                            _held(validation))
+    floors = {
+        category: confidence_floor(confidence[:, index], products[:, index] == _labels(validation, category), target)
+        for index, category in enumerate(CATEGORIES)
+    }
     return FittedRecommender(
         segmenter=segmenter,
         trees=trees,
@@ -160,7 +187,37 @@ def fit(train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, An
         silhouette_by_k=silhouette_by_k,
         accuracy_by_depth=accuracy_by_depth,
         class_prior=class_prior,
+        floors=floors,
+        target_precision=target,
     )
+
+
+def confidence_floor(confidence: np.ndarray, right: np.ndarray, target: float,
+                     min_support: int = MIN_FLOOR_SUPPORT) -> dict[str, float]:
+    """The lowest floor at which the recommendations kept (CONFIDENCE >= floor; NaN: nothing to
+    recommend) are RIGHT at least TARGET of the time, keeping at least MIN_SUPPORT of them. When no
+    floor reaches TARGET, the most precise one. With too few recommendations to judge, 0 (keep all)."""
+    served = ~np.isnan(confidence)
+    order = np.argsort(-confidence[served], kind="stable")
+    ranked, hits = confidence[served][order], right[served][order]
+    kept = np.arange(1, len(ranked) + 1)
+    precision = np.cumsum(hits) / kept
+    # A floor at a confidence keeps every recommendation at least that confident: the last of its ties.
+    candidates = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True) & (kept >= min_support))
+    if not len(candidates):
+        return {"floor": 0.0, "validation_precision": float(hits.mean()) if len(hits) else 0.0,
+                "validation_coverage": float(served.mean()) if len(served) else 0.0}
+    reaching = candidates[precision[candidates] >= target]
+    if len(reaching):
+        best = reaching[-1]  # the lowest such floor: the most recommendations kept
+    else:
+        best = candidates[np.flatnonzero(precision[candidates] == precision[candidates].max())[-1]]
+    return {"floor": float(ranked[best]), "validation_precision": float(precision[best]),
+            "validation_coverage": float(kept[best] / len(confidence))}
+
+
+def _held(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    return holdings([record.get("existing_products") for record in records], len(records))
 
 
 def _labels(records: Sequence[Mapping[str, Any]], category: str) -> np.ndarray:
@@ -235,46 +292,53 @@ def name_segments(segments: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def served_products(fitted: FittedRecommender, test_x: np.ndarray, test: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """What serving answers, (rows, categories): the most probable product not held, by finscore's own
-    ProductChoice; "none held back" where the customer holds the whole category."""
-    choice = ProductChoice.of({category: fitted.trees[category].classes_.tolist() for category in CATEGORIES},
-                              fitted.class_prior)
-    held = holdings([record.get("existing_products") for record in test], len(test))
-    products, _ = choice.choose([fitted.trees[category].predict_proba(test_x) for category in CATEGORIES], held)
-    products[np.equal(products, None)] = "none held back"
+    """What serving answers, (rows, categories): the most probable product not held when it clears the
+    category's floor, else None."""
+    products, _ = fitted.choice().choose([fitted.trees[category].predict_proba(test_x) for category in CATEGORIES],
+                                         _held(test))
     return products
 
 
+def served_metrics(products: np.ndarray, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Per category and on average, how the served PRODUCTS (rows, categories; None: nothing served)
+    fare against the labels: served accuracy, served precision and coverage."""
+    metrics: dict[str, float] = {}
+    for index, category in enumerate(CATEGORIES):
+        served = ~np.equal(products[:, index], None)
+        right = products[:, index] == _labels(test, category)
+        metrics[f"{category}_served_accuracy"] = float(right.mean()) if len(right) else 0.0
+        metrics[f"{category}_served_precision"] = float(right[served].mean()) if served.any() else 0.0
+        metrics[f"{category}_coverage"] = float(served.mean()) if len(served) else 0.0
+    for measure in ("served_accuracy", "served_precision", "coverage"):
+        metrics[f"mean_{measure}"] = float(np.mean([metrics[f"{category}_{measure}"] for category in CATEGORIES]))
+    return metrics
+
+
 def evaluate(fitted: FittedRecommender, test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Held-out metrics of the recommendations as served: a product the customer already holds is never
-    recommended, so a label the customer already held is a miss."""
+    """Held-out metrics of the recommendations as served (held products excluded, the floor applied),
+    and beside them the raw accuracy of each tree's top class."""
     test_x = feature_matrix(test)
+    served = served_products(fitted, test_x, test)
     metrics: dict[str, float] = {
         "silhouette": _silhouette(fitted.segmenter, test_x, seed=0),
         "clusters": len(fitted.segments),
+        **served_metrics(served, test),
     }
-    accuracies = []
-    served = served_products(fitted, test_x, test)
+    raw = []
     for index, category in enumerate(CATEGORIES):
-        truth, predicted = _labels(test, category), served[:, index]
-        accuracy = float(accuracy_score(truth, predicted))
-        accuracies.append(accuracy)
-        metrics[f"{category}_accuracy"] = accuracy
+        truth = _labels(test, category)
+        predicted = np.where(np.equal(served[:, index], None), WITHHELD, served[:, index])
         metrics[f"{category}_macro_precision"] = float(precision_score(truth, predicted, average="macro", zero_division=0))
         metrics[f"{category}_macro_recall"] = float(recall_score(truth, predicted, average="macro", zero_division=0))
-    metrics[primary_metric] = float(np.mean(accuracies))
+        metrics[f"{category}_raw_accuracy"] = float(accuracy_score(truth, fitted.trees[category].predict(test_x)))
+        raw.append(metrics[f"{category}_raw_accuracy"])
+    metrics["mean_raw_accuracy"] = float(np.mean(raw))
     return metrics
 
 
 def gate_metrics(outputs: Mapping[str, np.ndarray], test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Accuracy of the served recommendations on labelled records (the promotion gate's yardstick): a
-    product the customer already held is never served, so it never counts as a hit."""
-    metrics = {
-        f"{category}_accuracy": float(np.mean(outputs[product_column(category)] == _labels(test, category)))
-        for category in CATEGORIES
-    }
-    metrics[primary_metric] = float(np.mean(list(metrics.values())))
-    return metrics
+    """The served metrics of what the model answered on labelled records (the promotion gate's yardstick)."""
+    return served_metrics(np.stack([outputs[product_column(category)] for category in CATEGORIES], axis=1), test)
 
 
 def _tree_artifact(category: str) -> str:
@@ -361,9 +425,11 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
                 for spec in (
                     OutputSpec(name=product_column(category), type="category",
                                description=f"Recommended {category} product id, never one already held (null: "
-                                           "every product of the category is held)"),
+                                           "every product of the category is held, or the best one is below "
+                                           "the category's confidence floor)"),
                     OutputSpec(name=confidence_column(category), type="float",
-                               description=f"Model probability of the recommended {category} product, 0-1"),
+                               description=f"Model probability of the best {category} product not held, 0-1 "
+                                           "(also when withheld for being below the floor; null when all are held)"),
                 )
             ),
         ],
@@ -376,6 +442,8 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
                 "credit_range": [CREDIT_MIN, CREDIT_MAX],
             },
             "ratio_cap": RATIO_CAP,
+            "confidence_floor": {category: floor["floor"] for category, floor in fitted.floors.items()},
+            "confidence_floor_target_precision": fitted.target_precision,
         },
         extra={
             "segmenter": {
@@ -389,6 +457,8 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
                     "artifact": _tree_artifact(category),
                     "classes": tree.classes_.tolist(),
                     "class_prior": fitted.class_prior[category],
+                    "confidence_floor": fitted.floors[category]["floor"],
+                    "confidence_floor_on_validation": fitted.floors[category],
                     "max_depth": tree.get_params()["max_depth"],
                     "validation_accuracy_by_depth": {
                         str(depth): value for depth, value in fitted.accuracy_by_depth[category].items()
@@ -405,6 +475,8 @@ def describe(fitted: FittedRecommender) -> ModelDescription:
             "tree_depth_chosen_by": "validation accuracy over depths " + ", ".join(
                 map(str, next(iter(fitted.accuracy_by_depth.values())))),
             "min_samples_leaf": MIN_SAMPLES_LEAF,
+            "confidence_floor_chosen_by": f"lowest validation floor with precision >= {fitted.target_precision} "
+                                          f"keeping >= {MIN_FLOOR_SUPPORT} recommendations (else the most precise)",
         },
     )
 

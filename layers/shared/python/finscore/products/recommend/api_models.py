@@ -68,13 +68,19 @@ class RecommendationResponse(BaseModel):
     income_tier: Annotated[IncomeTier, Field(description="low (<30k), medium (30-70k) or high (>70k)")]
     recommendations: Annotated[
         dict[Category, str | None],
-        Field(description="Product name per category; null when the customer already holds every product of it"),
+        Field(description="Product name per category; null when nothing is recommended (see `withheld`)"),
     ]
     products: Annotated[dict[Category, ProductId | None], Field(description="Catalogue id of each recommended product")]
     confidence_scores: Annotated[
         dict[Category, float | None],
-        Field(description="Model probability of each recommended product, 0-1"),
+        Field(description="Model probability of the best product not held, 0-1, also when it is withheld for "
+              "being below the category's confidence floor; null when every product of the category is held"),
     ]
+    withheld: Annotated[
+        dict[Category, str],
+        Field(description="Why a category has no recommendation: the customer holds every product of it, or the "
+              "best one's confidence is below the floor published in GET /v1/models/recommend"),
+    ] = {}
     model_version: Annotated[str, Field(description="Version of the model that answered")]
 
 

@@ -41,7 +41,8 @@ OUTPUTS = ("cluster", "segment", "financial_health_score", "income_tier",
 
 @dataclass(frozen=True)
 class ProductChoice:
-    """Per row and category, the most probable product the customer does not hold.
+    """Per row and category, the most probable product the customer does not hold, withheld when its
+    probability is below the category's confidence floor.
 
     Every category's classes sit in one (categories, width) table, the narrower ones padded with slots
     that can never win, so that one array operation chooses for all categories at once: the API asks
@@ -53,11 +54,13 @@ class ProductChoice:
     catalogue_columns: np.ndarray  # each slot's column in a holdings matrix (0 in padding)
     blockable: np.ndarray  # a real slot whose product a customer can already hold
     tie_break: np.ndarray  # the class prior x TIE_BREAK_WEIGHT; -inf in padding
+    floors: np.ndarray  # (categories,) the least probability a recommendation may have
 
     @classmethod
-    def of(cls, classes: Mapping[str, Sequence[str]], priors: Mapping[str, Sequence[float]]) -> ProductChoice:
-        """From each category's CLASSES (the product id of each probability column) and PRIORS (how
-        often customers take each, which breaks exact ties)."""
+    def of(cls, classes: Mapping[str, Sequence[str]], priors: Mapping[str, Sequence[float]],
+           floors: Mapping[str, float] | None = None) -> ProductChoice:
+        """From each category's CLASSES (the product id of each probability column), PRIORS (how
+        often customers take each, which breaks exact ties) and confidence FLOORS (none: 0)."""
         categories = tuple(classes)
         width = max(len(classes[category]) for category in categories)
         shape = (len(categories), width)
@@ -74,12 +77,14 @@ class ProductChoice:
             catalogue_columns[row, slots] = [PRODUCT_INDEX[product] for product in ids]
             blockable[row, slots] = [PRODUCTS_BY_ID[product].holdable for product in ids]
             tie_break[row, slots] = prior * TIE_BREAK_WEIGHT
-        return cls(categories, products, catalogue_columns, blockable, tie_break)
+        floor_values = np.array([float((floors or {}).get(category, 0.0)) for category in categories])
+        return cls(categories, products, catalogue_columns, blockable, tie_break, floor_values)
 
     def choose(self, probabilities: Sequence[np.ndarray], held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """PROBABILITIES holds each category's (rows, classes) class probabilities, HELD the rows'
         holdings over the catalogue. Returns the chosen products and their probabilities, both (rows,
-        categories): None and NaN where the customer holds every product of the category."""
+        categories): None and NaN where the customer holds every product of the category; None and
+        the probability where it is below the category's floor (see `withheld`)."""
         count = len(held)
         padded = np.zeros((count, *self.products.shape))
         for row, category_probabilities in enumerate(probabilities):
@@ -91,9 +96,18 @@ class ProductChoice:
         products = self.products[chosen[1:]]
         confidence = np.round(padded[chosen], 4)
         if none_left.any():
-            products[none_left] = None
             confidence[none_left] = np.nan
+        products[none_left | (confidence < self.floors)] = None
         return products, confidence
+
+    def withheld(self, category: str, confidence: float | None) -> str | None:
+        """Why CATEGORY has no recommendation (None when it has one), from the confidence choose gave."""
+        floor = float(self.floors[self.categories.index(category)])
+        if confidence is None or confidence != confidence:
+            return f"the customer already holds every {category} product"
+        if confidence < floor:
+            return f"confidence {confidence:.4f} is below the {category} floor {floor:.4f}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -130,8 +144,10 @@ class Recommender:
             unknown = [product for product in spec["classes"] if product not in PRODUCTS_BY_CATEGORY[category]]
             if unknown:
                 raise ValueError(f"The {category} model predicts products outside the catalogue: {unknown}")
+        # A version trained before confidence floors existed withholds nothing.
         choice = ProductChoice.of({category: spec["classes"] for category, spec in specs.items()},
-                                  {category: spec["class_prior"] for category, spec in specs.items()})
+                                  {category: spec["class_prior"] for category, spec in specs.items()},
+                                  {category: spec.get("confidence_floor", 0.0) for category, spec in specs.items()})
         sessions = {category: session_from_bytes(read(spec["artifact"])) for category, spec in specs.items()}
         return cls(
             segmenter=segmenter,

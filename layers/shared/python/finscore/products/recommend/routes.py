@@ -21,7 +21,8 @@ router = Router()
     "/v1/recommendations",
     summary="Recommend banking products",
     description="Segments the customer and recommends one product per category that the customer "
-    "does not hold yet, with the model's confidence.",
+    "does not hold yet, with the model's confidence. A recommendation below the category's confidence "
+    "floor (chosen on validation for a target precision) is withheld, with the reason.",
     tags=["recommend"],
 )
 def recommend_products(profile: CustomerProfile) -> RecommendationResponse:
@@ -30,6 +31,9 @@ def recommend_products(profile: CustomerProfile) -> RecommendationResponse:
     metrics.add_metric(name="Predictions", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="model_version", value=scoring.version)
     products = {category: outputs[product_column(category)] for category in CATEGORIES}
+    confidence = {category: outputs[confidence_column(category)] for category in CATEGORIES}
+    withheld = {category: scoring.model.choice.withheld(category, confidence[category])
+                for category, product in products.items() if product is None}
     return RecommendationResponse(
         cluster=outputs["cluster"],
         segment=outputs["segment"],
@@ -38,7 +42,8 @@ def recommend_products(profile: CustomerProfile) -> RecommendationResponse:
         recommendations={category: PRODUCTS_BY_ID[product].name if product else None
                          for category, product in products.items()},
         products=products,
-        confidence_scores={category: outputs[confidence_column(category)] for category in CATEGORIES},
+        confidence_scores=confidence,
+        withheld=withheld,
         model_version=scoring.version,
     )
 
