@@ -72,7 +72,7 @@ class FinScoreConfig:
     log_retention: logs.RetentionDays
     xray_sdk_tracing: bool
     enable_interventions: bool
-    auto_trigger_threshold: int
+    auto_trigger_threshold: int | None  # None: the critical level triggers
     auto_trigger_cooldown_hours: int
     risk_level_cutoffs: str
     sender_email: str
@@ -86,7 +86,7 @@ class FinScoreConfig:
         config checks the key (booleans as true/false, cut-offs as 30,60,80)."""
         normalised = {
             "enableInterventions": "true" if self.enable_interventions else "false",
-            "autoTriggerThreshold": str(self.auto_trigger_threshold),
+            "autoTriggerThreshold": "" if self.auto_trigger_threshold is None else str(self.auto_trigger_threshold),
             "autoTriggerCooldownHours": str(self.auto_trigger_cooldown_hours),
             "riskLevelCutoffs": self.risk_level_cutoffs,
             "senderEmail": self.sender_email,
@@ -125,7 +125,8 @@ class FinScoreConfig:
             log_retention=_RETENTION_BY_DAYS[retention_days],
             xray_sdk_tracing=reader.flag("xraySdkTracing"),
             enable_interventions=reader.flag("enableInterventions"),
-            auto_trigger_threshold=reader.int_between("autoTriggerThreshold", 0, 100),
+            auto_trigger_threshold=None if reader.is_empty("autoTriggerThreshold")
+            else reader.int_between("autoTriggerThreshold", 0, 100),
             auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),
             risk_level_cutoffs=reader.cutoffs("riskLevelCutoffs"),
             sender_email=reader.email("senderEmail"),
@@ -167,6 +168,9 @@ class _ContextReader:
         if str(raw).lower() in ("true", "false"):
             return str(raw).lower() == "true"
         raise ValueError(f"CDK context {key!r} must be true or false, got {raw!r}")
+
+    def is_empty(self, key: str) -> bool:
+        return not str(self._value(key)).strip()
 
     def positive_int(self, key: str) -> int:
         return self.int_between(key, 1, None)

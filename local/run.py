@@ -32,13 +32,19 @@ STATE_DIR = Path(os.environ.get("FINSCORE_HOME", ROOT / ".finscore"))
 DEFAULT_API_PORT = 3000
 
 
+# Where the local run departs from cdk.json: interventions are off in a deployment until its owners
+# switch them on, and on here, where every message lands in the local outbox.
+LOCAL_CONTEXT = {"enableInterventions": True}
+
+
 def context_settings() -> dict[str, str]:
     """The variables functions take from cdk.json's context (FunctionSpec.context), as the CDK app passes
-    them; a variable of the same name in the environment overrides its value for this run."""
+    them, with LOCAL_CONTEXT's values; a variable of the same name in the environment overrides its
+    value for this run."""
     settings = {}
     for spec in all_functions():
         for variable, key in spec.context:
-            value = os.environ.get(variable, cdk_context(key, ""))
+            value = os.environ.get(variable, LOCAL_CONTEXT.get(key, cdk_context(key, "")))
             settings[variable] = str(value).lower() if isinstance(value, bool) else str(value)
     return settings
 

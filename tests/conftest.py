@@ -37,15 +37,17 @@ def _isolated_aws_environment(monkeypatch):
 def aws(monkeypatch):
     """moto in-process with every bucket and table the CDK app defines, under their local names.
 
-    Yields the environment a function would get: the resource env vars set to the local names.
+    Yields the environment a function would get: the resource env vars set to the local names, and the
+    cdk.json settings as the local run passes them.
     """
     from moto import mock_aws
 
     from local.resources import create_resources
+    from local.run import context_settings
 
     with mock_aws():
         names = create_resources()
-        for variable, value in names.items():
+        for variable, value in {**context_settings(), **names}.items():
             monkeypatch.setenv(variable, value)
         monkeypatch.setenv("REGISTRY_TTL", "0")
         yield names

@@ -32,8 +32,8 @@ INTERVENTION_TUNABLES = ("enableInterventions", "autoTriggerThreshold", "autoTri
 def test_intervention_defaults_are_the_secure_ones():
     config = _config()
     assert {key: config.context_value(key) for key in INTERVENTION_TUNABLES} == {
-        "enableInterventions": "true",
-        "autoTriggerThreshold": "80",
+        "enableInterventions": "false",
+        "autoTriggerThreshold": "",
         "autoTriggerCooldownHours": "72",
         "riskLevelCutoffs": "",
         "senderEmail": "alerts@finscore.example",

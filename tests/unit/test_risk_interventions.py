@@ -35,7 +35,7 @@ def make_context(aws, **policy) -> InterventionContext:
     return InterventionContext(
         customers=customers,
         interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"]),
-        policy=InterventionPolicy.model_validate(policy),
+        policy=InterventionPolicy.model_validate({"ENABLE_INTERVENTIONS": "true", **policy}),
         idempotency_table=aws["IDEMPOTENCY_TABLE"],
     )
 
@@ -90,7 +90,7 @@ def test_the_intervention_id_follows_the_key_even_when_the_idempotency_record_is
 def offline_context(**policy) -> InterventionContext:
     """Stores on tables that do not exist: the checks under test must refuse before any AWS call."""
     return InterventionContext(customers=CustomerStore("none"), interventions=InterventionStore("none", "none"),
-                               policy=InterventionPolicy.model_validate(policy), idempotency_table="none")
+                               policy=InterventionPolicy.model_validate({"ENABLE_INTERVENTIONS": "true", **policy}), idempotency_table="none")
 
 
 @pytest.mark.parametrize("key", [None, "", "   ", "x" * 256, "bad\nkey"])
@@ -136,6 +136,17 @@ def test_auto_trigger_creates_one_per_cooldown_window(aws):
     items = all_interventions(ctx)
     assert sorted(item["intervention_id"] for item in items) == sorted([created, after_window])
     assert {item["trigger"] for item in items} == {"auto"}
+
+
+def test_without_a_threshold_the_critical_level_triggers(aws):
+    ctx = make_context(aws)
+    customer = ctx.customers.get("C000001")
+
+    assert auto_trigger(ctx, {**customer, "risk_level": "high"}, 69.0) is None
+    created = auto_trigger(ctx, {**customer, "risk_level": "critical"}, 71.0)
+
+    [item] = all_interventions(ctx)
+    assert item["intervention_id"] == created and "risk level critical" in item["history"][0]["note"]
 
 
 def test_a_manual_contact_also_holds_off_auto_triggers(aws):

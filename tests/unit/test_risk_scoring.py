@@ -59,7 +59,7 @@ def ctx(aws, monkeypatch):
         interventions=InterventionContext(
             customers=customers,
             interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"]),
-            policy=InterventionPolicy(),
+            policy=InterventionPolicy.model_validate({"ENABLE_INTERVENTIONS": "true"}),
         ),
     )
 

@@ -16,8 +16,11 @@ API_ENV = {"MODELS_BUCKET": "models", "REGISTRY_TABLE": "registry", "RISK_CUSTOM
 def test_defaults_follow_the_spec():
     policy = InterventionPolicy()
 
-    assert policy.enable_interventions is True
-    assert policy.auto_trigger_threshold == 80.0
+    # Nothing reaches a customer until a deployment switches interventions on; the trigger follows
+    # the level cut-offs (critical) unless a threshold is set.
+    assert policy.enable_interventions is False
+    assert policy.auto_trigger_threshold is None
+    assert InterventionPolicy.model_validate({"AUTO_TRIGGER_THRESHOLD": ""}).auto_trigger_threshold is None
     assert policy.auto_trigger_cooldown_hours == 72.0
     assert policy.risk_level_cutoffs is None
 

@@ -53,7 +53,7 @@ class ScoreResponse(BaseModel):
     model_version: Annotated[str, Field(description="Champion version that scored")]
     scored_at: Annotated[str, Field(description="When it was scored (ISO 8601, UTC)")]
     intervention_id: Annotated[str | None, Field(description="Intervention created automatically by this score "
-                                                 "(score >= AUTO_TRIGGER_THRESHOLD, outside the cool-down)")] = None
+                                                 "(critical level, or score >= AUTO_TRIGGER_THRESHOLD when set; outside the cool-down)")] = None
 
 
 class BatchScoreRequest(_Request):
@@ -290,7 +290,8 @@ class MetricsResponse(BaseModel):
     interventions_by_status: dict[str, int]
     interventions_by_channel: dict[str, int]
     interventions_enabled: bool
-    auto_trigger_threshold: float
+    auto_trigger_threshold: Annotated[float | None, Field(
+        description="Score that auto-triggers an intervention; null: reaching the critical level does")]
     model: ModelSummary | None = None
 
 

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, get_args
 
 from finscore.aws import client
 from finscore.errors import Conflict, FieldIssue, FinScoreError, InvalidRequest, NotFound, ServiceUnavailable, ValidationFailed
@@ -27,8 +27,11 @@ from finscore.observability import logger
 from finscore.products.risk.messages import compose_message, sms_segments
 from finscore.dynamo import ConditionFailed, Page
 from finscore.products.risk.repository import CustomerStore, InterventionStore
-from finscore.products.risk.api_models import InterventionRequest, OutcomeRequest
+from finscore.products.risk.api_models import InterventionRequest, OutcomeRequest, RiskLevel
 from finscore.products.risk.settings import InterventionPolicy
+
+# The highest risk level: what auto-triggers when no AUTO_TRIGGER_THRESHOLD is set.
+CRITICAL = get_args(RiskLevel)[-1]
 
 # Which status may follow which. `sending` is only entered by the delivery claim.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -226,13 +229,19 @@ def _create_once(ctx: InterventionContext, request: InterventionRequest, key: st
 
 def auto_trigger(ctx: InterventionContext, customer: Mapping[str, Any], risk_score: float,
                  now: datetime | None = None) -> str | None:
-    """Create an intervention for a score at or above the threshold, at most one per cool-down window.
+    """Create an intervention for a score at or above AUTO_TRIGGER_THRESHOLD (unset: for a customer whose
+    risk_level is critical), at most one per cool-down window.
 
     The customer's last_intervention_at is checked and stamped in the same transaction as the put,
     so of concurrent scorers of one customer exactly one creates it. Returns its id, or None.
     """
     policy = ctx.policy
-    if not policy.enable_interventions or risk_score < policy.auto_trigger_threshold:
+    threshold = policy.auto_trigger_threshold
+    if threshold is None:
+        reached, reason = customer.get("risk_level") == CRITICAL, f"risk level {CRITICAL} (score {risk_score})"
+    else:
+        reached, reason = risk_score >= threshold, f"score {risk_score} >= threshold {threshold}"
+    if not policy.enable_interventions or not reached:
         return None
     moment = now or utc_now()
     before = iso(moment - timedelta(hours=policy.auto_trigger_cooldown_hours))
@@ -244,7 +253,7 @@ def auto_trigger(ctx: InterventionContext, customer: Mapping[str, Any], risk_sco
         item = build_intervention({**customer, "risk_score": risk_score}, intervention_id=f"iv-{uuid.uuid4().hex[:24]}",
                                   channel=channel, language=customer.get("preferred_language") or "en",
                                   trigger="auto", now=moment,
-                                  note=f"score {risk_score} >= threshold {policy.auto_trigger_threshold}")
+                                  note=reason)
     except ValidationFailed as exc:
         logger.warning("No auto intervention: customer cannot be reached", extra={"reason": exc.message})
         return None

@@ -47,7 +47,7 @@ def _count_levels(level: str, count: int = 1) -> None:
 
 @router.post("/v1/risk/score", tags=["risk"], summary="Score a customer by id or raw features",
           description="By customer_id: the stored features are scored, the score saved on the customer and an "
-          "intervention created when it reaches AUTO_TRIGGER_THRESHOLD. With features: every feature of the "
+          "intervention created when it reaches the critical level (or AUTO_TRIGGER_THRESHOLD when set). With features: every feature of the "
           "champion's manifest, scored and not stored.")
 def score(request: ScoreRequest) -> ScoreResponse:
     result = scoring.score(service.context(), request)

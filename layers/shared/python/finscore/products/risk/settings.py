@@ -18,12 +18,22 @@ DEFAULT_SENDER_EMAIL = "alerts@finscore.example"
 class InterventionPolicy(BaseModel):
     """When interventions may be created, and when scoring creates one by itself."""
 
-    enable_interventions: Annotated[bool, Field(alias="ENABLE_INTERVENTIONS")] = True
-    auto_trigger_threshold: Annotated[float, Field(alias="AUTO_TRIGGER_THRESHOLD", ge=0, le=100)] = 80.0
+    # Off unless switched on: a deployment that sends messages to customers decides so in cdk.json
+    # (the local run switches them on, into its outbox).
+    enable_interventions: Annotated[bool, Field(alias="ENABLE_INTERVENTIONS")] = False
+    # A score at or above it auto-triggers. Unset: the customer's level is critical, so the trigger
+    # follows the level cut-offs in force (the champion's, or RISK_LEVEL_CUTOFFS) instead of a number
+    # that can fall above or below them when they change.
+    auto_trigger_threshold: Annotated[float | None, Field(alias="AUTO_TRIGGER_THRESHOLD", ge=0, le=100)] = None
     auto_trigger_cooldown_hours: Annotated[float, Field(alias="AUTO_TRIGGER_COOLDOWN_HOURS", gt=0, le=24 * 365)] = 72.0
     # "30,60,80": lower bounds of medium, high and critical on the 0-100 scale; unset keeps the
     # cut-offs the champion was trained with (its manifest).
     risk_level_cutoffs: Annotated[tuple[float, float, float] | None, Field(alias="RISK_LEVEL_CUTOFFS")] = None
+
+    @field_validator("auto_trigger_threshold", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("risk_level_cutoffs", mode="before")
     @classmethod
