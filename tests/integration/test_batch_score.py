@@ -14,7 +14,7 @@ import pytest
 
 from finscore.aws import client
 from finscore.batch import pipeline, scoring
-from finscore.products.risk.features import FEATURE_NAMES
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES
 from finscore.products.risk.repository import CustomerStore
 from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event, seed_product
 
@@ -36,7 +36,12 @@ def risk_rows(count: int, seed: int = 5) -> list[dict]:
     rows = []
     for index in range(count):
         row = {"customer_id": f"C{index + 1:06d}"}
-        row.update({name: round(float(rng.uniform(0, 3)), 3) for name in FEATURE_NAMES})
+        for spec in FEATURES:  # anywhere in the feature's domain
+            low, high = spec.minimum or 0.0, min(spec.maximum if spec.maximum is not None else 5.0, 5.0)
+            if spec.type in ("int", "bool"):
+                row[spec.name] = int(rng.integers(int(low), int(high if spec.type == "int" else 1) + 1))
+            else:
+                row[spec.name] = round(float(rng.uniform(low, high)), 3)
         rows.append(row)
     return rows
 
@@ -108,6 +113,29 @@ def test_a_risk_csv_scores_good_rows_and_lists_every_bad_one(batch, risk_champio
     assert {row["model_version"] for row in scored} == {risk_champion.version}
     assert all(row["risk_level"] in ("low", "medium", "high", "critical") for row in scored)
     assert all(0.0 <= float(row["risk_score"]) <= 100.0 for row in scored)
+
+
+def test_risk_features_outside_their_domain_are_rejected_naming_field_and_range(batch, risk_champion):
+    rows = risk_rows(6)
+    rows[0]["salary_missed_months"] = 99     # row 1
+    rows[1]["salaried"] = 7                  # row 2
+    rows[2]["low_balance_share"] = -2        # row 3
+    rows[3]["failed_auto_debits_90d"] = 1.5  # row 4
+    rows[4]["tenure_months"] = 1e6           # row 5
+    key = "incoming/risk/out of range.csv"
+    put(batch, key, csv_text(rows, COLUMNS).encode())
+
+    assert run(notification(batch, key)) == {"batchItemFailures": []}
+
+    prefix = "scored/risk/out of range.csv/"
+    manifest = json.loads(get(batch, prefix + "_manifest.json"))
+    assert (manifest["rows_in"], manifest["scored"], manifest["rejected"]) == (6, 1, 5)
+    rejects = rejects_of(batch, prefix)
+    assert "salary_missed_months: Input should be less than or equal to 3" in rejects[1]
+    assert "salaried: Input should be less than or equal to 1" in rejects[2]
+    assert "low_balance_share: Input should be greater than or equal to 0" in rejects[3]
+    assert "failed_auto_debits_90d: Input should be a valid integer" in rejects[4]
+    assert "tenure_months: Input should be less than or equal to 600" in rejects[5]
 
 
 def test_the_same_file_again_or_a_redelivered_event_adds_no_output(batch, risk_champion):

@@ -134,3 +134,15 @@ def test_every_feature_has_a_reason_code():
     codes = [REASONS[name].code for name in FEATURE_NAMES]
     assert len(set(codes)) == len(codes)
     assert all(REASONS[name].direction in (-1, 1) for name in FEATURE_NAMES)
+
+
+def test_computed_features_always_lie_in_their_declared_domain():
+    from training.risk.generator import generate_portfolio
+
+    portfolio = generate_portfolio(customers=300, seed=11)
+    by_customer: dict[str, list] = {}
+    for txn in portfolio.transactions:
+        by_customer.setdefault(txn["customer_id"], []).append(txn)
+    for customer in portfolio.customers:
+        features = compute_features(customer, by_customer.get(customer["customer_id"], []), as_of=portfolio.as_of)
+        assert {spec.name: spec.issue(features[spec.name]) for spec in FEATURES} == dict.fromkeys(FEATURE_NAMES)

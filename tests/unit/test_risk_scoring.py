@@ -11,7 +11,7 @@ import pytest
 from finscore.errors import NotFound, ValidationFailed
 from finscore.models.champion import LoadedModel
 from finscore.products.risk import scoring
-from finscore.products.risk.features import FEATURE_NAMES, compute_features
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features
 from finscore.products.risk.interventions import InterventionContext
 from finscore.products import scoring as product_scoring
 from finscore.products.risk.model import risk_levels
@@ -74,9 +74,28 @@ def test_raw_features_must_match_the_manifest_names():
     features["shoe_size"] = 9.0
 
     with pytest.raises(ValidationFailed) as error:
-        scoring.check_raw_features(features, FEATURE_NAMES)
+        scoring.check_raw_features(features, FEATURES)
 
     assert {issue.field for issue in error.value.details} == {"features.tenure_months", "features.shoe_size"}
+
+
+def test_raw_features_outside_their_domain_are_refused_naming_field_and_range():
+    features = {**raw_features(), "salary_missed_months": 99, "salaried": 7, "low_balance_share": 5,
+                "discretionary_share": -2, "failed_auto_debits_90d": -1, "late_emi_payments_90d": 1.5,
+                "tenure_months": 1e6}
+
+    with pytest.raises(ValidationFailed) as error:
+        scoring.check_raw_features(features, FEATURES)
+
+    assert {issue.field: issue.issue for issue in error.value.details} == {
+        "features.salary_missed_months": "must be between 0 and 3",
+        "features.salaried": "must be 0 or 1",
+        "features.low_balance_share": "must be between 0 and 1",
+        "features.discretionary_share": "must be between 0 and 1",
+        "features.failed_auto_debits_90d": "must be at least 0",
+        "features.late_emi_payments_90d": "must be a whole number",
+        "features.tenure_months": "must be between 0 and 600",
+    }
 
 
 def test_raw_feature_values_must_be_finite():

@@ -6,6 +6,7 @@ artifacts do not check out. Feature order here is the order of the model's input
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -19,6 +20,25 @@ class FeatureSpec(BaseModel):
     type: Literal["float", "int", "category", "bool"] = "float"
     description: str = ""
     categories: list[str] | None = None
+    # The feature's domain: a value outside it is refused wherever features are given as they are.
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def issue(self, value: float) -> str | None:
+        """What is wrong with VALUE for this feature (None: nothing): not finite, not a whole number
+        for a count, not 0 or 1 for a flag, outside [minimum, maximum]."""
+        if not math.isfinite(value):
+            return "must be a finite number"
+        if self.type == "bool" and value not in (0, 1):
+            return "must be 0 or 1"
+        if self.type == "int" and value != int(value):
+            return "must be a whole number"
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            if high is None:
+                return f"must be at least {low:g}"
+            return f"must be at most {high:g}" if low is None else f"must be between {low:g} and {high:g}"
+        return None
 
 
 class OutputSpec(BaseModel):

@@ -74,42 +74,54 @@ VARIABLE_SPENDING = frozenset({"dining", "shopping", "travel", "groceries", "atm
 # Credits that are income; lending-app credits are borrowing and are counted as such.
 INCOME_CATEGORIES = frozenset({"salary", "transfer_in", "other"})
 
+# Each feature's domain is what compute_features can produce: counts are whole numbers from 0, shares
+# lie in 0..1, ratios in 0..their cap. Features given as they are (API, batch) must lie in it.
+SHARE = {"minimum": 0.0, "maximum": 1.0}
+COUNT = {"type": "int", "minimum": 0.0}
+MONTHS_IN_RECENT = {"type": "int", "minimum": 0.0, "maximum": float(RECENT_MONTHS)}
+
+
+def _capped(name: str) -> dict[str, float]:
+    return {"minimum": 0.0, "maximum": RATIO_CAPS[name]}
+
+
 FEATURES: tuple[FeatureSpec, ...] = (
-    FeatureSpec(name="salary_delay_days", type="float",
+    FeatureSpec(name="salary_delay_days", minimum=0.0, maximum=float(LATE_FOLD),
                 description="Mean days salary credits of the last 92 days came after the usual payday"),
-    FeatureSpec(name="salary_missed_months", type="int",
+    FeatureSpec(name="salary_missed_months", **MONTHS_IN_RECENT,
                 description="Monthly salaries expected in the last 92 days that did not arrive (0-3; 0 if not salaried)"),
     FeatureSpec(name="salaried", type="bool", description="1 when any salary was credited in the last 180 days"),
-    FeatureSpec(name="income_volatility", type="float",
+    FeatureSpec(name="income_volatility", **_capped("income_volatility"),
                 description="Coefficient of variation of monthly income inflows over five months, capped at 3"),
-    FeatureSpec(name="inflow_ratio_recent", type="float",
+    FeatureSpec(name="inflow_ratio_recent", **_capped("inflow_ratio_recent"),
                 description="Monthly income inflow of the last two months / the three before, capped at 3 (1 = steady)"),
-    FeatureSpec(name="balance_trend", type="float",
+    FeatureSpec(name="balance_trend", minimum=-RATIO_CAPS["balance_trend"], maximum=RATIO_CAPS["balance_trend"],
                 description="(mean balance of the last 30 days - mean balance 90-180 days ago) / income, -5..5"),
-    FeatureSpec(name="low_balance_share", type="float",
+    FeatureSpec(name="low_balance_share", **SHARE,
                 description="Share of the last 92 days' transactions leaving the balance below 10% of income"),
-    FeatureSpec(name="discretionary_share", type="float",
+    FeatureSpec(name="discretionary_share", **SHARE,
                 description="Dining, shopping and travel as a share of debits in the last 92 days"),
-    FeatureSpec(name="spending_volatility", type="float",
+    FeatureSpec(name="spending_volatility", **_capped("spending_volatility"),
                 description="Coefficient of variation of monthly variable spending over five months, capped at 3"),
-    FeatureSpec(name="spend_to_income", type="float",
+    FeatureSpec(name="spend_to_income", **_capped("spend_to_income"),
                 description="Debits in the last 92 days / three months of income, capped at 5"),
-    FeatureSpec(name="cash_withdrawal_share", type="float",
+    FeatureSpec(name="cash_withdrawal_share", **SHARE,
                 description="ATM withdrawals as a share of debits in the last 92 days"),
-    FeatureSpec(name="lending_app_txns_90d", type="int",
+    FeatureSpec(name="lending_app_txns_90d", **COUNT,
                 description="Lending-app transfers (either direction) in the last 92 days"),
-    FeatureSpec(name="lending_app_inflow_to_income", type="float",
+    FeatureSpec(name="lending_app_inflow_to_income", **_capped("lending_app_inflow_to_income"),
                 description="Lending-app credits in the last 92 days / monthly income, capped at 10"),
-    FeatureSpec(name="credit_utilisation", type="float",
+    FeatureSpec(name="credit_utilisation", **_capped("credit_utilisation"),
                 description="(card spending + overdraft drawn) in the last 30 days / credit limit, capped at 2"),
-    FeatureSpec(name="emi_to_income", type="float",
+    FeatureSpec(name="emi_to_income", **_capped("emi_to_income"),
                 description="Largest monthly EMI (paid or attempted) in 180 days / monthly income, capped at 3"),
-    FeatureSpec(name="failed_auto_debits_90d", type="int", description="Failed auto-debits in the last 92 days"),
-    FeatureSpec(name="late_emi_payments_90d", type="int",
+    FeatureSpec(name="failed_auto_debits_90d", **COUNT, description="Failed auto-debits in the last 92 days"),
+    FeatureSpec(name="late_emi_payments_90d", **COUNT,
                 description="EMIs of the last 92 days paid more than 3 days after the usual due day"),
-    FeatureSpec(name="missed_emi_months_90d", type="int",
+    FeatureSpec(name="missed_emi_months_90d", **MONTHS_IN_RECENT,
                 description="Monthly EMIs expected in the last 92 days that were not paid (0-3)"),
-    FeatureSpec(name="tenure_months", type="float", description="Months since the relationship began, capped at 600"),
+    FeatureSpec(name="tenure_months", **_capped("tenure_months"),
+                description="Months since the relationship began, capped at 600"),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
 FEATURE_INDEX = {name: index for index, name in enumerate(FEATURE_NAMES)}

@@ -73,10 +73,14 @@ class TransactionRecord(_Record):
 
 
 def _feature_row() -> type[BaseModel]:
+    """Every feature within its domain (FeatureSpec): whole numbers for counts and flags, bounds as declared."""
     fields: dict = {"customer_id": (CustomerId | None, None)}
     for feature in FEATURES:
-        fields[feature.name] = (Annotated[float | None, Field(allow_inf_nan=False, description=feature.description)],
-                                None)
+        whole = feature.type in ("int", "bool")
+        low, high = (0.0, 1.0) if feature.type == "bool" else (feature.minimum, feature.maximum)
+        constraint = Field(ge=low, le=high, description=feature.description,
+                           **({} if whole else {"allow_inf_nan": False}))
+        fields[feature.name] = (Annotated[(int if whole else float) | None, constraint], None)
     return create_model("FeatureRow", __config__=ConfigDict(extra="ignore"), **fields)
 
 

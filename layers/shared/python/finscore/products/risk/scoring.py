@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from finscore.api.errors import validation_issues
 from finscore.errors import FieldIssue, NotFound, ValidationFailed
 from finscore.models.champion import ChampionCache
+from finscore.models.manifest import FeatureSpec
 from finscore.products import scoring as product_scoring
 from finscore.products.columns import Columns, columns_of
 from finscore.products.risk.api_models import (
@@ -30,7 +31,7 @@ from finscore.products.risk.api_models import (
     ScoreRequest,
     ScoreResponse,
 )
-from finscore.products.risk.features import FEATURE_NAMES, compute_features
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features
 from finscore.products.risk.interventions import InterventionContext, auto_trigger, iso, utc_now
 from finscore.products.risk.repository import CustomerStore, TransactionStore
 from finscore.products.risk.settings import StoredFeaturesSettings
@@ -96,15 +97,18 @@ def cutoffs_in_use(ctx: RiskContext) -> tuple[float, ...]:
     return tuple(ctx.policy.risk_level_cutoffs or champion().get().model.cutoffs)
 
 
-def check_raw_features(features: Mapping[str, Any], feature_names: Sequence[str], prefix: str = "features.") -> dict[str, float]:
-    """FEATURES as the manifest names them; every missing or unknown name is a 422 naming it."""
-    issues = [FieldIssue(f"{prefix}{name}", "missing") for name in feature_names if name not in features]
-    known = set(feature_names)
+def check_raw_features(features: Mapping[str, Any], specs: Sequence[FeatureSpec], prefix: str = "features.") -> dict[str, float]:
+    """FEATURES as SPECS name them; every missing or unknown name, and every value outside its
+    feature's domain, is a 422 naming the field (and the domain)."""
+    issues = [FieldIssue(f"{prefix}{spec.name}", "missing") for spec in specs if spec.name not in features]
+    known = {spec.name for spec in specs}
     issues += [FieldIssue(f"{prefix}{name}", "not a feature of the champion model")
                for name in features if name not in known]
+    issues += [FieldIssue(f"{prefix}{spec.name}", problem) for spec in specs if spec.name in features
+               and (problem := spec.issue(float(features[spec.name]))) is not None]
     if issues:
-        raise ValidationFailed(f"{len(issues)} feature(s) missing or unknown", issues)
-    return {name: float(features[name]) for name in feature_names}
+        raise ValidationFailed(f"{len(issues)} feature(s) missing, unknown or out of range", issues)
+    return {spec.name: float(features[spec.name]) for spec in specs}
 
 
 def features_of(ctx: RiskContext, customer: Mapping[str, Any]) -> dict[str, float]:
@@ -144,7 +148,7 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
         [result] = scorer.score([features_of(ctx, customer)])
         intervention_id = store_score(ctx, customer, result, scorer.version, now)
     else:
-        [result] = scorer.score([check_raw_features(request.features or {}, FEATURE_NAMES)])
+        [result] = scorer.score([check_raw_features(request.features or {}, FEATURES)])
     return ScoreResponse(
         customer_id=request.customer_id,
         probability=result.probability,
@@ -189,7 +193,7 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
                                    [FieldIssue("customer_id", "no such customer")])
                 rows.append((index, record, features_of(ctx, customer)))
             else:
-                rows.append((index, record, check_raw_features(record.features or {}, FEATURE_NAMES)))
+                rows.append((index, record, check_raw_features(record.features or {}, FEATURES)))
         except (NotFound, ValidationFailed) as exc:
             errors.append(_record_error(index, exc))
     scores = scorer.score([features for _, _, features in rows])
