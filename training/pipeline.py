@@ -8,16 +8,16 @@ satisfying `Trainer`, with optional hooks: `split(records, seed)` replaces the p
 split (risk stratifies by its label, propensity splits by time), `report(fitted, test, metrics)`
 returns extra artifacts stored beside the model (risk's evaluation report and plots), and
 `assemble(files)` joins users' files into records (training.data). A version whose ONNX export
-fails parity is never published or registered. The promotion gate scores the candidate and the
-champion with the product's one serving path (finscore.products.scoring.Scorer) on the candidate's
-held-out test split, so both are judged on the same rows by the code that serves them.
+fails parity is never published or registered. The promotion gate (training.gate) scores the
+candidate and the champion with the product's one serving path (finscore.products.scoring.Scorer) on
+the candidate's held-out rows that the champion did not fit on either (`record_key(record)`, when a
+trainer has it, says which rows are the same), with a bootstrap interval on the difference.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import math
 import platform
 import secrets
 import time
@@ -40,6 +40,17 @@ from finscore.products.scoring import Scorer
 from finscore.products.spec import ProductSpec, load
 from finscore.records import RowReject
 from finscore.models.store import Artifact, ModelStore
+from training.gate import (
+    FITTED_ROWS,
+    MIN_GATE_ROWS,
+    GateDecision,
+    compare_on_rows,
+    decide,
+    fitted_rows_document,
+    recorded_comparison,
+    row_keys,
+    unseen,
+)
 
 SPLIT = (0.70, 0.15, 0.15)
 DEFAULT_TOLERANCE = 0.01
@@ -100,8 +111,8 @@ class Product(Protocol):
 
     def feature_matrix(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
 
-    def serving_metrics(self, manifest: Manifest, read: Callable[[str], bytes],
-                        test: Sequence[Mapping[str, Any]]) -> dict[str, float]: ...
+    def serving_outputs(self, manifest: Manifest, read: Callable[[str], bytes],
+                        test: Sequence[Mapping[str, Any]]) -> Mapping[str, np.ndarray]: ...
 
 
 class RegisteredProduct:
@@ -120,11 +131,11 @@ class RegisteredProduct:
     def feature_matrix(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return load(self.spec.features).matrix(columns_of(records))
 
-    def serving_metrics(self, manifest: Manifest, read: Callable[[str], bytes],
-                        test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    def serving_outputs(self, manifest: Manifest, read: Callable[[str], bytes],
+                        test: Sequence[Mapping[str, Any]]) -> Mapping[str, np.ndarray]:
+        """What the version MANIFEST describes answers for TEST, loaded and scored as serving does."""
         model = load(self.spec.model).load(manifest, read)
-        outputs = Scorer(self.spec, LoadedModel(manifest.version, manifest, model)).predict(columns_of(test))
-        return self.trainer.gate_metrics(outputs, test)
+        return Scorer(self.spec, LoadedModel(manifest.version, manifest, model)).predict(columns_of(test))
 
 
 @dataclass(frozen=True)
@@ -136,15 +147,6 @@ class Candidate:
     test: list[dict[str, Any]]
     rejects: list[RowReject]
     timings: dict[str, float]
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    promote: bool
-    reason: str
-    candidate_value: float
-    champion_value: float | None = None
-    champion_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -322,9 +324,10 @@ def train_product(
         with steps.step("promotion gate"):
             decision = promotion_gate(product, candidate, store=store, registry=registry, tolerance=tolerance)
             if decision.promote:
-                registry.promote(product.name, manifest.version, reason=decision.reason, actor=actor)
+                registry.promote(product.name, manifest.version, reason=decision.reason, actor=actor,
+                                 gate=decision.record())
             else:
-                registry.reject(product.name, manifest.version, decision.reason)
+                registry.reject(product.name, manifest.version, decision.reason, gate=decision.record())
         return TrainingResult(
             manifest=manifest, registered=True, promoted=decision.promote, decision=decision.reason,
             rejects=candidate.rejects, timings=steps.timings, gate=decision,
@@ -356,6 +359,9 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
         description = product.describe(fitted)
         baseline = drift_baseline(product.feature_matrix(train), description.features)
         artifacts[BASELINE_ARTIFACT] = Artifact(_json_bytes(baseline), "json", "baseline")
+        # Which rows this version fitted on: a later gate leaves them out of the rows it compares on.
+        fitted_rows = row_keys([*train, *validation], getattr(product, "record_key", None))
+        artifacts[FITTED_ROWS] = Artifact(fitted_rows_document(fitted_rows), "json", "lineage")
     with steps.step("parity gate"):
         parity = product.parity(fitted, artifacts, test)
     manifest = Manifest(
@@ -383,57 +389,40 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
 
 def promotion_gate(product: Product, candidate: Candidate, *, store: ModelStore, registry: ModelRegistry,
                    tolerance: float) -> GateDecision:
-    """Whether CANDIDATE may replace the champion (see decide); the champion is re-scored when it can be."""
+    """Whether CANDIDATE may replace the champion (training.gate)."""
     metric = candidate.manifest.primary_metric
+    higher_is_better = product.higher_is_better
     champion_version = registry.champion_version(product.name)
     if champion_version is None:
         return GateDecision(True, f"promoted: no champion yet ({metric} {candidate.manifest.primary_value:.4f})",
                             candidate.manifest.primary_value)
     champion = store.read_manifest(product.name, champion_version)
-    rows = len(candidate.test)
     if _schema(champion) != _schema(candidate.manifest):
-        return decide(candidate.manifest.primary_value, champion.primary_value, tolerance=tolerance,
-                      higher_is_better=product.higher_is_better, metric=metric, champion_version=champion_version,
-                      basis="champion's recorded held-out metric, its feature schema differs")
-    candidate_value = _serving_metric(product, candidate.manifest, lambda name: candidate.artifacts[name].data,
-                                      candidate.test, metric)
+        return recorded_comparison(candidate.manifest, champion, tolerance=tolerance, higher_is_better=higher_is_better,
+                                   basis="recorded held-out metrics: the champion's feature schema differs")
+    fitted = store.read_artifact(champion, FITTED_ROWS) if FITTED_ROWS in champion.artifacts else None
+    indexes, chosen = unseen(row_keys(candidate.test, getattr(product, "record_key", None)), fitted)
+    if len(indexes) < MIN_GATE_ROWS:
+        return recorded_comparison(candidate.manifest, champion, tolerance=tolerance, higher_is_better=higher_is_better,
+                                   basis=f"recorded held-out metrics: only {len(indexes)} held-out rows neither "
+                                         f"version fitted on ({chosen})")
+    rows = [candidate.test[index] for index in indexes]
     try:
-        champion_value = _serving_metric(product, champion, lambda name: store.read_artifact(champion, name),
-                                         candidate.test, metric)
+        champion_outputs = product.serving_outputs(champion, lambda name: store.read_artifact(champion, name), rows)
     except (FinScoreError, ValueError, RuntimeError) as exc:
-        return decide(candidate.manifest.primary_value, champion.primary_value, tolerance=tolerance,
-                      higher_is_better=product.higher_is_better, metric=metric, champion_version=champion_version,
-                      basis=f"champion's recorded held-out metric, its model cannot be loaded ({exc})")
-    return decide(candidate_value, champion_value, tolerance=tolerance, higher_is_better=product.higher_is_better,
-                  metric=metric, champion_version=champion_version,
-                  basis=f"both served on the candidate's {rows} held-out rows")
-
-
-def decide(candidate_value: float, champion_value: float, *, tolerance: float, higher_is_better: bool, metric: str,
-           champion_version: str, basis: str) -> GateDecision:
-    """Promote unless the candidate is worse than the champion by more than TOLERANCE."""
-    margin = candidate_value - champion_value if higher_is_better else champion_value - candidate_value
-    comparison = (f"{metric} {candidate_value:.4f} vs champion {champion_version} {champion_value:.4f} "
-                  f"({margin:+.4f}, tolerance {tolerance}; {basis})")
-    # Metrics are floats: a margin equal to the tolerance up to rounding (0.89 - 0.90) counts as within it.
-    promote = margin >= -tolerance or math.isclose(margin, -tolerance, abs_tol=1e-12)
-    return GateDecision(
-        promote=promote,
-        reason=("promoted: " if promote else "rejected: worse than the champion beyond tolerance: ") + comparison,
-        candidate_value=candidate_value,
-        champion_value=champion_value,
-        champion_version=champion_version,
-    )
+        return recorded_comparison(candidate.manifest, champion, tolerance=tolerance, higher_is_better=higher_is_better,
+                                   basis=f"recorded held-out metrics: the champion cannot be loaded ({exc})")
+    candidate_outputs = product.serving_outputs(candidate.manifest, lambda name: candidate.artifacts[name].data, rows)
+    candidate_value, champion_value, interval = compare_on_rows(
+        lambda outputs, subset: float(product.gate_metrics(outputs, subset)[metric]),
+        candidate_outputs, champion_outputs, rows, higher_is_better=higher_is_better)
+    return decide(candidate_value, champion_value, tolerance=tolerance, higher_is_better=higher_is_better,
+                  metric=metric, champion_version=champion_version, rows=len(rows), interval=interval,
+                  basis=f"both served on {len(rows)} held-out rows neither fitted on; {chosen}")
 
 
 def _schema(manifest: Manifest) -> list[tuple[str, str, tuple[str, ...] | None]]:
     return [(f.name, f.type, tuple(f.categories) if f.categories else None) for f in manifest.features]
-
-
-def _serving_metric(product: Product, manifest: Manifest, read: Callable[[str], bytes],
-                    test: Sequence[Mapping[str, Any]], metric: str) -> float:
-    """METRIC of the model MANIFEST describes, loaded and scored as the serving path does."""
-    return float(product.serving_metrics(manifest, read, test)[metric])
 
 
 def _json_bytes(document: Any) -> bytes:

@@ -100,6 +100,8 @@ def retrain(request: RetrainRequest) -> dict[str, Any]:
         "champion_version": result.gate.champion_version if result.gate else None,
         "champion_value": result.gate.champion_value if result.gate else None,
         "candidate_value": result.gate.candidate_value if result.gate else None,
+        # The comparison behind the decision: rows both versions were scored on, basis, interval.
+        "gate": result.gate.record() if result.gate else None,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if data is not None:

@@ -11,7 +11,7 @@ import time
 import boto3
 
 from finscore import resources
-from finscore.products.risk.features import FEATURE_NAMES
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES
 
 KEY = "incoming/risk/e2e portfolio.csv"
 PREFIX = "scored/risk/e2e portfolio.csv/"
@@ -26,8 +26,9 @@ def _file() -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["customer_id", *FEATURE_NAMES])
-    for index in range(1, 6):
-        writer.writerow([f"E{index}", *[round(0.1 * index, 2)] * len(FEATURE_NAMES)])
+    for index in range(1, 6):  # within every feature's domain: counts and flags whole, the rest 0.1-0.5
+        writer.writerow([f"E{index}", *[index % 2 if spec.type in ("int", "bool") else round(0.1 * index, 2)
+                                        for spec in FEATURES]])
     writer.writerow(["E6", "not-a-number", *[0.5] * (len(FEATURE_NAMES) - 1)])  # row 6
     writer.writerow(["E7", 0.5])                                                 # row 7
     return out.getvalue().encode()

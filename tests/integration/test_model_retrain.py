@@ -111,6 +111,10 @@ def test_worse_is_rejected_better_is_promoted_and_served_within_the_ttl_and_roll
     assert rejected["detail"]["product"] == "recommend"
     assert rejected["detail"]["metrics"]["mean_served_accuracy"] == pytest.approx(worse["candidate_value"], abs=1e-3)
     assert rejected["detail"]["reason"] == worse["reason"]
+    # The comparison travels with the decision: the rows both were scored on and the interval.
+    gate = rejected["detail"]["gate"]
+    assert gate["rows"] == 120 and gate["interval"][1] < -0.01 and "neither fitted on" in gate["basis"]
+    assert registry.get("recommend", worse["version"]).gate == gate
 
 
 def test_the_admin_payload_event_file_trains_the_worse_configuration(aws, lifecycle_events):

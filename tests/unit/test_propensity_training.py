@@ -66,7 +66,8 @@ def test_the_candidate_is_held_out_by_time_searched_and_exported_with_parity(can
 def test_the_gate_judges_the_served_model_like_the_held_out_metric(candidates):
     candidate = candidates("propensity")
     product = load_product("propensity")
-    metrics = product.serving_metrics(candidate.manifest, lambda name: candidate.artifacts[name].data, candidate.test)
+    outputs = product.serving_outputs(candidate.manifest, lambda name: candidate.artifacts[name].data, candidate.test)
+    metrics = product.gate_metrics(outputs, candidate.test)
     assert metrics["roc_auc"] == pytest.approx(candidate.manifest.metrics["roc_auc"], abs=1e-6)
 
 

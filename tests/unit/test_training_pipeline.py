@@ -31,7 +31,7 @@ def fake_product(quality: float, *, difficulty: float = 0.0, parity: bool = True
         name="fake",
         primary_metric="accuracy",
         higher_is_better=True,
-        default_rows=200,
+        default_rows=1_000,
         libraries=("numpy",),
         generate=lambda rows, seed: [{"x": float(i), "difficulty": difficulty} for i in range(rows)],
         validate=lambda records: (list(records), []),
@@ -42,8 +42,9 @@ def fake_product(quality: float, *, difficulty: float = 0.0, parity: bool = True
         describe=lambda fitted: ModelDescription(features=[FeatureSpec(name=feature)],
                                                  outputs=[OutputSpec(name="y", type="float")]),
         feature_matrix=lambda records: np.array([[record["x"]] for record in records], dtype=np.float32),
-        serving_metrics=lambda manifest, read, test: {"accuracy": accuracy(json.loads(read("model.json"))["quality"],
-                                                                          test)},
+        serving_outputs=lambda manifest, read, test: {
+            "quality": np.full(len(test), json.loads(read("model.json"))["quality"])},
+        gate_metrics=lambda outputs, test: {"accuracy": accuracy(float(np.mean(outputs["quality"])), test)},
     )
 
 
@@ -99,7 +100,7 @@ def test_the_first_candidate_becomes_champion(store_and_registry):
     assert result.registered and result.promoted
     assert "no champion" in result.decision
     assert store_and_registry[1].champion_version("fake") == result.manifest.version
-    assert set(result.manifest.artifacts) == {"model.json", "baseline.json"}
+    assert set(result.manifest.artifacts) == {"model.json", "baseline.json", "fitted_rows.json"}
 
 
 def test_a_better_candidate_is_promoted_and_the_old_champion_archived(store_and_registry):
@@ -163,7 +164,8 @@ def test_retraining_recommend_on_the_same_data_is_promoted(store_and_registry, r
                            progress=False)
 
     assert result.promoted, result.decision
-    assert "both served on the candidate's 300 held-out rows" in result.decision
+    assert "both served on 300 held-out rows neither fitted on" in result.decision
+    assert "95% interval" in result.decision and result.gate.rows == 300
     assert registry.champion_version("recommend") == result.manifest.version
     assert registry.get("recommend", recommend_champion.version).status == "archived"
     assert set(result.timings) >= {"fit", "parity gate", "promotion gate"}
@@ -185,3 +187,27 @@ def test_the_cli_names_a_missing_variable(monkeypatch, capsys):
 
     assert cli.main(["recommend", "--no-progress"]) == 2
     assert "MODELS_BUCKET" in capsys.readouterr().err
+
+
+def test_rows_the_champion_fitted_on_are_left_out_of_the_comparison(store_and_registry):
+    from training.gate import FITTED_ROWS, row_keys
+    from training.recommend import trainer
+
+    store, registry = store_and_registry
+    records = trainer.generate(4_000, 3)
+    # The same data split another way: most of the candidate's held-out rows are the champion's training rows.
+    champion = train_product("recommend", store=store, registry=registry, data=records, seed=3, progress=False)
+    candidate = train_product("recommend", store=store, registry=registry, data=records, seed=4, progress=False)
+
+    fitted = set(json.loads(store.read_artifact(champion.manifest, FITTED_ROWS))["keys"])
+    held_out = candidate.manifest.training_data.split["test"]
+    candidate_test = split_records(trainer.validate(records)[0], 4)[2]
+    overlap = sum(key in fitted for key in row_keys(candidate_test))
+    assert overlap > held_out / 2
+    gate = candidate.gate
+    assert gate.rows == held_out - overlap and gate.interval is not None
+    assert f"{overlap} of the candidate's {held_out} held-out rows left out" in candidate.decision
+    assert gate.interval[0] <= gate.difference <= gate.interval[1]
+    assert candidate.promoted, candidate.decision
+    entry = registry.get("recommend", candidate.manifest.version)
+    assert entry.gate["rows"] == gate.rows and entry.gate["interval"] == list(gate.interval)

@@ -226,6 +226,12 @@ def validate(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
     return valid, rejects
 
 
+def record_key(record: Mapping[str, Any]) -> str:
+    """Which rows are the same for the promotion gate: a customer, whatever the data their features
+    came from, so a champion that fitted on a customer never counts as judged on them."""
+    return str(record["customer_id"])
+
+
 def split(records: Sequence[dict[str, Any]], seed: int) -> tuple[list, list, list]:
     """Train, validation and test (70/15/15) of a seeded shuffle, stratified by the label so each
     split keeps the portfolio's default rate."""

@@ -51,7 +51,8 @@ class ArtifactEntry(BaseModel):
     sha256: str
     bytes: int
     format: Literal["onnx", "native", "json", "png", "csv", "parquet"]
-    role: Literal["serving", "native", "report", "baseline"]
+    # lineage: what the version was fitted on (the promotion gate's fitted rows)
+    role: Literal["serving", "native", "report", "baseline", "lineage"]
 
 
 class ParityResult(BaseModel):

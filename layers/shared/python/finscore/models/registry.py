@@ -38,6 +38,8 @@ class RegistryEntry:
     # Who or what made it champion (the promotion gate, an admin, a rollback) and when.
     promoted_by: str = ""
     promoted_at: str = ""
+    # The promotion gate's comparison that decided its status: rows, basis, difference, interval.
+    gate: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "RegistryEntry":
@@ -55,6 +57,7 @@ class RegistryEntry:
             training_data=item.get("training_data", {}),
             promoted_by=item.get("promoted_by", ""),
             promoted_at=item.get("promoted_at", ""),
+            gate=item.get("gate", {}),
         )
 
 
@@ -110,9 +113,11 @@ class ModelRegistry:
         pointer = self._get_item(product, CHAMPION_KEY)
         return list(pointer.get("history", [])) if pointer else []
 
-    def promote(self, product: str, version: str, reason: str = "promoted", actor: str = "unspecified") -> RegistryEntry:
+    def promote(self, product: str, version: str, reason: str = "promoted", actor: str = "unspecified",
+                gate: dict[str, Any] | None = None) -> RegistryEntry:
         """Make VERSION the champion; the previous champion is archived and kept for rollback. ACTOR says
-        who or what promoted it (the promotion gate, an admin key, the local model cache)."""
+        who or what promoted it (the promotion gate, an admin key, the local model cache); GATE is the
+        promotion gate's comparison, when it decided."""
         entry = self.get(product, version)
         if entry.status == "champion":
             return entry
@@ -122,7 +127,7 @@ class ModelRegistry:
         previous = pointer.get("champion_version") if pointer else None
         history = ([previous] if previous else []) + list(pointer.get("history", []) if pointer else [])
         self._swap(product, pointer, new=version, history=history[:HISTORY_DEPTH], old=previous,
-                   reason=reason, actor=actor)
+                   reason=reason, actor=actor, gate=gate)
         return self.get(product, version)
 
     def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified") -> RegistryEntry:
@@ -135,17 +140,17 @@ class ModelRegistry:
                    reason=reason, actor=actor)
         return self.get(product, history[0])
 
-    def reject(self, product: str, version: str, reason: str) -> RegistryEntry:
+    def reject(self, product: str, version: str, reason: str, gate: dict[str, Any] | None = None) -> RegistryEntry:
         try:
             call(
                 "update_item",
                 TableName=self.table_name,
                 Key={"product": {"S": product}, "version": {"S": version}},
-                UpdateExpression="SET #s = :rejected, status_reason = :r, updated_at = :t",
+                UpdateExpression="SET #s = :rejected, status_reason = :r, updated_at = :t, gate = :g",
                 ConditionExpression="attribute_exists(version) AND #s = :candidate",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=serialize(
-                    {":rejected": "rejected", ":candidate": "candidate", ":r": reason, ":t": _now()}
+                    {":rejected": "rejected", ":candidate": "candidate", ":r": reason, ":t": _now(), ":g": gate or {}}
                 ),
             )
         except ConditionFailed as exc:
@@ -156,7 +161,7 @@ class ModelRegistry:
         self._table.check()
 
     def _swap(self, product: str, pointer: dict | None, *, new: str, history: list[str], old: str | None,
-              reason: str, actor: str) -> None:
+              reason: str, actor: str, gate: dict[str, Any] | None = None) -> None:
         now = _now()
         table = self.table_name
         pointer_update: dict[str, Any] = {
@@ -182,10 +187,11 @@ class ModelRegistry:
                 "TableName": table,
                 "Key": {"product": {"S": product}, "version": {"S": new}},
                 "UpdateExpression": "SET #s = :s, status_reason = :r, updated_at = :t, promoted_by = :by, "
-                                    "promoted_at = :t",
+                                    "promoted_at = :t, gate = :g",
                 "ConditionExpression": "attribute_exists(version)",
                 "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": serialize({":s": "champion", ":r": reason, ":t": now, ":by": actor}),
+                "ExpressionAttributeValues": serialize({":s": "champion", ":r": reason, ":t": now, ":by": actor,
+                                                        ":g": gate or {}}),
             }
         }
         items = [pointer_update, champion]

@@ -67,6 +67,9 @@ class VersionRecord(VersionSummary):
     promoted_by: Annotated[str | None, Field(description="Who or what made it champion: the promotion gate of a "
                                                          "retraining run, an admin (key id), the local model cache")] = None
     promoted_at: Annotated[str | None, Field(description="When it last became champion")] = None
+    gate: Annotated[dict[str, Any], Field(
+        description="The promotion gate's comparison with the champion of the day: the rows both were scored on "
+                    "and how they were chosen, the metric difference and its bootstrap interval")] = {}
 
 
 class VersionHistory(BaseModel):

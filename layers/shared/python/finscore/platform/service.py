@@ -133,6 +133,7 @@ def version_history(product: str) -> VersionHistory:
                 training_data=entry.training_data,
                 promoted_by=entry.promoted_by or None,
                 promoted_at=entry.promoted_at or None,
+                gate=entry.gate,
             )
             for entry in registry.list_versions(product)
         ],
