@@ -6,8 +6,9 @@
 A product's spec (finscore.products) names its trainer: a module of module-level names and functions
 satisfying `Trainer`, with optional hooks: `split(records, seed)` replaces the plain seeded 70/15/15
 split (risk stratifies by its label, propensity splits by time), `report(fitted, test, metrics)`
-returns extra artifacts stored beside the model (risk's evaluation report and plots), and
-`assemble(files)` joins users' files into records (training.data). A version whose ONNX export
+returns extra artifacts stored beside the model (risk's evaluation report and plots),
+`assemble(files)` joins users' files into records (training.data), and `excluded(records)` counts
+what the data holds that training does not use (recorded in the manifest). A version whose ONNX export
 fails parity is never published or registered. The promotion gate (training.gate) scores the
 candidate and the champion with the product's one serving path (finscore.products.scoring.Scorer) on
 the candidate's held-out rows that the champion did not fit on either (`record_key(record)`, when a
@@ -344,6 +345,8 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
             records, reference = data, reference or "provided"
     with steps.step("validate"):
         valid, rejects = product.validate(records)
+        excluded = getattr(product, "excluded", None)
+        unused = excluded(records) if excluded is not None else {}
         if len(valid) < MIN_ROWS:
             raise TrainingDataError(f"{product.name}: only {len(valid)} valid rows of {len(records)}; need {MIN_ROWS}")
     with steps.step("split"):
@@ -379,6 +382,7 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
             rows=len(valid),
             seed=seed,
             split={"train": len(train), "validation": len(validation), "test": len(test), "rejected": len(rejects)},
+            excluded=unused,
         ),
         library_versions=library_versions(product.libraries),
         parity=parity,

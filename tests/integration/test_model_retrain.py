@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -194,17 +195,37 @@ def test_risk_tables_are_joined_and_rejects_point_at_their_rows(aws):
     s3 = client("s3")
     s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/customers.csv", Body=as_csv(customers))
     s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/transactions.csv", Body=as_csv(transactions))
-    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/labels.csv", Body=as_csv(
-        [{"customer_id": k, "delinquent": v} for k, v in portfolio.labels.items()]))
+    observed = portfolio.as_of.isoformat()
+    labels = [{"customer_id": k, "delinquent": v, "as_of": observed} for k, v in portfolio.labels.items()]
+    labels[5]["as_of"] = ""  # no observation date: the customer cannot be trained on
+    s3.put_object(Bucket=aws["DATA_BUCKET"], Key="training/risk/labels.csv", Body=as_csv(labels))
 
     data = load_training_data(aws["DATA_BUCKET"], "risk", trainer.assemble)
     valid, product_rejects = trainer.validate(data.records)
     rejects = row_rejects(data, product_rejects)
 
-    assert len(valid) == 29
+    assert len(valid) == 28
     assert [(r.source, r.row) for r in rejects] == [("training/risk/customers.csv", 3),
+                                                  ("training/risk/customers.csv", 6),
                                                   ("training/risk/transactions.csv", len(transactions))]
-    assert "age" in rejects[0].reason and "GHOST1" in rejects[1].reason
+    assert "age" in rejects[0].reason and "as_of: required" in rejects[1].reason and "GHOST1" in rejects[2].reason
+
+
+def test_risk_training_uses_nothing_after_each_customers_as_of_and_counts_it():
+    from training.risk import trainer
+    from training.risk.generator import generate_portfolio
+
+    portfolio = generate_portfolio(customers=40, seed=4)
+    early = (portfolio.as_of - timedelta(days=60)).isoformat()
+    observed = {customer["customer_id"]: early for customer in portfolio.customers}
+    records = trainer.training_records(portfolio.customers, portfolio.transactions, portfolio.labels, observed)
+
+    after = sum(1 for txn in portfolio.transactions if txn["date"] > early)
+    assert trainer.excluded(records) == {"transactions_after_as_of": after} and after > 0
+    # Features as of the earlier date: the same as when the later transactions never existed.
+    kept = [txn for txn in portfolio.transactions if txn["date"] <= early]
+    assert trainer.validate(records)[0] == trainer.validate(
+        trainer.training_records(portfolio.customers, kept, portfolio.labels, observed))[0]
 
 
 def test_retrain_route_answers_202_and_runs_the_function_asynchronously(aws, monkeypatch):

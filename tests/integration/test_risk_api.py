@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import timedelta
 
 import pytest
 
 from finscore.products.risk import explanation, service
-from finscore.products.risk.features import FEATURE_NAMES
+from finscore.products.risk.features import FEATURE_NAMES, as_date, today
 from finscore.products.risk.reasons import REASONS
-from finscore.products.risk.repository import InterventionStore
+from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
 from tests.handlers import seed_product
 from tests.handlers import FakeContext, invoke, load_event, load_handler
 
@@ -97,6 +98,29 @@ def test_scoring_by_id_stores_the_score_on_the_customer(seeded, risk_champion):
     assert detail["latest_score"]["risk_score"] == body["risk_score"]
     assert detail["latest_score"]["scored_at"] == body["scored_at"]
     assert set(detail["features"]) == set(FEATURE_NAMES)
+
+
+def test_a_customer_scored_as_of_a_later_date_counts_the_silence_since(aws, seeded):
+    # A customer whose transactions are stored; nothing new arrives.
+    transactions = TransactionStore(aws["RISK_TRANSACTIONS_TABLE"])
+    customer_id = next(f"C{n:06d}" for n in range(1, 61) if transactions.all_for(f"C{n:06d}"))
+    first = min(str(t["date"]) for t in transactions.all_for(customer_id))
+
+    def score(**body) -> tuple[int, dict]:
+        event = load_event(API, "score-as-of")
+        return invoke(API, {**event, "body": json.dumps({"customer_id": customer_id, **body})})
+
+    status, now = score()
+    later = (today() + timedelta(days=120)).isoformat()
+    status_later, then = score(as_of=later)
+
+    assert status == status_later == 200
+    assert now["as_of"] == today().isoformat() and then["as_of"] == later
+    assert then["risk_score"] != now["risk_score"]
+    # An answer about another date: the customer's stored score is today's.
+    assert CustomerStore(aws["RISK_CUSTOMERS_TABLE"]).get(customer_id)["risk_score"] == now["risk_score"]
+    status, body = score(as_of=(as_date(first) - timedelta(days=1)).isoformat())
+    assert status == 422 and error_fields(body, "validation_failed") == {"as_of"}
 
 
 def test_raw_features_are_scored_and_not_stored(seeded):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from finscore.aws import client
 from finscore.products.risk import ingest
+from finscore.products.risk.features import today
 from finscore.products.risk.repository import CustomerStore, TransactionStore
 from tests.handlers import seed_product
 from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event
@@ -15,14 +17,16 @@ from tests.handlers import FakeContext, load_event, load_handler, s3_notificatio
 FUNCTION = "risk_ingest"
 KEY = "ingest/risk/transactions/2025-07-03 branch upload.csv"
 HEADER = "txn_id,customer_id,date,amount,direction,category,channel,balance_after,branch_code"
+# Dated this week: features are computed as of today, so a failed auto-debit counts while recent.
+DAY = [(today() - timedelta(days=days)).isoformat() for days in (3, 2, 1)]
 ROWS = [
-    "F-0001,C000001,2025-07-01,1999.00,debit,lending_app_transfer,upi,-250.00,B01",   # 1 good
-    "F-0002,C000002,2025-07-02,5400.00,debit,auto_debit_failed,auto_debit,120.50,B01",  # 2 good
-    "F-0003,C000001,2025-07-02,-5,debit,groceries,card,100.00,B02",                    # 3 amount <= 0
-    "F-0004,C999999,2025-07-02,100.00,debit,dining,card,100.00,B02",                   # 4 unknown customer
-    "F-0005,C000002,2025-07-02",                                                       # 5 short row
-    "F-0001,C000001,2025-07-01,1999.00,debit,lending_app_transfer,upi,-250.00,B01",   # 6 duplicate of 1
-    "F-0006,C000001,2025-07-03,1.00,debit,groceries,card,1.00,B02,extra",             # 7 too many fields
+    f"F-0001,C000001,{DAY[0]},1999.00,debit,lending_app_transfer,upi,-250.00,B01",   # 1 good
+    f"F-0002,C000002,{DAY[1]},5400.00,debit,auto_debit_failed,auto_debit,120.50,B01",  # 2 good
+    f"F-0003,C000001,{DAY[1]},-5,debit,groceries,card,100.00,B02",                    # 3 amount <= 0
+    f"F-0004,C999999,{DAY[1]},100.00,debit,dining,card,100.00,B02",                   # 4 unknown customer
+    f"F-0005,C000002,{DAY[1]}",                                                       # 5 short row
+    f"F-0001,C000001,{DAY[0]},1999.00,debit,lending_app_transfer,upi,-250.00,B01",   # 6 duplicate of 1
+    f"F-0006,C000001,{DAY[2]},1.00,debit,groceries,card,1.00,B02,extra",             # 7 too many fields
 ]
 
 
@@ -72,7 +76,7 @@ def test_a_dropped_csv_is_validated_row_by_row_stored_and_rescored(seeded):
     transactions = TransactionStore(aws["RISK_TRANSACTIONS_TABLE"])
     assert "F-0002" in {t["txn_id"] for t in transactions.all_for("C000002")}
     after = CustomerStore(aws["RISK_CUSTOMERS_TABLE"]).get("C000002")
-    assert after["features_as_of"] == "2025-07-02"
+    assert after["features_as_of"] == today().isoformat() and after["last_transaction_at"] >= DAY[1]
     assert after["features"]["failed_auto_debits_90d"] >= 1
     assert after["scored_at"] > before["scored_at"]
 

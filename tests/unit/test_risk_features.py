@@ -100,8 +100,17 @@ def test_a_customer_without_transactions_gets_defined_values():
     assert all(np.isfinite(value) for value in compute_features({"customer_id": "C2"}, []).values())
 
 
-def test_as_of_defaults_to_the_latest_transaction_date():
-    assert compute_features(CUSTOMER, history()) == compute_features(CUSTOMER, history(), "2025-06-25")
+def test_as_of_defaults_to_today():
+    from finscore.products.risk.features import today
+
+    assert compute_features(CUSTOMER, history()) == compute_features(CUSTOMER, history(), today())
+
+
+def test_silence_counts_salaries_that_stopped_arriving():
+    # No transaction at all since the history ended: 40 days on, a monthly salary is missing.
+    ended = compute_features(CUSTOMER, history(), "2025-06-25")
+    silent = compute_features(CUSTOMER, history(), "2025-08-04")
+    assert ended["salary_missed_months"] == 0 and silent["salary_missed_months"] >= 1
 
 
 def test_transactions_after_as_of_are_ignored():

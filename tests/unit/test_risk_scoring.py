@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from finscore.errors import NotFound, ValidationFailed
 from finscore.models.champion import LoadedModel
 from finscore.products.risk import scoring
-from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features, today
 from finscore.products.risk.interventions import InterventionContext
 from finscore.products import scoring as product_scoring
 from finscore.products.risk.model import risk_levels
@@ -48,9 +49,10 @@ def ctx(aws, monkeypatch):
     monkeypatch.setattr(product_scoring, "champion", lambda name: SimpleNamespace(get=lambda: loaded))
     customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
     base = compute_features(PROFILE, [])
+    fresh = today().isoformat()
     customers.put_many([
-        {**PROFILE, "customer_id": "C1", "features": {**base, "failed_auto_debits_90d": 3.0}},
-        {**PROFILE, "customer_id": "C2", "features": {**base, "failed_auto_debits_90d": 1.0}},
+        {**PROFILE, "customer_id": "C1", "features": {**base, "failed_auto_debits_90d": 3.0}, "features_as_of": fresh},
+        {**PROFILE, "customer_id": "C2", "features": {**base, "failed_auto_debits_90d": 1.0}, "features_as_of": fresh},
         {**PROFILE, "customer_id": "C3"},  # no features yet: computed from its (no) transactions
     ])
     return scoring.RiskContext(
@@ -162,3 +164,32 @@ def test_a_bad_batch_record_fails_alone(ctx):
     assert {d.field for d in response.errors[1].details} >= {"features.salaried", "features.balance_trend"}
     assert response.errors[2].details[0].field == "customer_id"
     assert response.results[0].intervention_id and response.results[1].intervention_id is None
+
+
+def test_stored_features_older_than_the_max_age_are_recomputed_as_of_today(ctx):
+    # C2's stored features say one failed auto-debit, as of a week ago; its stored transactions hold none.
+    stale = (today() - timedelta(days=7)).isoformat()
+    ctx.customers.put_many([{**ctx.customers.get("C2"), "features_as_of": stale}])
+
+    response = scoring.score(ctx, ScoreRequest(customer_id="C2"))
+
+    stored = ctx.customers.get("C2")
+    assert response.risk_score == 0.0 and response.as_of == today().isoformat()
+    assert stored["features_as_of"] == today().isoformat() and stored["features"]["failed_auto_debits_90d"] == 0
+
+
+def test_a_score_as_of_another_date_is_answered_not_stored(ctx):
+    ctx.transactions.put_many([{"txn_id": "t1", "customer_id": "C1", "date": "2025-03-05", "amount": 4000.0,
+                                "direction": "debit", "category": "auto_debit_failed", "channel": "auto_debit",
+                                "balance_after": 100.0}])
+    before = ctx.customers.get("C1")
+
+    response = scoring.score(ctx, ScoreRequest(customer_id="C1", as_of="2025-04-01"))
+
+    assert (response.as_of, response.risk_score, response.intervention_id) == ("2025-04-01", 30.0, None)
+    assert ctx.customers.get("C1") == before
+    with pytest.raises(ValidationFailed) as error:
+        scoring.score(ctx, ScoreRequest(customer_id="C1", as_of="2025-03-01"))
+    assert error.value.details[0].field == "as_of" and "2025-03-05" in error.value.details[0].issue
+    with pytest.raises(ValueError, match="as_of applies to a customer_id"):
+        ScoreRequest(features=raw_features(), as_of="2025-04-01")

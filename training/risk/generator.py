@@ -113,18 +113,22 @@ def _lognormal_amount(rng: np.random.Generator, scale: np.ndarray, sigma: float,
     return np.maximum(np.round(amount / step) * step, step)
 
 
-def generate_portfolio(customers: int = 20_000, seed: int = 7, months: int = 6) -> Portfolio:
-    """CUSTOMERS customers with MONTHS calendar months of transactions up to AS_OF; same seed, same data."""
+def generate_portfolio(customers: int = 20_000, seed: int = 7, months: int = 6, as_of: date = AS_OF) -> Portfolio:
+    """CUSTOMERS customers with MONTHS calendar months of transactions up to AS_OF, the last day of a
+    month (training's fixed date by default; the local seed's is the last month end before today);
+    same seed, same data."""
+    if (as_of + timedelta(days=1)).day != 1:
+        raise ValueError(f"as_of must be the last day of a month, got {as_of}")
     rng = np.random.default_rng(seed)
     n = customers
-    first_month = AS_OF.month - months + 1
+    first_month = as_of.month - months + 1
     starts, lengths = [], []
     for index in range(months):
-        year, month = AS_OF.year + (first_month + index - 1) // 12, (first_month + index - 1) % 12 + 1
+        year, month = as_of.year + (first_month + index - 1) // 12, (first_month + index - 1) % 12 + 1
         starts.append(date(year, month, 1))
         lengths.append(calendar.monthrange(year, month)[1])
     origin = starts[0]
-    horizon = (AS_OF - origin).days + 1
+    horizon = (as_of - origin).days + 1
     month_start = [(start - origin).days for start in starts]
 
     # Hidden traits.
@@ -264,7 +268,7 @@ def generate_portfolio(customers: int = 20_000, seed: int = 7, months: int = 6) 
     delinquent = rng.random(n) < _sigmoid(logit + (low + high) / 2)
 
     ids = [f"C{index + 1:06d}" for index in range(n)]
-    customers_out = _customers(rng, ids, income, credit_limit, stress)
+    customers_out = _customers(rng, ids, income, credit_limit, stress, as_of)
     dates = [(origin + timedelta(days=offset)).isoformat() for offset in range(horizon)]
     categories, channels = CATEGORIES, TXN_CHANNELS
     transactions = [
@@ -274,11 +278,11 @@ def generate_portfolio(customers: int = 20_000, seed: int = 7, months: int = 6) 
                                          direction.tolist(), category.tolist(), channel.tolist(), balance.tolist())
     ]
     labels = dict(zip(ids, delinquent.astype(int).tolist()))
-    return Portfolio(customers=customers_out, transactions=transactions, labels=labels, as_of=AS_OF)
+    return Portfolio(customers=customers_out, transactions=transactions, labels=labels, as_of=as_of)
 
 
 def _customers(rng: np.random.Generator, ids: list[str], income: np.ndarray, credit_limit: np.ndarray,
-               stress: np.ndarray) -> list[dict[str, Any]]:
+               stress: np.ndarray, as_of: date) -> list[dict[str, Any]]:
     n = len(ids)
     first = rng.integers(0, len(FIRST_NAMES), size=n)
     last = rng.integers(0, len(SURNAMES), size=n)
@@ -304,6 +308,6 @@ def _customers(rng: np.random.Generator, ids: list[str], income: np.ndarray, cre
             "preferred_channel": str(channel[i]),
             "monthly_income": float(income[i]),
             "credit_limit": float(credit_limit[i]),
-            "opened_at": (AS_OF - timedelta(days=int(tenure_days[i]))).isoformat(),
+            "opened_at": (as_of - timedelta(days=int(tenure_days[i]))).isoformat(),
         })
     return out

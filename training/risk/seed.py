@@ -1,7 +1,8 @@
 """The risk product's sample data for the local run: customers, transactions, features and champion scores.
 
-A slice of the generated portfolio: every customer with their features and the champion's score (so
-the high-risk listing, search and explanations work at once), and the stored transactions of
+A slice of the generated portfolio, its history ending at the last month end before today so that
+features as of today see a live book: every customer with their features as of today and the
+champion's score (so the high-risk listing, search and explanations work at once), and the stored transactions of
 TRANSACTIONS_FOR of them (half the riskiest, half the first of the rest), because DynamoDB in moto
 writes only a few thousand items a second. Seeding again with the same arguments and champion finds
 its marker and writes nothing.
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from finscore import resources
 from finscore.models.champion import LoadedModel
 from finscore.products.columns import columns_of
-from finscore.products.risk.features import FEATURE_NAMES, compute_features
+from finscore.products.risk.features import FEATURE_NAMES, compute_features, today
 from finscore.products.risk.interventions import iso, utc_now
 from finscore.products.risk.repository import SCORE_PARTITION, CustomerStore, TransactionStore
 from finscore.products.risk.spec import CUSTOMERS_TABLE, RISK, TRANSACTIONS_TABLE
@@ -29,11 +31,11 @@ DEFAULT_TRANSACTIONS_FOR = 100
 
 
 @lru_cache(maxsize=2)
-def _portfolio(customers: int, seed: int) -> Any:
+def _portfolio(customers: int, seed: int, as_of: date) -> Any:
     """The generated portfolio, kept: generation is deterministic and tests seed the same one many times."""
     from training.risk.generator import generate_portfolio
 
-    return generate_portfolio(customers=customers, seed=seed)
+    return generate_portfolio(customers=customers, seed=seed, as_of=as_of)
 
 
 def seed(names: dict[str, str], champion: LoadedModel, customers: int = 2000, seed: int = 7,
@@ -41,17 +43,19 @@ def seed(names: dict[str, str], champion: LoadedModel, customers: int = 2000, se
     """Seed the risk tables from NAMES ({ENV_VAR: resource name}) with CHAMPION's scores."""
     started = time.perf_counter()
     marker = Bucket(names[resources.DATA_BUCKET.env_var])
+    as_of = today()
     wanted = {"customers": customers, "seed": seed, "transactions_for": transactions_for,
-              "model_version": champion.version}
+              "model_version": champion.version, "as_of": as_of.isoformat()}
     previous = marker.read_json(MARKER_KEY)
     if previous and all(previous.get(key) == value for key, value in wanted.items()):
         return {**previous, "skipped": True}
 
-    portfolio = _portfolio(customers, seed)
+    portfolio = _portfolio(customers, seed, as_of.replace(day=1) - timedelta(days=1))
     by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for transaction in portfolio.transactions:
         by_customer[transaction["customer_id"]].append(transaction)
-    features = [compute_features(customer, by_customer[customer["customer_id"]]) for customer in portfolio.customers]
+    features = [compute_features(customer, by_customer[customer["customer_id"]], as_of)
+                for customer in portfolio.customers]
     outputs = Scorer(RISK, champion).predict(columns_of(features, FEATURE_NAMES))
     now = iso(utc_now())
     items = []
@@ -60,7 +64,8 @@ def seed(names: dict[str, str], champion: LoadedModel, customers: int = 2000, se
         items.append({
             **customer,
             "features": customer_features,
-            "features_as_of": max(dates) if dates else "",
+            "features_as_of": as_of.isoformat(),
+            "last_transaction_at": max(dates) if dates else "",
             "features_updated_at": now,
             "transaction_count": len(dates),
             "probability": float(outputs["probability"][index]),

@@ -1,8 +1,10 @@
 """risk's training plug-in: this module satisfies training.pipeline.Product (with its split and report hooks).
 
 Records: one per customer, {"customer": CustomerRecord fields, "transactions": [TransactionRecord
-fields], "delinquent": 0 | 1, "as_of": ISO date (optional)}; `training_records` builds them from the
-two tables and a label map (users' own data) and `generate` from the synthetic portfolio.
+fields], "delinquent": 0 | 1, "as_of": ISO date}; `training_records` builds them from the two tables
+and the labels (users' own data: customer_id, delinquent, as_of) and `generate` from the synthetic
+portfolio. as_of is the customer's observation date: the label says what happened after it, and the
+features use only transactions up to it (later ones are counted in the manifest, never used).
 Validation checks every field and computes the features once with finscore.products.risk.features, so the
 rest of the pipeline works on feature rows.
 
@@ -120,8 +122,9 @@ def portfolio_records(portfolio: Portfolio) -> list[dict[str, Any]]:
 
 
 def training_records(customers: Iterable[Mapping[str, Any]], transactions: Iterable[Mapping[str, Any]],
-                     labels: Mapping[str, Any], as_of: date | str | None = None) -> list[dict[str, Any]]:
-    """One record per customer from the customer and transaction tables and a customer_id -> label map.
+                     labels: Mapping[str, Any], as_of: date | str | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One record per customer from the customer and transaction tables, a customer_id -> label map and
+    the observation date: one for all (a date) or per customer (customer_id -> date).
 
     Transactions of a customer_id with no customer row become a record without a customer, which
     validation rejects by name, so no transaction is silently dropped.
@@ -129,27 +132,47 @@ def training_records(customers: Iterable[Mapping[str, Any]], transactions: Itera
     by_customer: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
     for txn in transactions:
         by_customer[txn.get("customer_id") if isinstance(txn, Mapping) else None].append(txn)
-    stamp = as_date(as_of).isoformat() if as_of is not None else None
+    def stamp(customer_id: Any) -> Any:
+        if isinstance(as_of, Mapping):
+            return as_of.get(customer_id)
+        return as_date(as_of).isoformat() if as_of is not None else None
+
     records = []
     for customer in customers:
         customer_id = customer.get("customer_id") if isinstance(customer, Mapping) else None
         records.append({"customer": customer, "transactions": by_customer.pop(customer_id, []),
-                        LABEL: labels.get(customer_id), "as_of": stamp})
+                        LABEL: labels.get(customer_id), "as_of": stamp(customer_id)})
     for customer_id, orphans in by_customer.items():
-        records.append({"customer": None, "customer_id": customer_id, "transactions": orphans, LABEL: None, "as_of": stamp})
+        records.append({"customer": None, "customer_id": customer_id, "transactions": orphans, LABEL: None,
+                        "as_of": stamp(customer_id)})
     return records
+
+
+def excluded(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """What the data holds that training does not use: transactions dated after their customer's as_of
+    (the outcome period the label describes)."""
+    after = 0
+    for record in records:
+        stamp = record.get("as_of") if isinstance(record, Mapping) else None
+        if not stamp:
+            continue
+        last = str(stamp)[:10]
+        after += sum(1 for txn in record.get("transactions") or () if isinstance(txn, Mapping)
+                     and str(txn.get("date", ""))[:10] > last)
+    return {"transactions_after_as_of": after}
 
 
 TABLES = ("customers", "transactions", "labels")
 
 
 def assemble(files: Sequence[TrainingFile]) -> TrainingData:
-    """Users' files as training records: customers*, transactions* and labels* (customer_id, delinquent),
-    told apart by file name; a row of any other file is rejected naming the expected names."""
+    """Users' files as training records: customers*, transactions* and labels* (customer_id, delinquent,
+    as_of), told apart by file name; a row of any other file is rejected naming the expected names."""
     customers: list[Mapping[str, Any]] = []
     customer_origins: list[tuple[str, int]] = []
     transactions: list[tuple[Mapping[str, Any], tuple[str, int]]] = []
     labels: dict[Any, Any] = {}
+    observed: dict[Any, Any] = {}
     data = TrainingData(records=[], origins=[], files=[file.key for file in files])
     grouped = files_by_table(files, TABLES, data)
     for file in grouped["customers"]:
@@ -165,7 +188,8 @@ def assemble(files: Sequence[TrainingFile]) -> TrainingData:
             label = row.get(LABEL)
             # CSV gives strings; validation wants 0 or 1 and names anything else.
             labels[row["customer_id"]] = int(label) if isinstance(label, str) and label.strip() in ("0", "1") else label
-    records = training_records(customers, [row for row, _ in transactions], labels)
+            observed[row["customer_id"]] = row.get("as_of")
+    records = training_records(customers, [row for row, _ in transactions], labels, observed)
     origin_of_txn: dict[Any, tuple[str, int]] = {}
     for row, origin in transactions:
         origin_of_txn.setdefault(row.get("customer_id"), origin)
@@ -199,10 +223,15 @@ def _record_problems(record: Mapping[str, Any]) -> tuple[list[str], dict[str, An
     if isinstance(label, bool) or label not in (0, 1):
         problems.append(f"{LABEL}: must be 0 or 1, got {label!r}")
     as_of = record.get("as_of")
-    try:
-        end = as_date(as_of) if as_of else None
-    except ValueError:
-        problems.append(f"as_of: {as_of!r} is not an ISO date")
+    end = None
+    if not as_of:
+        problems.append("as_of: required: the observation date the label looks forward from (features use only "
+                        "transactions up to it)")
+    else:
+        try:
+            end = as_date(as_of)
+        except ValueError:
+            problems.append(f"as_of: {as_of!r} is not an ISO date")
     if problems or customer is None:
         if len(problems) > MAX_REASONS_PER_REJECT:
             problems = problems[:MAX_REASONS_PER_REJECT] + [f"and {len(problems) - MAX_REASONS_PER_REJECT} more"]

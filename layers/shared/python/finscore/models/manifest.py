@@ -73,6 +73,8 @@ class TrainingDataRef(BaseModel):
     rows: int
     seed: int | None = None
     split: dict[str, int] = Field(default_factory=dict)
+    # What the data held that training did not use, by reason (e.g. transactions after the as-of date).
+    excluded: dict[str, int] = Field(default_factory=dict)
 
 
 class Manifest(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,11 +37,18 @@ class ScoreRequest(_Request):
         Field(description="Every feature of the champion's manifest by name (GET /v1/models/risk lists them); "
               "the score is not stored"),
     ] = None
+    as_of: Annotated[date | None, Field(
+        description="With customer_id: score the customer as of this date (ISO), from their transactions up to it; "
+                    "silence since counts. Not stored and never triggers an intervention. Default: today, with "
+                    "the stored features (recomputed when older than FEATURES_MAX_AGE_HOURS). Before the "
+                    "customer's first transaction: 422", examples=["2025-10-28"])] = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "ScoreRequest":
         if (self.customer_id is None) == (self.features is None):
             raise ValueError("give exactly one of customer_id or features")
+        if self.as_of is not None and self.customer_id is None:
+            raise ValueError("as_of applies to a customer_id: raw features are scored as given")
         return self
 
 
@@ -52,6 +60,8 @@ class ScoreResponse(BaseModel):
     cutoffs: Annotated[list[float], Field(description="Lower bounds of medium, high and critical in use")]
     model_version: Annotated[str, Field(description="Champion version that scored")]
     scored_at: Annotated[str, Field(description="When it was scored (ISO 8601, UTC)")]
+    as_of: Annotated[str | None, Field(description="The date the customer's features were computed as of; null for "
+                                                   "raw features")] = None
     intervention_id: Annotated[str | None, Field(description="Intervention created automatically by this score "
                                                  "(critical level, or score >= AUTO_TRIGGER_THRESHOLD when set; outside the cool-down)")] = None
 
@@ -128,7 +138,10 @@ class CustomerDetail(BaseModel):
     credit_limit: float | None = None
     opened_at: str | None = None
     features: Annotated[dict[str, float], Field(description="Behavioural features from the feature store")] = {}
-    features_as_of: Annotated[str | None, Field(description="Date of the latest transaction the features cover")] = None
+    features_as_of: Annotated[str | None, Field(description="Date the features were computed as of (nothing after "
+                                                            "it is used; they are recomputed when older than "
+                                                            "FEATURES_MAX_AGE_HOURS)")] = None
+    last_transaction_at: Annotated[str | None, Field(description="Date of the customer's latest transaction")] = None
     transaction_count: Annotated[int | None, Field(description="Transactions the features were computed from")] = None
     latest_score: LatestScore | None = None
     last_intervention_id: str | None = None

@@ -4,7 +4,9 @@ Training (20,000 customers), the scoring API (one customer), batch scoring and t
 update that runs when transactions arrive all call `compute_features`, so there is one definition
 of every feature. Plain Python over the transactions plus numpy at the end: no pandas.
 
-Windows are counted back from AS_OF (the latest transaction date unless given): the last 180 days
+Windows are counted back from AS_OF: the scoring date (today) unless given, the observation date in
+training. Nothing after AS_OF is used, and silence counts: a salary that stopped arriving 40 days
+before AS_OF is a missed month, whether or not any transaction came since. The last 180 days
 are analysed; "recent" means the last 92 days, because any 92 consecutive days hold three
 occurrences of every day of the month up to the 28th, so a monthly salary or EMI paid on time is
 counted three times whatever the as-of date. Monthly totals use five 30-day buckets whose grid is
@@ -136,6 +138,11 @@ def as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def today() -> date:
+    """The scoring date: features computed without an as-of date are as of today, UTC."""
+    return datetime.now(timezone.utc).date()
+
+
 def _folded_delay(day: int, usual: int) -> int:
     """Days DAY (of the month) is after USUAL, folded into [EARLY_FOLD, LATE_FOLD] across month ends."""
     delta = day - usual
@@ -184,18 +191,14 @@ def _grid_offset(end: date, payday: int | None) -> int:
 
 def compute_features(customer: Mapping[str, Any], transactions: Iterable[Mapping[str, Any]],
                      as_of: date | str | None = None) -> dict[str, float]:
-    """The FEATURES of CUSTOMER from its TRANSACTIONS as of AS_OF (default: the latest transaction date)."""
+    """The FEATURES of CUSTOMER from its TRANSACTIONS up to AS_OF (default: today, UTC); later
+    transactions are ignored."""
     parsed = []
     for txn in transactions:
         moment = as_date(txn["date"])
         parsed.append((moment.toordinal(), moment.day, float(txn["amount"]), txn["direction"], txn["category"],
                        txn["channel"], float(txn["balance_after"])))
-    if as_of is not None:
-        end = as_date(as_of)
-    elif parsed:
-        end = date.fromordinal(max(entry[0] for entry in parsed))
-    else:
-        end = datetime.now(timezone.utc).date()
+    end = as_date(as_of) if as_of is not None else today()
     end_ordinal = end.toordinal()
 
     salary_events: list[tuple[int, int]] = []  # (age in days, day of month)

@@ -15,11 +15,10 @@ from typing import Any, Mapping, Sequence
 from finscore.notifications import created_objects
 from finscore.observability import logger
 from finscore.records import RowReject, validate_rows
-from finscore.products.risk.features import compute_features
 from finscore.products.risk.interventions import InterventionContext, iso, utc_now
 from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
 from finscore.products.risk.records import TransactionRecord
-from finscore.products.risk.scoring import RiskContext, RiskScorer, store_score
+from finscore.products.risk.scoring import RiskContext, RiskScorer, refresh_features, store_score
 from finscore.products.risk.settings import RiskIngestSettings
 from finscore.products.risk.spec import INGEST_REJECTS_PREFIX, INGEST_SUMMARIES_PREFIX, TRANSACTIONS_QUEUE
 from finscore.s3 import Bucket
@@ -77,13 +76,10 @@ def ingest_transactions(ctx: RiskContext, rows: Sequence[Any], numbers: Sequence
 
 
 def update_customer(ctx: RiskContext, customer: Mapping[str, Any], scorer: RiskScorer) -> dict[str, Any]:
-    """Recompute the customer's features over all their stored transactions, store them and rescore."""
-    transactions = ctx.transactions.all_for(customer["customer_id"])
-    features = compute_features(customer, transactions)
+    """Recompute the customer's features as of today over all their stored transactions, store them
+    and rescore."""
     now = utc_now()
-    dates = [str(transaction["date"]) for transaction in transactions]
-    ctx.customers.save_features(customer["customer_id"], features, as_of=max(dates) if dates else None,
-                                transactions=len(transactions), updated_at=iso(now))
+    features = refresh_features(ctx.customers, ctx.transactions, customer, now)
     [result] = scorer.score([features])
     intervention_id = store_score(ctx, customer, result, scorer.version, now)
     return {"customer_id": customer["customer_id"], "risk_score": float(result.risk_score),

@@ -36,17 +36,20 @@ class CustomerStore(Table):
         """Write whole customer items; name_search (the lower-cased name) makes the name searchable."""
         return super().put_many({**c, "name_search": str(c.get("name", "")).lower()} for c in customers)
 
-    def save_features(self, customer_id: str, features: Mapping[str, float], *, as_of: str | None,
-                      transactions: int, updated_at: str) -> None:
+    def save_features(self, customer_id: str, features: Mapping[str, float], *, as_of: str,
+                      last_transaction: str | None, transactions: int, updated_at: str) -> None:
+        """Store FEATURES computed as of AS_OF (an ISO date) from TRANSACTIONS transactions, the latest
+        dated LAST_TRANSACTION."""
         call(
             "update_item",
             TableName=self.table,
             Key={"customer_id": {"S": customer_id}},
-            UpdateExpression="SET features = :features, features_as_of = :as_of, "
+            UpdateExpression="SET features = :features, features_as_of = :as_of, last_transaction_at = :last, "
             "transaction_count = :count, features_updated_at = :at",
             ConditionExpression="attribute_exists(customer_id)",
             ExpressionAttributeValues=serialize(
-                {":features": dict(features), ":as_of": as_of or "", ":count": transactions, ":at": updated_at}
+                {":features": dict(features), ":as_of": as_of, ":last": last_transaction or "", ":count": transactions,
+                 ":at": updated_at}
             ),
         )
 

@@ -9,7 +9,7 @@ but not stored, since they belong to no customer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
@@ -31,7 +31,7 @@ from finscore.products.risk.api_models import (
     ScoreRequest,
     ScoreResponse,
 )
-from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_features
+from finscore.products.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features
 from finscore.products.risk.interventions import InterventionContext, auto_trigger, iso, utc_now
 from finscore.products.risk.repository import CustomerStore, TransactionStore
 from finscore.products.risk.settings import StoredFeaturesSettings
@@ -111,17 +111,47 @@ def check_raw_features(features: Mapping[str, Any], specs: Sequence[FeatureSpec]
     return {spec.name: float(features[spec.name]) for spec in specs}
 
 
-def features_of(ctx: RiskContext, customer: Mapping[str, Any]) -> dict[str, float]:
-    """The customer's stored features, computed from their stored transactions when there are none yet."""
-    stored = customer.get("features")
-    if stored:
-        return {name: float(value) for name, value in stored.items()}
-    transactions = ctx.transactions.all_for(customer["customer_id"])
-    features = compute_features(customer, transactions)
-    dates = [str(t["date"]) for t in transactions]
-    ctx.customers.save_features(customer["customer_id"], features, as_of=max(dates) if dates else None,
-                                transactions=len(transactions), updated_at=iso(utc_now()))
+def fresh(customer: Mapping[str, Any], max_age_hours: float, now: datetime) -> bool:
+    """Whether the customer's stored features are recent enough to score with: computed as of a date
+    no more than MAX_AGE_HOURS before NOW (a date counts from its end)."""
+    stored, as_of = customer.get("features"), customer.get("features_as_of")
+    if not stored or not as_of:
+        return False
+    try:
+        computed = datetime.combine(as_date(as_of), time.max, tzinfo=timezone.utc)
+    except ValueError:
+        return False
+    return now - computed <= timedelta(hours=max_age_hours)
+
+
+def refresh_features(customers: CustomerStore, transactions: TransactionStore, customer: Mapping[str, Any],
+                     now: datetime) -> dict[str, float]:
+    """The customer's features as of NOW's date from all their stored transactions, stored with that date."""
+    history = transactions.all_for(customer["customer_id"])
+    features = compute_features(customer, history, now.date())
+    dates = [str(t["date"]) for t in history]
+    customers.save_features(customer["customer_id"], features, as_of=now.date().isoformat(),
+                            last_transaction=max(dates) if dates else None, transactions=len(history),
+                            updated_at=iso(now))
     return features
+
+
+def features_of(ctx: RiskContext, customer: Mapping[str, Any], now: datetime) -> dict[str, float]:
+    """The customer's features as of today: the stored ones while fresh, else recomputed and stored."""
+    if fresh(customer, ctx.policy.features_max_age_hours, now):
+        return {name: float(value) for name, value in customer["features"].items()}
+    return refresh_features(ctx.customers, ctx.transactions, customer, now)
+
+
+def features_as_of(ctx: RiskContext, customer: Mapping[str, Any], as_of: date) -> dict[str, float]:
+    """The customer's features as of AS_OF from their stored transactions up to it (not stored: the
+    feature store holds today's). AS_OF before the customer's history is a 422."""
+    history = ctx.transactions.all_for(customer["customer_id"])
+    start = min((str(t["date"]) for t in history), default=None) or customer.get("opened_at")
+    if start and as_of < as_date(start):
+        raise ValidationFailed(f"as_of {as_of} is before the customer's history, which starts {as_date(start)}",
+                               [FieldIssue("as_of", f"before the customer's history (starts {as_date(start)})")])
+    return compute_features(customer, history, as_of)
 
 
 def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore, version: str,
@@ -141,12 +171,19 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
     scorer = RiskScorer(ctx)
     now = utc_now()
     intervention_id = None
+    as_of = None
     if request.customer_id is not None:
         customer = ctx.customers.get(request.customer_id)
         if customer is None:
             raise NotFound(f"Unknown customer {request.customer_id}", [FieldIssue("customer_id", "no such customer")])
-        [result] = scorer.score([features_of(ctx, customer)])
-        intervention_id = store_score(ctx, customer, result, scorer.version, now)
+        if request.as_of is None:
+            as_of = now.date()
+            [result] = scorer.score([features_of(ctx, customer, now)])
+            intervention_id = store_score(ctx, customer, result, scorer.version, now)
+        else:
+            # Another date's score is an answer, not the customer's score: it is neither stored nor acted on.
+            as_of = request.as_of
+            [result] = scorer.score([features_as_of(ctx, customer, as_of)])
     else:
         [result] = scorer.score([check_raw_features(request.features or {}, FEATURES)])
     return ScoreResponse(
@@ -157,6 +194,7 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
         cutoffs=list(scorer.cutoffs),
         model_version=scorer.version,
         scored_at=iso(now),
+        as_of=as_of.isoformat() if as_of else None,
         intervention_id=intervention_id,
     )
 
@@ -191,7 +229,8 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
                 if customer is None:
                     raise NotFound(f"Unknown customer {record.customer_id}",
                                    [FieldIssue("customer_id", "no such customer")])
-                rows.append((index, record, features_of(ctx, customer)))
+                rows.append((index, record, features_of(ctx, customer, now) if record.as_of is None
+                             else features_as_of(ctx, customer, record.as_of)))
             else:
                 rows.append((index, record, check_raw_features(record.features or {}, FEATURES)))
         except (NotFound, ValidationFailed) as exc:
@@ -200,7 +239,7 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
     results = []
     for (index, record, _), result in zip(rows, scores, strict=True):
         intervention_id = None
-        if record.customer_id is not None:
+        if record.customer_id is not None and record.as_of is None:
             intervention_id = store_score(ctx, customers[record.customer_id], result, scorer.version, now)
         results.append(BatchScoreResult(
             index=index, customer_id=record.customer_id, probability=result.probability,
@@ -212,14 +251,17 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
 
 
 @lru_cache(maxsize=1)
-def _feature_store() -> CustomerStore:
-    return CustomerStore(load_settings(StoredFeaturesSettings).customers_table)
+def _feature_store() -> tuple[CustomerStore, TransactionStore, float]:
+    settings = load_settings(StoredFeaturesSettings)
+    return (CustomerStore(settings.customers_table), TransactionStore(settings.transactions_table),
+            settings.features_max_age_hours)
 
 
 def stored_features(columns: Columns, count: int) -> tuple[Columns, dict[int, str]]:
     """Batch rows completed from the feature store: a row that carries every feature is scored as it
-    is; a row with none but a customer_id takes that customer's stored features (a portfolio rescore
-    by a list of ids); anything in between is refused naming what is missing."""
+    is; a row with none but a customer_id takes that customer's features as of today (a portfolio
+    rescore by a list of ids): the stored ones while fresh, else recomputed from the stored
+    transactions and stored; anything in between is refused naming what is missing."""
     missing = np.zeros((count, len(FEATURE_NAMES)), dtype=bool)
     for index, name in enumerate(FEATURE_NAMES):
         missing[:, index] = np.isnan(np.asarray(columns[name], dtype=np.float64)) if name in columns else True
@@ -236,17 +278,21 @@ def stored_features(columns: Columns, count: int) -> tuple[Columns, dict[int, st
         else:
             reasons[row] = "customer_id: required when a row carries no features"
     if wanted:
-        stored = _feature_store().get_many([ids[row] for row in wanted])
+        customers, transactions, max_age_hours = _feature_store()
+        stored = customers.get_many([ids[row] for row in wanted])
+        now = utc_now()
         filled = {name: np.array(columns[name], dtype=np.float64) if name in columns else np.full(count, np.nan)
                   for name in FEATURE_NAMES}
         for row in wanted:
             customer = stored.get(ids[row])
             if customer is None:
                 reasons[row] = "customer_id: no such customer"
-            elif not customer.get("features"):
-                reasons[row] = "customer_id: the customer has no stored features yet"
-            else:
-                for name in FEATURE_NAMES:
-                    filled[name][row] = float(customer["features"][name])
+                continue
+            if not fresh(customer, max_age_hours, now):
+                customer = {**customer, "features": refresh_features(customers, transactions, customer, now),
+                            "features_as_of": now.date().isoformat()}
+                stored[ids[row]] = customer  # a customer listed twice is recomputed once
+            for name in FEATURE_NAMES:
+                filled[name][row] = float(customer["features"][name])
         columns = {**columns, **filled}
     return columns, reasons

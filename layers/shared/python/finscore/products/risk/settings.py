@@ -15,8 +15,16 @@ from finscore.settings import FunctionSettings, ModelServingSettings
 DEFAULT_SENDER_EMAIL = "alerts@finscore.example"
 
 
-class InterventionPolicy(BaseModel):
-    """When interventions may be created, and when scoring creates one by itself."""
+class FeatureFreshness(BaseModel):
+    """How old a customer's stored features may be before scoring recomputes them from the stored
+    transactions as of today: features are computed as of a date, and a stored value ages."""
+
+    features_max_age_hours: Annotated[float, Field(alias="FEATURES_MAX_AGE_HOURS", gt=0, le=24 * 365)] = 24.0
+
+
+class InterventionPolicy(FeatureFreshness):
+    """When interventions may be created, and when scoring creates one by itself (with the feature
+    freshness every scoring function follows)."""
 
     # Off unless switched on: a deployment that sends messages to customers decides so in cdk.json
     # (the local run switches them on, into its outbox).
@@ -63,10 +71,12 @@ class RiskApiSettings(InterventionPolicy, ModelServingSettings):
     idempotency_ttl_hours: Annotated[float, Field(alias="IDEMPOTENCY_TTL_HOURS", gt=0, le=24 * 30)] = 24.0
 
 
-class StoredFeaturesSettings(FunctionSettings):
-    """What scoring batch rows by customer_id needs: the feature store."""
+class StoredFeaturesSettings(FeatureFreshness, FunctionSettings):
+    """What scoring batch rows by customer_id needs: the feature store, and the transactions to
+    recompute features that are too old."""
 
     customers_table: Annotated[str, Field(alias="RISK_CUSTOMERS_TABLE", min_length=3)]
+    transactions_table: Annotated[str, Field(alias="RISK_TRANSACTIONS_TABLE", min_length=3)]
 
 
 class RiskExplainSettings(ModelServingSettings):

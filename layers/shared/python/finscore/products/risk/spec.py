@@ -55,9 +55,11 @@ TRANSACTIONS_QUEUE = QueueSpec(
 INGEST_REJECTS_PREFIX = "ingest/risk/rejects/"
 INGEST_SUMMARIES_PREFIX = "ingest/risk/summaries/"
 
-# The intervention policy (cdk.json context) every function that scores follows, since scoring may
-# auto-trigger an intervention; delivery needs the sender.
+# The scoring policy (cdk.json context) every function that scores follows: how old stored features
+# may be, and the intervention policy, since scoring may auto-trigger an intervention; delivery
+# needs the sender.
 POLICY_CONTEXT = (
+    ("FEATURES_MAX_AGE_HOURS", "featuresMaxAgeHours"),
     ("ENABLE_INTERVENTIONS", "enableInterventions"),
     ("AUTO_TRIGGER_THRESHOLD", "autoTriggerThreshold"),
     ("AUTO_TRIGGER_COOLDOWN_HOURS", "autoTriggerCooldownHours"),
@@ -177,7 +179,7 @@ RISK = ProductSpec(
     api=RISK_API,
     trainer="training.risk.trainer",
     enrich="finscore.products.risk.scoring:stored_features",
-    enrich_tables=(CUSTOMERS_TABLE,),
+    enrich_tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE),
     seed="training.risk.seed:seed",
     functions=(RISK_EXPLAIN, RISK_INGEST, INTERVENTION_DELIVERY, LIVE_CONNECTIONS, LIVE_BROADCAST),
     tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE),
