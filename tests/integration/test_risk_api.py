@@ -209,19 +209,22 @@ def test_posted_transactions_are_stored_and_the_customer_rescored(seeded):
     assert len(again["transactions"]) == len(listing["transactions"])
 
 
-def test_the_explanation_gives_one_to_four_adverse_reasons_by_impact(seeded, risk_champion):
+def test_the_explanation_gives_up_to_four_true_adverse_reasons_by_impact(seeded, risk_champion):
     status, body = call("explanation", EXPLAIN)
 
     assert status == 200, body
     assert body["model_version"] == risk_champion.version
     assert set(body["contributions"]) == set(FEATURE_NAMES)
     reasons = body["reasons"]
-    assert 1 <= len(reasons) <= 4
+    assert len(reasons) <= 4
     impacts = [reason["impact"] for reason in reasons]
     assert impacts == sorted(impacts, reverse=True) and all(impact > 0 for impact in impacts)
     for reason in reasons:
-        assert reason["code"] == REASONS[reason["feature"]].code
-        assert reason["text"] == REASONS[reason["feature"]].text
+        spec = REASONS[reason["feature"]]
+        assert reason["code"] == spec.code and reason["direction"] == spec.direction
+        # A true statement about the customer: on the adverse side of its reference, rendered from both.
+        assert spec.adverse(reason["value"], reason["reference"])
+        assert reason["text"] == spec.render(reason["value"], reason["reference"])
         assert reason["impact"] == pytest.approx(body["contributions"][reason["feature"]], abs=1e-5)
 
 

@@ -138,11 +138,19 @@ def test_missing_or_bad_features_are_named():
     assert "[1].salaried" in {issue.field for issue in caught.value.details}
 
 
-def test_every_feature_has_a_reason_code():
-    assert set(REASONS) == set(FEATURE_NAMES)
-    codes = [REASONS[name].code for name in FEATURE_NAMES]
+def test_every_feature_but_the_credit_limit_indicator_has_a_reason_code():
+    assert set(REASONS) == set(FEATURE_NAMES) - {"has_credit_limit"}
+    codes = [REASONS[name].code for name in REASONS]
     assert len(set(codes)) == len(codes)
-    assert all(REASONS[name].direction in (-1, 1) for name in FEATURE_NAMES)
+    assert all(REASONS[name].direction in (-1, 1) for name in REASONS)
+
+
+def test_without_a_credit_limit_utilisation_is_zero_not_exhausted():
+    spending = [txn("2025-06-20", 8_000, "debit", "shopping", "card")]
+    without = compute_features({**CUSTOMER, "credit_limit": 0.0}, spending, AS_OF)
+    with_limit = compute_features({**CUSTOMER, "credit_limit": 10_000.0}, spending, AS_OF)
+    assert (without["credit_utilisation"], without["has_credit_limit"]) == (0.0, 0.0)
+    assert (with_limit["credit_utilisation"], with_limit["has_credit_limit"]) == (0.8, 1.0)
 
 
 def test_computed_features_always_lie_in_their_declared_domain():

@@ -80,10 +80,11 @@ def test_explanations_give_at_most_four_adverse_reasons_by_impact(risk_candidate
     impacts = [reason.impact for reason in reasons]
     assert all(impact > 0 for impact in impacts) and impacts == sorted(impacts, reverse=True)
     for reason in reasons:
-        assert reason.code == REASONS[reason.feature].code and reason.text == REASONS[reason.feature].text
+        spec = REASONS[reason.feature]
+        assert reason.code == spec.code and reason.text == spec.render(reason.value, reason.reference)
         assert reason.impact == explanation.contributions[reason.feature]
         assert reason.value == pytest.approx(riskiest[reason.feature])
-        assert reason.text[0].isupper() and "_" not in reason.text
+        assert (reason.text[0].isupper() or reason.text[0].isdigit()) and "_" not in reason.text
     assert len(explain(native, riskiest, max_reasons=2).reasons) <= 2
 
 
@@ -91,13 +92,20 @@ def risk_candidate_raw(served, row):
     return raw_probabilities(served, feature_matrix([row]))[0]
 
 
-def test_adverse_reasons_keep_only_risk_raising_features_in_order():
+def test_adverse_reasons_keep_only_risk_raising_features_on_their_adverse_side_in_order():
     contributions = {name: 0.0 for name in FEATURE_NAMES}
     contributions.update({"salary_delay_days": 0.2, "failed_auto_debits_90d": 0.9, "tenure_months": -0.5,
-                          "low_balance_share": 0.4, "emi_to_income": 0.1, "credit_utilisation": 0.05})
+                          "low_balance_share": 0.4, "emi_to_income": 0.1, "balance_trend": 0.3,
+                          "credit_utilisation": 0.05, "salaried": 0.6})
     features = {name: 1.0 for name in FEATURE_NAMES}
-    reasons = adverse_reasons(contributions, features)
+    features.update({"balance_trend": 0.4, "salaried": 0.0, "income_volatility": 0.1, "low_balance_share": 0.3})
+    references = {"low_balance_share": 0.2, "emi_to_income": 1.5, "income_volatility": 0.3,
+                  "salary_delay_days": 0.0, "failed_auto_debits_90d": 0.0, "balance_trend": 0.0, "salaried": 1.0,
+                  "credit_utilisation": 0.5}
+    reasons = adverse_reasons(contributions, features, references)
+    # balance_trend rose (not "falling"), emi_to_income is below its median, income is regular (no R03).
     assert [reason.feature for reason in reasons] == ["failed_auto_debits_90d", "low_balance_share",
-                                                      "salary_delay_days", "emi_to_income"]
-    assert reasons[0].code == "R16" and reasons[0].text == "Several auto-debits failed in the last 90 days"
-    assert adverse_reasons({name: -0.1 for name in FEATURE_NAMES}, features) == []
+                                                      "salary_delay_days", "credit_utilisation"]
+    assert reasons[0].code == "R16" and reasons[0].text == "1 auto-debit failed in the last 92 days"
+    assert (reasons[1].value, reasons[1].reference, reasons[1].direction) == (0.3, 0.2, 1)
+    assert adverse_reasons({name: -0.1 for name in FEATURE_NAMES}, features, references) == []

@@ -146,3 +146,37 @@ def test_a_calibration_that_would_invert_the_ranking_is_refused():
         trainer.fit_platt(raw, labels)
     a, _ = trainer.fit_platt(raw, 1 - labels)
     assert a > 0
+
+
+def test_no_reason_is_cited_against_its_own_statement_on_the_held_out_set(risk_candidate):
+    from finscore.products.risk.explain import adverse_reasons, load_native_model, shap_values
+    from finscore.products.risk.features import feature_matrix
+    from finscore.products.risk.reasons import REASONS
+
+    manifest, artifacts = risk_candidate.manifest, risk_candidate.artifacts
+    native = load_native_model(manifest, lambda name: artifacts[name].data)
+    assert set(manifest.extra["feature_medians"]) == set(FEATURE_NAMES)
+    rows = [{name: float(row[name]) for name in FEATURE_NAMES} for row in risk_candidate.test]
+    contributions = shap_values(native, feature_matrix(rows))
+    cited = 0
+    for row, values in zip(rows, contributions):
+        reasons = adverse_reasons(dict(zip(FEATURE_NAMES, values[:-1])), row, native.references)
+        for reason in reasons:
+            cited += 1
+            spec = REASONS[reason.feature]
+            assert reason.value == row[reason.feature] and reason.impact > 0
+            assert spec.adverse(reason.value, reason.reference), reason
+            assert reason.text == spec.render(reason.value, reason.reference)
+            # The statements the texts make, checked on the features themselves.
+            if reason.code == "R14":
+                assert row["has_credit_limit"] == 1 and row["credit_utilisation"] > 0.5
+            if reason.code == "R16":
+                assert row["failed_auto_debits_90d"] >= 1 and reason.text.startswith(f"{row['failed_auto_debits_90d']:.0f} ")
+            if reason.code == "R06":
+                assert row["balance_trend"] < 0
+            if reason.code == "R05":
+                assert row["inflow_ratio_recent"] < 1
+            if reason.code == "R03":
+                assert row["salaried"] == 0
+                assert row["income_volatility"] > native.references["income_volatility"]
+    assert cited > len(rows) / 2  # the rule leaves reasons to cite: most customers get at least one

@@ -46,7 +46,7 @@ from finscore.products.risk.spec import NAME
 from finscore.products.risk.explain import LIGHTGBM_TEXT, XGBOOST_JSON
 from finscore.products.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features, feature_matrix
 from finscore.products.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, risk_levels
-from finscore.products.risk.reasons import REASONS
+from finscore.products.risk.reasons import REASONS, direction
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
 from training.data import TrainingData, TrainingFile, files_by_table
@@ -111,6 +111,8 @@ class FittedRisk:
     validation_auc: dict[str, float]
     smote: dict[str, Any]
     feature_importance: dict[str, float] = field(default_factory=dict)
+    # The training split's median of every feature: the reference of reasons that have no own.
+    feature_medians: dict[str, float] = field(default_factory=dict)
 
 
 def generate(rows: int, seed: int) -> list[dict[str, Any]]:
@@ -281,7 +283,7 @@ def _labels(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
 
 
 def monotone_constraints() -> list[int]:
-    return [REASONS[feature].direction for feature in FEATURE_NAMES]
+    return [direction(feature) for feature in FEATURE_NAMES]
 
 
 def _candidates(seed: int, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -357,6 +359,7 @@ def fit(train: Sequence[Mapping[str, Any]], validation: Sequence[Mapping[str, An
                "resampled_positives": int(resampled_y.sum())},
     )
     fitted.feature_importance = feature_importance(fitted)
+    fitted.feature_medians = {name: round(float(value), 6) for name, value in zip(FEATURE_NAMES, np.median(train_x, axis=0))}
     return fitted
 
 
@@ -536,13 +539,14 @@ def describe(fitted: FittedRisk) -> ModelDescription:
             "model": {"artifact": MODEL_ARTIFACT, "algorithm": fitted.algorithm, "input": ONNX_INPUT,
                       "output": PROBABILITY_OUTPUT},
             "native": {"artifact": native_artifact, "format": native_format},
+            "feature_medians": fitted.feature_medians,
             "report": {"artifacts": list(REPORT_ARTIFACTS)},
             "label": "60+ days past due in the period after the features' as-of date",
             "validation_roc_auc": fitted.validation_auc,
             "smote": fitted.smote,
             "feature_importance": fitted.feature_importance,
             "levels": list(LEVELS),
-            "reason_codes": {feature: REASONS[feature].code for feature in FEATURE_NAMES},
+            "reason_codes": {feature: REASONS[feature].code for feature in FEATURE_NAMES if feature in REASONS},
             "monotone_constraints": dict(zip(FEATURE_NAMES, monotone_constraints())),
         },
         hyperparameters={

@@ -310,10 +310,13 @@ class MetricsResponse(BaseModel):
 
 class ReasonCodeModel(BaseModel):
     code: Annotated[str, Field(description="Reason code, e.g. R16")]
-    feature: str
-    value: float
+    feature: Annotated[str, Field(description="The feature the reason is about")]
+    value: Annotated[float, Field(description="The customer's value of the feature")]
+    reference: Annotated[float, Field(description="What the value is compared with: the value the statement "
+                                                  "implies, or the training population's median")]
+    direction: Annotated[int, Field(description="+1: the value is above the reference, which raises risk; -1: below")]
     impact: Annotated[float, Field(description="SHAP contribution in log-odds (adverse: > 0)")]
-    text: Annotated[str, Field(description="Plain-language reason")]
+    text: Annotated[str, Field(description="The statement, rendered from the value and the reference")]
 
 
 class ExplanationResponse(BaseModel):
@@ -323,4 +326,5 @@ class ExplanationResponse(BaseModel):
     risk_level: RiskLevel | None = None
     base_value: Annotated[float, Field(description="Model's expected log-odds before contributions")]
     contributions: Annotated[dict[str, float], Field(description="SHAP contribution of every feature (log-odds)")]
-    reasons: Annotated[list[ReasonCodeModel], Field(description="1-4 adverse reasons, largest impact first")]
+    reasons: Annotated[list[ReasonCodeModel], Field(description="Up to 4 adverse reasons that hold for the customer, "
+                                                              "largest impact first")]

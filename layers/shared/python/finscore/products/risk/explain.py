@@ -3,7 +3,10 @@
 Runs in the explanation container, which has the full stack: xgboost or lightgbm is imported
 inside the functions here, never at module import, so importing this module stays cheap.
 Contributions are in log-odds of the native (uncalibrated) model; the Platt calibration is a
-monotone map of those log-odds, so a feature that raises them raises the calibrated score too.
+monotone map of those log-odds, so a feature that raises them raises the calibrated score too. A
+reason is cited only when its feature raises the score AND the customer's value lies on the adverse
+side of the reason's reference (finscore.products.risk.reasons): a contribution alone is relative to
+the model's average customer, and would let "the balance has been falling" be said of a rising one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 
 from finscore.models.manifest import Manifest
 from finscore.products.risk.features import FEATURE_NAMES, feature_matrix
-from finscore.products.risk.reasons import REASONS
+from finscore.products.risk.reasons import REASONS, references
 
 XGBOOST_JSON = "xgboost-json"
 LIGHTGBM_TEXT = "lightgbm-text"
@@ -28,6 +31,7 @@ class NativeRiskModel:
     version: str
     format: str  # XGBOOST_JSON | LIGHTGBM_TEXT
     booster: Any
+    references: dict[str, float]  # what each reason compares with (training medians where it has no own)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class ReasonCode:
     code: str
     feature: str
     value: float
+    reference: float
+    direction: int
     impact: float
     text: str
 
@@ -63,7 +69,10 @@ def load_native_model(manifest: Manifest, read: Callable[[str], bytes]) -> Nativ
         booster = lightgbm.Booster(model_str=data.decode())
     else:
         raise ValueError(f"risk {manifest.version}: unknown native model format {native['format']!r}")
-    return NativeRiskModel(version=manifest.version, format=native["format"], booster=booster)
+    # A version trained before references were published cites only reasons with their own reference.
+    medians = manifest.extra.get("feature_medians", {})
+    return NativeRiskModel(version=manifest.version, format=native["format"], booster=booster,
+                           references=references(medians))
 
 
 def shap_values(native: NativeRiskModel, matrix: np.ndarray) -> np.ndarray:
@@ -76,17 +85,21 @@ def shap_values(native: NativeRiskModel, matrix: np.ndarray) -> np.ndarray:
 
 
 def adverse_reasons(contributions: Mapping[str, float], features: Mapping[str, float],
-                    max_reasons: int = 4) -> list[ReasonCode]:
-    """The features that raise the risk most: positive contributions only, largest first, at most MAX_REASONS."""
-    adverse = sorted(
-        ((impact, name) for name, impact in contributions.items() if impact > MIN_ADVERSE_IMPACT),
-        key=lambda item: (-item[0], item[1]),
-    )
-    return [
-        ReasonCode(code=REASONS[name].code, feature=name, value=float(features[name]), impact=float(impact),
-                   text=REASONS[name].text)
-        for impact, name in adverse[:max(max_reasons, 0)]
-    ]
+                    reference_values: Mapping[str, float], max_reasons: int = 4) -> list[ReasonCode]:
+    """The features that raise the risk most and whose reason holds for this customer (value on the
+    adverse side of its reference, and the reason's own condition): largest first, at most MAX_REASONS."""
+    cited = []
+    for name, impact in contributions.items():
+        reason, reference = REASONS.get(name), reference_values.get(name)
+        if impact <= MIN_ADVERSE_IMPACT or reason is None or reference is None:
+            continue
+        value = float(features[name])
+        if reason.adverse(value, reference) and reason.holds(features, reference_values):
+            cited.append(ReasonCode(code=reason.code, feature=name, value=value, reference=float(reference),
+                                    direction=reason.direction, impact=float(impact),
+                                    text=reason.render(value, reference)))
+    cited.sort(key=lambda reason: (-reason.impact, reason.feature))
+    return cited[:max(max_reasons, 0)]
 
 
 def explain(native: NativeRiskModel, features: Mapping[str, float], max_reasons: int = 4) -> Explanation:
@@ -97,5 +110,5 @@ def explain(native: NativeRiskModel, features: Mapping[str, float], max_reasons:
     return Explanation(
         contributions=contributions,
         base_value=float(values[-1]),
-        reasons=adverse_reasons(contributions, features, max_reasons),
+        reasons=adverse_reasons(contributions, features, native.references, max_reasons),
     )

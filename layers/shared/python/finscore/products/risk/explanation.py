@@ -68,6 +68,7 @@ def explain_customer(customer_id: str) -> ExplanationResponse:
         contributions={name: round(float(value), 6) for name, value in explanation.contributions.items()},
         reasons=[
             ReasonCodeModel(code=reason.code, feature=reason.feature, value=float(reason.value),
+                            reference=reason.reference, direction=reason.direction,
                             impact=round(float(reason.impact), 6), text=reason.text)
             for reason in explanation.reasons
         ],

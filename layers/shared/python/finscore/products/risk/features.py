@@ -23,7 +23,8 @@ Feature groups (see FEATURES for the definitions; reasons.py for the reason code
 - cash flow: salary_delay_days, salary_missed_months, salaried, income_volatility,
   inflow_ratio_recent, balance_trend, low_balance_share
 - spending: discretionary_share, spending_volatility, spend_to_income, cash_withdrawal_share
-- borrowing: lending_app_txns_90d, lending_app_inflow_to_income, credit_utilisation, emi_to_income
+- borrowing: lending_app_txns_90d, lending_app_inflow_to_income, credit_utilisation, has_credit_limit,
+  emi_to_income
 - payment behaviour: failed_auto_debits_90d, late_emi_payments_90d, missed_emi_months_90d
 - relationship: tenure_months
 
@@ -114,7 +115,10 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec(name="lending_app_inflow_to_income", **_capped("lending_app_inflow_to_income"),
                 description="Lending-app credits in the last 92 days / monthly income, capped at 10"),
     FeatureSpec(name="credit_utilisation", **_capped("credit_utilisation"),
-                description="(card spending + overdraft drawn) in the last 30 days / credit limit, capped at 2"),
+                description="(card spending + overdraft drawn) in the last 30 days / credit limit, capped at 2; "
+                            "0 without a credit limit (has_credit_limit says which)"),
+    FeatureSpec(name="has_credit_limit", type="bool",
+                description="1 when the customer has a credit limit (card or overdraft)"),
     FeatureSpec(name="emi_to_income", **_capped("emi_to_income"),
                 description="Largest monthly EMI (paid or attempted) in 180 days / monthly income, capped at 3"),
     FeatureSpec(name="failed_auto_debits_90d", **COUNT, description="Failed auto-debits in the last 92 days"),
@@ -304,10 +308,13 @@ def compute_features(customer: Mapping[str, Any], transactions: Iterable[Mapping
     low_line = LOW_BALANCE_SHARE_OF_INCOME * income_ref
     low_balance_share = sum(1 for balance in recent_balances if balance < low_line) / recent_count if recent_count else 0.0
 
-    # Borrowing.
+    # Borrowing. Without a credit limit there is nothing to utilise: utilisation is 0 and the indicator
+    # tells that apart from an unused limit (a cap of 2 would read as "the limit is exhausted").
     credit_limit = float(customer.get("credit_limit") or 0.0)
     overdraft = max(-lowest_last_month, 0.0) if balance_last_month else 0.0
-    utilisation = _ratio(card_last_month + overdraft, credit_limit, RATIO_CAPS["credit_utilisation"])
+    has_credit_limit = credit_limit > 0
+    utilisation = (_ratio(card_last_month + overdraft, credit_limit, RATIO_CAPS["credit_utilisation"])
+                   if has_credit_limit else 0.0)
 
     # Payment behaviour: EMIs against the usual due day.
     due_day = _usual_day(emi_due_events) if emi_due_events else (_usual_day(emi_payments) if emi_payments else None)
@@ -337,6 +344,7 @@ def compute_features(customer: Mapping[str, Any], transactions: Iterable[Mapping
         "lending_app_txns_90d": float(lending_count),
         "lending_app_inflow_to_income": min(lending_inflow_recent / income_ref, RATIO_CAPS["lending_app_inflow_to_income"]),
         "credit_utilisation": float(utilisation),
+        "has_credit_limit": 1.0 if has_credit_limit else 0.0,
         "emi_to_income": min(emi_amount / income_ref, RATIO_CAPS["emi_to_income"]),
         "failed_auto_debits_90d": float(failed_count),
         "late_emi_payments_90d": float(late_emis),
