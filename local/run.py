@@ -34,7 +34,13 @@ DEFAULT_API_PORT = 3000
 
 # Where the local run departs from cdk.json: interventions are off in a deployment until its owners
 # switch them on, and on here, where every message lands in the local outbox.
-LOCAL_CONTEXT = {"enableInterventions": True}
+LOCAL_CONTEXT = {
+    "enableInterventions": True,
+    # The dashboard is served by the local gateway itself (same origin); a dashboard dev server on
+    # its usual ports may call the API too. The admin key may read customers' contact details.
+    "corsAllowedOrigins": "http://127.0.0.1:5173,http://localhost:5173",
+    "customerDataApiKeyIds": "local-admin",
+}
 
 
 def context_settings() -> dict[str, str]:
@@ -43,7 +49,7 @@ def context_settings() -> dict[str, str]:
     value for this run."""
     settings = {}
     for spec in all_functions():
-        for variable, key in spec.context:
+        for variable, key in spec.settings_context:
             value = os.environ.get(variable, LOCAL_CONTEXT.get(key, cdk_context(key, "")))
             settings[variable] = str(value).lower() if isinstance(value, bool) else str(value)
     return settings

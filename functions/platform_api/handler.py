@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore import __version__
 from finscore.api.docs import openapi_document, swagger_page
+from finscore.api.errors import route_responses
 from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
 from finscore.platform import service
@@ -57,38 +58,46 @@ def models() -> ModelsResponse:
     return service.list_models()
 
 
-@app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product")
+@app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product",
+         responses=route_responses(404, s404="Unknown product, or no champion registered"))
 def model_detail(product: ProductPath) -> ModelDetailResponse:
     return service.describe_model(product)
 
 
 @app.get("/v1/models/<product>/versions", tags=["models"],
-         summary="Every version of a product with its metrics, hyperparameters, data and promotion")
+         summary="Every version of a product with its metrics, hyperparameters, data and promotion",
+         responses=route_responses(404, s404="Unknown product"))
 def model_versions(product: ProductPath) -> VersionHistory:
     return service.version_history(product)
 
 
-@app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion")
+@app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion",
+          responses=route_responses(404, 409, s404="Unknown product or version",
+                                    s409="The version was rejected, its artifacts fail their check, or the "
+                                    "champion changed concurrently"))
 def promote(product: ProductPath, request: Annotated[PromoteRequest, Body()]) -> ChampionChange:
     change = service.promote_model(product, request.version, request.reason, admin_actor())
     logger.info("Champion promoted by admin", extra=change.model_dump())
     return change
 
 
-@app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion")
+@app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion",
+          responses=route_responses(404, 409, s404="Unknown product",
+                                    s409="No previous champion, or the champion changed concurrently"))
 def rollback(product: ProductPath, request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:
     change = service.rollback_model(product, request.reason, admin_actor())
     logger.info("Champion rolled back by admin", extra=change.model_dump())
     return change
 
 
-@app.get("/v1/models/<product>/drift", tags=["models"], summary="Latest drift report of a product's champion")
+@app.get("/v1/models/<product>/drift", tags=["models"], summary="Latest drift report of a product's champion",
+         responses=route_responses(404, s404="Unknown product, or no drift report yet"))
 def drift(product: ProductPath) -> DriftReport:
     return service.latest_drift(product)
 
 
 @app.post("/v1/models/<product>/retrain", tags=["admin"], summary="Start a retraining run (202; the gate decides)",
-          responses={202: {"description": "Retraining queued", "content": {"application/json": {"model": RetrainAccepted}}}})
+          responses=route_responses(404, ok={202: "Retraining queued"}, s404="Unknown product, or one without a trainer"))
 def retrain(product: ProductPath,
             request: Annotated[RetrainRequest, Body()] = RetrainRequest()) -> Response[RetrainAccepted]:
     accepted = service.start_retrain(product, request)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from finscore.api.errors import route_responses
 from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
 from finscore.products.risk import explanation
@@ -19,7 +20,9 @@ app = create_resolver()
 
 @app.get("/v1/risk/customers/<customer_id>/explanation", tags=["risk"], summary="Why a customer scores as they do",
          description="SHAP contributions of the champion's native model (log-odds) for the customer's stored "
-         "features, and up to four adverse reason codes in plain language, largest impact first.")
+         "features, and up to four adverse reason codes in plain language, largest impact first.",
+         responses=route_responses(404, 409, s404="No customer with this id",
+                                   s409="The customer has no behavioural features yet"))
 def explain_customer(
     customer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                      description="Customer id")],

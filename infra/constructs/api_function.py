@@ -149,7 +149,7 @@ class FinScoreFunction(Construct):
         environment.update({topic.env_var: messaging.topics[topic].topic_arn for topic in spec.topics})
         if spec.queue is not None:
             environment[spec.queue.env_var] = messaging.queues[spec.queue].queue_url
-        environment.update({variable: config.context_value(key) for variable, key in spec.context})
+        environment.update({variable: config.context_value(key) for variable, key in spec.settings_context})
         return environment
 
     def _grant_data_access(self, data: DataStores) -> None:

@@ -23,3 +23,11 @@ def stack(home):
         stack.process.wait(timeout=60)
 
 
+
+
+# Tests that fill the shared stack with random valid data run after every other end-to-end test.
+LAST_MODULES = ("test_api_contract.py",)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name in LAST_MODULES)

@@ -85,9 +85,10 @@ def test_admin_route_needs_iam_and_a_key(methods, spec, method, path):
     assert _invoked_function(properties) == spec.logical_id
 
 
-def test_only_health_is_public(methods):
+def test_only_health_and_the_api_description_are_public(methods):
     public = {route for route, properties in methods.items() if not properties.get("ApiKeyRequired", False)}
-    assert public == {("GET", f"{API_BASE_PATH}/health")}
+    assert public == {("GET", f"{API_BASE_PATH}/health"), ("GET", f"{API_BASE_PATH}/openapi.json"),
+                      ("GET", f"{API_BASE_PATH}/docs")}
 
 
 def test_stage_traces_logs_and_throttles(assertions, context):

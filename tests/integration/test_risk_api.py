@@ -331,7 +331,7 @@ BAD_INPUT = [  # (function, event, status, fields the error must name; None: any
     (API, "transactions-not-a-list", 422, None),
     (API, "high-risk-bad-level", 422, {"query.min_level"}),
     (API, "high-risk-bad-cursor", 400, {"cursor"}),
-    (API, "intervention-missing-key", 400, {"Idempotency-Key"}),
+    (API, "intervention-missing-key", 422, {"header.idempotency-key"}),
     (API, "intervention-bad-channel", 422, {"channel"}),
     (API, "intervention-unknown-customer", 404, {"customer_id"}),
     (API, "interventions-list-bad-status", 422, {"query.status"}),

@@ -32,3 +32,44 @@ def test_every_documented_route_is_routed_to_its_function():
                 for method, path in (*spec.routes, *spec.admin_routes, *spec.public_routes)}
     documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
     assert documented <= declared, sorted(documented - declared)
+
+
+def _references(value):
+    if isinstance(value, dict):
+        if isinstance(value.get("$ref"), str):
+            yield value["$ref"].rsplit("/", 1)[-1]
+        for item in value.values():
+            yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+def test_every_reference_resolves_to_the_schema_of_its_own_function():
+    document = json.loads(DOCUMENT.read_text())
+    schemas = document["components"]["schemas"]
+    assert set(_references(document)) <= set(schemas)
+    # Two products both name a model ScoreResponse: each route must point at its own product's.
+    risk = document["paths"]["/v1/risk/score"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "customer_id" in schemas[risk["$ref"].rsplit("/", 1)[-1]]["properties"]
+
+
+def test_every_error_status_is_documented_in_the_error_shape():
+    document = json.loads(DOCUMENT.read_text())
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert responses["422"]["content"]["application/json"]["schema"] == error, (method, path)
+            if operation.get("security"):
+                assert {"403", "429"} <= set(responses), (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413"} <= set(responses), (method, path)
+            assert "HTTPValidationError" not in json.dumps(operation)
+
+
+def test_required_headers_are_documented_as_required():
+    document = json.loads(DOCUMENT.read_text())
+    parameters = document["paths"]["/v1/risk/interventions"]["post"]["parameters"]
+    header = next(p for p in parameters if p["in"] == "header" and p["name"].lower() == "idempotency-key")
+    assert header["required"] is True

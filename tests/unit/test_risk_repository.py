@@ -9,27 +9,43 @@ from finscore.dynamo import decode_cursor, deserialize, encode_cursor, serialize
 from finscore.products.risk.repository import CustomerStore
 
 
+HIGH_RISK_KEY = ("customer_id", "risk_score", "score_partition")
+
+
 def test_a_cursor_round_trips_and_is_bound_to_its_listing():
     key = {"customer_id": {"S": "C000042"}, "risk_score": {"N": "87.5"}, "score_partition": {"S": "scored"}}
 
     cursor = encode_cursor("high-risk", key)
 
     assert "C000042" not in cursor  # opaque, not a readable key
-    assert decode_cursor("high-risk", cursor) == key
+    assert decode_cursor("high-risk", cursor, HIGH_RISK_KEY) == key
     with pytest.raises(InvalidRequest) as error:
-        decode_cursor("customers", cursor)
+        decode_cursor("customers", cursor, ("customer_id",))
     assert error.value.details[0].field == "cursor"
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", "e30", "eyJsIjoiaGlnaC1yaXNrIiwiayI6eyJhIjoxfX0", "%%%"])
+def _forged(key) -> str:
+    return encode_cursor("high-risk", key)
+
+
+@pytest.mark.parametrize("cursor", [
+    "not-a-cursor", "e30", "eyJsIjoiaGlnaC1yaXNrIiwiayI6eyJhIjoxfX0", "%%%",
+    # Valid base64 JSON of this listing, but not a key it can start from: DynamoDB would fail on these.
+    _forged({"foo": {"S": "x"}}),
+    _forged({"customer_id": {"S": "C1"}}),
+    _forged({"customer_id": {"S": "C1"}, "risk_score": {"N": "not a number"}, "score_partition": {"S": "scored"}}),
+    _forged({"customer_id": {"B": "AA=="}, "risk_score": {"N": "1"}, "score_partition": {"S": "scored"}}),
+    _forged({"customer_id": {"S": ""}, "risk_score": {"N": "1"}, "score_partition": {"S": "scored"}}),
+    _forged({"customer_id": {"S": "C1"}, "risk_score": {"N": "NaN"}, "score_partition": {"S": "scored"}}),
+])
 def test_a_forged_cursor_is_a_400(cursor):
     with pytest.raises(InvalidRequest):
-        decode_cursor("high-risk", cursor)
+        decode_cursor("high-risk", cursor, HIGH_RISK_KEY)
 
 
 def test_no_more_pages_means_no_cursor():
     assert encode_cursor("high-risk", None) is None
-    assert decode_cursor("high-risk", None) is None
+    assert decode_cursor("high-risk", None, HIGH_RISK_KEY) is None
 
 
 def test_values_round_trip_through_dynamodb_types():

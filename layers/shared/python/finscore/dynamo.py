@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +27,8 @@ BATCH_WRITE_SIZE = 25
 BATCH_GET_SIZE = 100
 # Unprocessed items are retried with backoff this many times before the call is reported failed.
 MAX_BATCH_ATTEMPTS = 8
+# DynamoDB's limit on a partition key value is 2 KB; nothing longer can be a key a listing returned.
+MAX_KEY_TEXT = 2048
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -82,8 +84,11 @@ def encode_cursor(listing: str, key: Mapping[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(listing: str, cursor: str | None) -> dict[str, Any] | None:
-    """The LastEvaluatedKey inside CURSOR; a cursor that is not one of LISTING's is a 400 naming it."""
+def decode_cursor(listing: str, cursor: str | None, key_names: Collection[str]) -> dict[str, Any] | None:
+    """The LastEvaluatedKey inside CURSOR; a cursor that is not one of LISTING's, or whose key is not
+    exactly KEY_NAMES (the table's key, and the index's when the listing reads one) with string or
+    numeric values, is a 400 naming it. Checked here because DynamoDB (and the embedded AWS) may answer
+    a malformed start key with a server error."""
     if not cursor:
         return None
     try:
@@ -92,13 +97,29 @@ def decode_cursor(listing: str, cursor: str | None) -> dict[str, Any] | None:
         if decoded.get("l") != listing or not isinstance(decoded.get("k"), dict):
             raise ValueError(listing)
         key = decoded["k"]
-        if not all(isinstance(v, dict) and len(v) == 1 and set(v) <= {"S", "N"} for v in key.values()):
+        if set(key) != set(key_names) or not all(_is_key_value(value) for value in key.values()):
             raise ValueError(listing)
         return key
     except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidRequest(
             "The cursor is not valid for this listing", [FieldIssue("cursor", "not a cursor returned by this listing")]
         ) from exc
+
+
+def _is_key_value(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (kind, text), = value.items()
+    if kind == "S":
+        return isinstance(text, str) and 0 < len(text) <= MAX_KEY_TEXT
+    if kind == "N" and isinstance(text, str) and len(text) <= MAX_KEY_TEXT:
+        try:
+            number = Decimal(text)
+        except ArithmeticError:
+            return False
+        # DynamoDB's number range: magnitudes from 1E-130 to 1E+125, or zero.
+        return number.is_finite() and (number.is_zero() or -130 <= number.adjusted() <= 125)
+    return False
 
 
 def call(operation: str, **request: Any) -> dict[str, Any]:
@@ -113,6 +134,11 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
             reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
             if reasons and all(reason in ("None", "ConditionalCheckFailed") for reason in reasons):
                 raise ConditionFailed(",".join(reasons)) from exc
+        if code == "ValidationException" and "ExclusiveStartKey" in request:
+            # The cursor decoded and named a listing, yet its key is not one this table or index can
+            # start from: a forged or altered cursor, the client's input.
+            raise InvalidRequest("The cursor is not valid for this listing",
+                                 [FieldIssue("cursor", "not a cursor returned by this listing")]) from exc
         raise ServiceUnavailable(f"DynamoDB {operation} failed: {code or exc}") from exc
     except BotoCoreError as exc:
         raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
@@ -194,10 +220,12 @@ class Table:
         return [deserialize(item) for page in pages("query", TableName=self.name, **request)
                 for item in page.get("Items", [])]
 
-    def query_page(self, listing: str, limit: int, cursor: str | None, **request: Any) -> Page:
-        """One page of a query, resumed from CURSOR (a cursor of LISTING) and carrying the next one."""
+    def query_page(self, listing: str, limit: int, cursor: str | None, *, key_names: Collection[str],
+                   **request: Any) -> Page:
+        """One page of a query, resumed from CURSOR (a cursor of LISTING, whose key holds KEY_NAMES) and
+        carrying the next one."""
         arguments = {"TableName": self.name, "Limit": limit, **request}
-        start = decode_cursor(listing, cursor)
+        start = decode_cursor(listing, cursor, key_names)
         if start:
             arguments["ExclusiveStartKey"] = start
         answer = call("query", **arguments)

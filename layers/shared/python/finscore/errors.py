@@ -28,9 +28,19 @@ class InvalidRequest(FinScoreError):
     code = "invalid_request"
 
 
+class BodyTooLarge(FinScoreError):
+    status = 413
+    code = "body_too_large"
+
+
 class ValidationFailed(FinScoreError):
     status = 422
     code = "validation_failed"
+
+
+class Forbidden(FinScoreError):
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(FinScoreError):

@@ -73,6 +73,15 @@ BATCH_SCORED_PREFIX = "scored/"
 BATCH_PARTS_PREFIX = "batch-parts/"
 
 
+# What every function serving REST routes takes from cdk.json: the browser origins CORS allows
+# (comma-separated; none: no CORS headers, same-origin only) and the API key ids that may read a
+# customer's full contact details (finscore.api.access).
+API_CONTEXT = (
+    ("CORS_ALLOWED_ORIGINS", "corsAllowedOrigins"),
+    ("CUSTOMER_DATA_KEY_IDS", "customerDataApiKeyIds"),
+)
+
+
 @dataclass(frozen=True)
 class StateMachineSpec:
     logical_id: str
@@ -136,6 +145,15 @@ class FunctionSpec:
         return self.code or self.name
 
     @property
+    def serves_rest(self) -> bool:
+        return bool(self.routes or self.public_routes or self.admin_routes)
+
+    @property
+    def settings_context(self) -> tuple[tuple[str, str], ...]:
+        """Every (variable, cdk.json context key) the function gets: its own, and the API's when it serves routes."""
+        return self.context + (API_CONTEXT if self.serves_rest else ())
+
+    @property
     def reads(self) -> tuple[TableSpec, ...]:
         return self.tables if self.key_reads is None else self.key_reads
 
@@ -152,10 +170,9 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/models/{product}"),
         ("GET", "/models/{product}/versions"),
         ("GET", "/models/{product}/drift"),
-        ("GET", "/openapi.json"),
-        ("GET", "/docs"),
     ),
-    public_routes=(("GET", "/health"),),
+    # The API's own description is public, so that a browser can open the docs without a key.
+    public_routes=(("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")),
     admin_routes=(
         ("POST", "/models/{product}/promote"),
         ("POST", "/models/{product}/rollback"),

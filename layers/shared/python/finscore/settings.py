@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from finscore.errors import ConfigurationError
 
@@ -25,6 +25,24 @@ class FunctionSettings(BaseModel):
     region: Annotated[str, Field(alias="AWS_REGION", min_length=1)] = "us-east-1"
     endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
     stage: Annotated[str, Field(alias="FINSCORE_STAGE", min_length=1)] = "prod"
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class ApiSettings(FunctionSettings):
+    """What every function serving REST routes takes from cdk.json (resources.API_CONTEXT)."""
+
+    # Browser origins allowed to call the API; none: no CORS headers, so only same-origin pages can.
+    cors_allowed_origins: Annotated[tuple[str, ...], Field(alias="CORS_ALLOWED_ORIGINS")] = ()
+    # API key ids (API Gateway's apiKeyId) that may read customers' full contact details.
+    customer_data_key_ids: Annotated[frozenset[str], Field(alias="CUSTOMER_DATA_KEY_IDS")] = frozenset()
+
+    _split_origins = field_validator("cors_allowed_origins", mode="before")(_comma_separated)
+    _split_key_ids = field_validator("customer_data_key_ids", mode="before")(_comma_separated)
 
 
 class ModelServingSettings(FunctionSettings):

@@ -9,7 +9,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
+from finscore.api.body import parse_json_body
 from finscore.api.errors import install_error_handlers
+from finscore.settings import ApiSettings, load_settings
 
 JSON = "application/json"
 # UTF-8 as it is (JSON's own encoding): Hindi messages read as Devanagari, not as \u escapes.
@@ -37,12 +39,21 @@ class JsonApiResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
 
+def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:
+    """CORS for the configured browser origins only (the request's Origin is echoed when allowed)."""
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]),
+                      allow_headers=["x-api-key", "Idempotency-Key", "Content-Type"])
+
+
 def create_resolver() -> APIGatewayRestResolver:
     """A resolver validating requests and responses against their pydantic models, with the error mapping."""
     app = JsonApiResolver(
         enable_validation=True,
         serializer=_SERIALIZE,
-        cors=CORSConfig(allow_origin="*", allow_headers=["x-api-key", "Idempotency-Key", "Content-Type"]),
+        json_body_deserializer=parse_json_body,
+        cors=cors_config(load_settings(ApiSettings).cors_allowed_origins),
     )
     install_error_handlers(app)
     return app

@@ -38,7 +38,8 @@ class BarStore(Table):
 
     def recent(self, stock_id: str, count: int) -> list[dict[str, Any]]:
         """The stock's latest COUNT bars, oldest first."""
-        page = self.query_page(f"bars:{stock_id}", count, None, KeyConditionExpression="stock_id = :s",
+        page = self.query_page(f"bars:{stock_id}", count, None, key_names=("stock_id", "date"),
+                               KeyConditionExpression="stock_id = :s",
                                ExpressionAttributeValues=serialize({":s": stock_id}), ScanIndexForward=False)
         return list(reversed(page.items))
 

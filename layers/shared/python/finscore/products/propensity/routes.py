@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from finscore.api.errors import route_responses
 from finscore.errors import FieldIssue, NotFound, ValidationFailed
 from finscore.observability import metrics
 from finscore.products.propensity import service
@@ -53,7 +54,8 @@ def score_batch(request: BatchScoreRequest) -> BatchScoreResponse:
 @router.get("/v1/propensity/users/<user_id>/top-stocks", tags=["propensity"],
             summary="The stocks an investor is likeliest to buy next, highest first",
             description="Every stock of the universe scored with its stored market features and the investor's "
-            "stored history.")
+            "stored history.",
+            responses=route_responses(404, s404="No stored history for this investor"))
 def top_stocks(
     user_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                                  description="The investor")],
@@ -80,7 +82,8 @@ def market_data(
     return service.add_market_data(bars)
 
 
-@router.get("/v1/propensity/drift", tags=["propensity"], summary="Latest drift report of the propensity champion")
+@router.get("/v1/propensity/drift", tags=["propensity"], summary="Latest drift report of the propensity champion",
+            responses=route_responses(404, s404="No drift report yet"))
 def drift() -> DriftReport:
     from finscore.drift.store import latest_report
 

@@ -11,6 +11,7 @@ from finscore.products.risk.records import CATEGORIES, DIRECTIONS, TXN_CHANNELS,
 
 RiskLevel = Literal["low", "medium", "high", "critical"]
 Channel = Literal["sms", "email", "app"]
+ContactView = Literal["masked", "full"]
 Language = Literal["en", "hi"]
 InterventionStatus = Literal["queued", "sending", "sent", "delivered", "failed", "responded"]
 Outcome = Literal["delivered", "failed", "responded"]
@@ -130,8 +131,11 @@ class CustomerDetail(BaseModel):
     name: str
     age: int | None = None
     city: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    phone: Annotated[str | None, Field(description="Masked unless contact=full was asked by a key with the "
+                                                   "customer-data scope")] = None
+    email: Annotated[str | None, Field(description="Masked unless contact=full was asked by a key with the "
+                                                   "customer-data scope")] = None
+    contact: Annotated[ContactView, Field(description="Whether phone and email are masked or in full")] = "masked"
     preferred_language: Language | None = None
     preferred_channel: Channel | None = None
     monthly_income: float | None = None

@@ -74,8 +74,10 @@ def iso(moment: datetime) -> str:
 
 def mask_destination(channel: str, destination: str) -> str:
     """What the API shows of a phone number or email: enough to recognise it, not enough to reuse it."""
-    if channel == "sms" and len(destination) > 7:
-        return destination[:3] + "*" * (len(destination) - 7) + destination[-4:]
+    if channel == "sms":
+        if len(destination) > 7:
+            return destination[:3] + "*" * (len(destination) - 7) + destination[-4:]
+        return "*" * max(len(destination) - 2, 0) + destination[-2:]
     if channel == "email" and "@" in destination:
         local, domain = destination.split("@", 1)
         return f"{local[:1]}***@{domain}"

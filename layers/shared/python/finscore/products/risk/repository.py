@@ -70,7 +70,7 @@ class CustomerStore(Table):
     def highest_scores(self, min_score: float, limit: int, cursor: str | None) -> Page:
         """Scored customers at or above MIN_SCORE, highest first."""
         return self.query_page(
-            "high-risk", limit, cursor, IndexName=BY_SCORE_INDEX,
+            "high-risk", limit, cursor, key_names=("customer_id", "score_partition", "risk_score"), IndexName=BY_SCORE_INDEX,
             KeyConditionExpression="score_partition = :partition AND risk_score >= :min",
             ExpressionAttributeValues=serialize({":partition": SCORE_PARTITION, ":min": float(min_score)}),
             ScanIndexForward=False,
@@ -104,7 +104,7 @@ class CustomerStore(Table):
             "ExpressionAttributeValues": serialize({":id": text.strip(), ":lower": needle}),
             "Limit": scan_page,
         }
-        start = decode_cursor("customers", cursor)
+        start = decode_cursor("customers", cursor, ("customer_id",))
         if start:
             request["ExclusiveStartKey"] = start
         matches: list[dict[str, Any]] = []
@@ -140,7 +140,7 @@ class TransactionStore(Table):
 
     def page(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         """A customer's transactions, newest first."""
-        return self.query_page(f"transactions:{customer_id}", limit, cursor,
+        return self.query_page(f"transactions:{customer_id}", limit, cursor, key_names=("customer_id", "txn_key"),
                                KeyConditionExpression="customer_id = :customer",
                                ExpressionAttributeValues={":customer": {"S": customer_id}}, ScanIndexForward=False)
 
@@ -235,7 +235,8 @@ class InterventionStore(Table):
             request["ExpressionAttributeNames"] = names
         if values:
             request["ExpressionAttributeValues"] = serialize(values)
-        start = decode_cursor(listing, cursor)
+        start = decode_cursor(listing, cursor, ("intervention_id", "customer_id", "created_at") if customer_id
+                              else ("intervention_id",))
         if start:
             request["ExclusiveStartKey"] = start
         items: list[dict[str, Any]] = []

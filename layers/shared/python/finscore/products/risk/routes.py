@@ -10,11 +10,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from finscore.api.access import require_customer_data_scope
+from finscore.api.errors import route_responses
 from finscore.observability import metrics
 from finscore.products.risk import scoring, service
 from finscore.products.risk.api_models import (
     BatchScoreRequest,
     BatchScoreResponse,
+    ContactView,
     CustomerDetail,
     CustomerListResponse,
     HighRiskResponse,
@@ -48,7 +51,8 @@ def _count_levels(level: str, count: int = 1) -> None:
 @router.post("/v1/risk/score", tags=["risk"], summary="Score a customer by id or raw features",
           description="By customer_id: the stored features are scored, the score saved on the customer and an "
           "intervention created when it reaches the critical level (or AUTO_TRIGGER_THRESHOLD when set). With features: every feature of the "
-          "champion's manifest, scored and not stored.")
+          "champion's manifest, scored and not stored.",
+          responses=route_responses(404, s404="No customer with this customer_id"))
 def score(request: ScoreRequest) -> ScoreResponse:
     result = scoring.score(service.context(), request)
     metrics.add_metric(name="Predictions", unit=MetricUnit.Count, value=1)
@@ -74,12 +78,21 @@ def search_customers(
     return service.search_customers(q, limit, cursor)
 
 
-@router.get("/v1/risk/customers/<customer_id>", tags=["risk"], summary="Customer profile, features and latest score")
-def customer_detail(customer_id: CustomerIdPath) -> CustomerDetail:
-    return service.customer_detail(customer_id)
+@router.get("/v1/risk/customers/<customer_id>", tags=["risk"], summary="Customer profile, features and latest score",
+            description="Phone and email are masked unless contact=full is asked by an API key with the "
+            "customer-data scope (cdk.json customerDataApiKeyIds; locally the admin key).",
+            responses=route_responses(404, 403, s403="contact=full without the customer-data scope"))
+def customer_detail(
+    customer_id: CustomerIdPath,
+    contact: Annotated[ContactView, Query(description="masked (default) | full (customer-data scope only)")] = "masked",
+) -> CustomerDetail:
+    if contact == "full":
+        require_customer_data_scope(router.current_event, "contact")
+    return service.customer_detail(customer_id, contact)
 
 
-@router.get("/v1/risk/customers/<customer_id>/transactions", tags=["risk"], summary="A customer's transactions, newest first")
+@router.get("/v1/risk/customers/<customer_id>/transactions", tags=["risk"], summary="A customer's transactions, newest first",
+            responses=route_responses(404, s404="No customer with this id"))
 def customer_transactions(customer_id: CustomerIdPath, limit: Limit = 50, cursor: Cursor = None) -> TransactionsPage:
     return service.customer_transactions(customer_id, limit, cursor)
 
@@ -106,11 +119,16 @@ def high_risk(
 @router.post("/v1/risk/interventions", tags=["risk"], summary="Create an intervention (once per Idempotency-Key)",
           description="Queues a message to the customer (sms | email | app); the delivery function sends it once. "
           "Repeating a request with the same Idempotency-Key returns the first intervention (200) instead of "
-          "creating another (201). 403 when ENABLE_INTERVENTIONS is false.")
+          "creating another (201). 403 when ENABLE_INTERVENTIONS is false.",
+          responses=route_responses(403, 404, 409, ok={201: "Created", 200: "The first intervention of this "
+                                                      "Idempotency-Key, replayed"},
+                                    s403="Interventions are disabled (ENABLE_INTERVENTIONS is false)",
+                                    s404="No customer with this customer_id",
+                                    s409="A request with this Idempotency-Key is still in progress"))
 def create_intervention(
     request: InterventionRequest,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
-                                                  description="Unique key per intended intervention")] = None,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255,
+                                           description="Unique key per intended intervention (required)")],
 ) -> Response[Intervention]:
     intervention, replayed = service.create_intervention(request, idempotency_key, router.lambda_context)
     if not replayed:
@@ -132,7 +150,9 @@ def list_interventions(
 
 @router.patch("/v1/risk/interventions/<intervention_id>", tags=["risk"], summary="Record a delivery or response outcome",
            description="delivered | failed | responded, following queued -> sent -> delivered | failed -> responded; "
-           "any other transition is 409. Repeating the current outcome changes nothing.")
+           "any other transition is 409. Repeating the current outcome changes nothing.",
+           responses=route_responses(404, 409, s404="No intervention with this id",
+                                     s409="The outcome does not follow the intervention's status"))
 def record_outcome(
     intervention_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     outcome: OutcomeRequest,
@@ -142,7 +162,8 @@ def record_outcome(
 
 @router.post("/v1/risk/messages", tags=["risk"], summary="Message text by risk level, channel and language",
           description="English or Hindi (Devanagari) text for sms, email or app push; SMS with its encoding and "
-          "segment count (GSM-7 160/153, UCS-2 70/67 characters).")
+          "segment count (GSM-7 160/153, UCS-2 70/67 characters).",
+          responses=route_responses(404, s404="No customer with this customer_id"))
 def compose_message(request: MessageRequest) -> MessageResponse:
     return service.message(request)
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from finscore.errors import FieldIssue, ModelUnavailable, NotFound, ValidationFailed
 from finscore.products.risk import ingest, interventions, scoring
-from finscore.products.risk.interventions import InterventionContext
+from finscore.products.risk.interventions import InterventionContext, mask_destination
 from finscore.products.risk.messages import compose_message
 from finscore.products.risk.model import LEVELS
 from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
@@ -88,7 +88,8 @@ def search_customers(q: str, limit: int, cursor: str | None) -> CustomerListResp
     return CustomerListResponse(customers=[_summary(item) for item in page.items], next_cursor=page.cursor)
 
 
-def customer_detail(customer_id: str) -> CustomerDetail:
+def customer_detail(customer_id: str, contact: str = "masked") -> CustomerDetail:
+    """A customer's profile; phone and email masked unless CONTACT is "full" (the route checks the scope)."""
     item = _customer(customer_id)
     latest = None
     if item.get("risk_score") is not None and item.get("risk_level"):
@@ -99,7 +100,11 @@ def customer_detail(customer_id: str) -> CustomerDetail:
     fields.update(features={k: float(v) for k, v in (item.get("features") or {}).items()}, latest_score=latest,
                   opened_at=str(item["opened_at"]) if item.get("opened_at") else None)
     fields.setdefault("name", "")
-    return CustomerDetail.model_validate(fields)
+    if contact != "full":
+        for field, channel in (("phone", "sms"), ("email", "email")):
+            if fields.get(field):
+                fields[field] = mask_destination(channel, str(fields[field]))
+    return CustomerDetail.model_validate({**fields, "contact": contact})
 
 
 def customer_transactions(customer_id: str, limit: int, cursor: str | None) -> TransactionsPage:
