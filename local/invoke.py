@@ -98,15 +98,16 @@ def handler_location(logical_id: str, function: dict[str, Any], cdk_out: Path) -
     return code_dir / f"{module.replace('.', '/')}.py", attribute
 
 
-def stack_aws_port() -> int:
-    """The port of the running stack's embedded AWS; NoRunningStack when none answers."""
+def find_stack() -> dict[str, Any]:
+    """The running stack: {"aws_port"} of FINSCORE_AWS_PORT when set, else FINSCORE_HOME/stack.json's
+    record; NoRunningStack when none answers."""
     explicit = os.environ.get("FINSCORE_AWS_PORT")
     if explicit:
         if not explicit.isdigit() or not port_in_use(int(explicit)):
             raise NoRunningStack(f"Nothing answers on FINSCORE_AWS_PORT={explicit}; {START_HINT}, or unset "
                                  "FINSCORE_AWS_PORT to use the stack recorded in FINSCORE_HOME")
-        return int(explicit)
-    return int(running_stack()["aws_port"])
+        return {"aws_port": int(explicit)}
+    return running_stack()
 
 
 def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE, *, throwaway_aws: bool = False) -> dict[str, Any]:
@@ -114,10 +115,14 @@ def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE, *, throw
     embedded AWS of its own); returns the handler's response. NoRunningStack when no stack answers."""
     event = json.loads(Path(event_path).read_text())
     # Found first: without a stack there is nothing to synthesize for.
-    port = free_port() if throwaway_aws else stack_aws_port()
+    stack = {"aws_port": free_port()} if throwaway_aws else find_stack()
+    port = int(stack["aws_port"])
     template = load_template(template_path)
     logical_id, function = find_function(template, name)
     environment = resolve_environment(function["Properties"].get("Environment", {}).get("Variables", {}), port)
+    # What only the running stack knows (its WebSocket management and Lambda Invoke endpoints), for the
+    # variables the template could not resolve locally.
+    os.environ.update({key: value for key, value in (stack.get("environment") or {}).items() if key not in environment})
     os.environ.update(environment)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")

@@ -184,6 +184,8 @@ def run(*, progress: bool = True) -> None:
             "api_url": gateway.url, "api_port": api_port, "aws_endpoint_url": aws.endpoint_url, "aws_port": aws_port,
             "ws_url": live.url if live else None, "ws_port": ws_port if live else None,
             "api_key": keys.api_key, "admin_key": keys.admin_key, "logs": str(logs),
+            "environment": {variable: os.environ[variable] for variable in (
+                "LIVE_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "RETRAIN_FUNCTION_NAME") if variable in os.environ},
         })
         print(banner(gateway, aws, names, keys, served, time.perf_counter() - started, live), flush=True)
         stop = threading.Event()
