@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("function", help="function folder name (recommend_api) or logical id")
     invoke.add_argument("-e", "--event", required=True, type=Path,
                         help="event JSON file (API Gateway, DynamoDB stream, SQS or WebSocket event)")
+    invoke.add_argument("--throwaway-aws", action="store_true",
+                        help="instead of the running stack's, an embedded AWS of its own for this call (free port, "
+                             "trained models and sample data), stopped after it")
 
     train = commands.add_parser("train", help="train a product (arguments go to `python -m training`)")
     train.add_argument("args", nargs=argparse.REMAINDER)
@@ -39,9 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         run_stack(progress=not arguments.no_progress and sys.stdout.isatty())
         return 0
     if arguments.command == "invoke":
+        from local.home import NoRunningStack
         from local.invoke import invoke as invoke_function
 
-        response = invoke_function(arguments.function, arguments.event)
+        try:
+            response = invoke_function(arguments.function, arguments.event, throwaway_aws=arguments.throwaway_aws)
+        except NoRunningStack as exc:
+            print(f"{exc}; or pass --throwaway-aws for an embedded AWS of its own, started for this call",
+                  file=sys.stderr)
+            return 1
         print(json.dumps(response, indent=2, default=str))
         return 0
     if arguments.command == "train":
@@ -62,9 +71,16 @@ def _print_outbox() -> int:
     import os
     import urllib.request
 
+    from local.home import NoRunningStack, running_stack
     from local.websocket import DEFAULT_PORT
 
-    url = f"http://127.0.0.1:{os.environ.get('FINSCORE_WS_PORT', DEFAULT_PORT)}/outbox"
+    port = os.environ.get("FINSCORE_WS_PORT")
+    if not port:
+        try:
+            port = running_stack().get("ws_port") or DEFAULT_PORT
+        except NoRunningStack:
+            port = DEFAULT_PORT
+    url = f"http://127.0.0.1:{port}/outbox"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             print(response.read().decode())

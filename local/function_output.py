@@ -1,7 +1,9 @@
 """Where a local function's stdout goes: its log file (as Lambda's goes to CloudWatch Logs), not the console.
 
 Handlers print JSON logs and EMF metrics to stdout. Functions run in threads of one process here, so
-stdout is replaced once by a stream that writes to the target of the calling thread.
+stdout is replaced once by a stream that writes to the target of the calling thread. What Powertools
+would keep per process (log keys, the metric set) finscore.observability keeps per thread, so that a
+line written to a function's file also carries that function's context and metrics.
 """
 
 from __future__ import annotations

@@ -2,7 +2,11 @@
 
 The handler, code location and environment come from the synthesized template, as SAM reads them;
 `Ref`s to buckets and tables become their local names. The handler runs in this process against the
-embedded AWS: the running one (`make run`) when it answers, otherwise one started for this call.
+running stack's embedded AWS: the one FINSCORE_AWS_PORT names when it is set, else the one
+FINSCORE_HOME/stack.json records (`finscore run` writes it). When none answers, the call is refused
+rather than made against an empty AWS, where every stored customer would be unknown; `--throwaway-aws`
+asks for an embedded AWS started for the call (on a free port) with the trained models and the sample
+data `make run` loads, stopped after it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 from finscore import resources
 from finscore.products import all_functions, all_queues, all_tables, all_topics
-from local.embedded_aws import DEFAULT_PORT, EmbeddedAws, port_in_use
+from local.embedded_aws import EmbeddedAws, free_port, port_in_use
 from local.gateway import LocalFunction
+from local.home import START_HINT, NoRunningStack, running_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "cdk.out" / "FinScore.template.json"
@@ -49,22 +54,21 @@ def find_function(template: dict[str, Any], name: str) -> tuple[str, dict[str, A
     return wanted, found
 
 
-def _local_refs() -> dict[str, str]:
+def _local_refs(port: int) -> dict[str, str]:
     """What `Ref` of a FinScore resource gives locally: a bucket or table name, a topic ARN, a queue URL."""
     refs = {spec.logical_id: resources.local_name(spec.logical_id) for spec in (*resources.BUCKETS, *all_tables())}
     for topic in all_topics():
         refs[topic.logical_id] = f"arn:aws:sns:us-east-1:123456789012:{resources.local_name(topic.logical_id)}"
-    port = os.environ.get("FINSCORE_AWS_PORT", DEFAULT_PORT)
     for queue in all_queues():
         for logical_id in (queue.logical_id, queue.dead_letter_logical_id):
             refs[logical_id] = f"http://127.0.0.1:{port}/123456789012/{resources.local_name(logical_id)}"
     return refs
 
 
-def resolve_environment(variables: dict[str, Any]) -> dict[str, str]:
+def resolve_environment(variables: dict[str, Any], aws_port: int) -> dict[str, str]:
     """Template environment values with Refs to FinScore resources replaced by their local names."""
     resolved = {}
-    refs = _local_refs()
+    refs = _local_refs(aws_port)
     for key, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:
             resolved[key] = refs.get(value["Ref"], resources.local_name(value["Ref"]))
@@ -94,17 +98,36 @@ def handler_location(logical_id: str, function: dict[str, Any], cdk_out: Path) -
     return code_dir / f"{module.replace('.', '/')}.py", attribute
 
 
-def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE) -> dict[str, Any]:
+def find_stack() -> dict[str, Any]:
+    """The running stack: {"aws_port"} of FINSCORE_AWS_PORT when set, else FINSCORE_HOME/stack.json's
+    record; NoRunningStack when none answers."""
+    explicit = os.environ.get("FINSCORE_AWS_PORT")
+    if explicit:
+        if not explicit.isdigit() or not port_in_use(int(explicit)):
+            raise NoRunningStack(f"Nothing answers on FINSCORE_AWS_PORT={explicit}; {START_HINT}, or unset "
+                                 "FINSCORE_AWS_PORT to use the stack recorded in FINSCORE_HOME")
+        return {"aws_port": int(explicit)}
+    return running_stack()
+
+
+def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE, *, throwaway_aws: bool = False) -> dict[str, Any]:
+    """Run function NAME on the event file against the running stack (or, with THROWAWAY_AWS, an
+    embedded AWS of its own); returns the handler's response. NoRunningStack when no stack answers."""
+    event = json.loads(Path(event_path).read_text())
+    # Found first: without a stack there is nothing to synthesize for.
+    stack = {"aws_port": free_port()} if throwaway_aws else find_stack()
+    port = int(stack["aws_port"])
     template = load_template(template_path)
     logical_id, function = find_function(template, name)
-    environment = resolve_environment(function["Properties"].get("Environment", {}).get("Variables", {}))
+    environment = resolve_environment(function["Properties"].get("Environment", {}).get("Variables", {}), port)
+    # What only the running stack knows (its WebSocket management and Lambda Invoke endpoints), for the
+    # variables the template could not resolve locally.
+    os.environ.update({key: value for key, value in (stack.get("environment") or {}).items() if key not in environment})
     os.environ.update(environment)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    port = int(os.environ.get("FINSCORE_AWS_PORT", DEFAULT_PORT))
     aws = EmbeddedAws(port)
-    own_aws = not port_in_use(port)
-    if own_aws:
+    if throwaway_aws:
         from local.resources import create_resources
         from local.run import ensure_models, seed
         from finscore.models.registry import ModelRegistry
@@ -122,9 +145,8 @@ def invoke(name: str, event_path: Path, template_path: Path = TEMPLATE) -> dict[
     try:
         path, attribute = handler_location(logical_id, function, template_path.parent)
         memory = int(function["Properties"].get("MemorySize", 128))
-        event = json.loads(Path(event_path).read_text())
         # As with `sam local invoke`, the function's own output goes to stderr, the response to stdout.
         return LocalFunction(name, path, attribute, memory, output=sys.stderr).invoke(event)
     finally:
-        if own_aws:
+        if throwaway_aws:
             aws.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import threading
 import time
@@ -20,6 +19,7 @@ from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
 from local.event_sources import EventSources
 from local.gateway import LocalGateway, local_functions
+from local.home import ApiKeys, api_keys, finscore_home, remove_stack_state, write_stack_state
 from local.lambda_invoke import LocalLambdaInvoke
 from local.model_cache import ModelCache, fingerprint
 from local.outbox import collect_outbox
@@ -28,7 +28,6 @@ from local.websocket import DEFAULT_PORT as DEFAULT_WS_PORT
 from local.websocket import LocalWebSocketApi
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE_DIR = Path(os.environ.get("FINSCORE_HOME", ROOT / ".finscore"))
 DEFAULT_API_PORT = 3000
 
 
@@ -71,26 +70,11 @@ def function_environment(names: dict[str, str], live_endpoint_url: str | None = 
     }
 
 
-def api_keys() -> tuple[str, str]:
-    """The API and admin keys: from FINSCORE_API_KEY / FINSCORE_ADMIN_KEY, else generated once and kept."""
-    stored = STATE_DIR / "keys.json"
-    saved = json.loads(stored.read_text()) if stored.is_file() else {}
-    keys = {
-        "api_key": os.environ.get("FINSCORE_API_KEY") or saved.get("api_key") or secrets.token_urlsafe(24),
-        "admin_key": os.environ.get("FINSCORE_ADMIN_KEY") or saved.get("admin_key") or secrets.token_urlsafe(24),
-    }
-    if not os.environ.get("FINSCORE_API_KEY") and not os.environ.get("FINSCORE_ADMIN_KEY"):
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        stored.write_text(json.dumps(keys))
-        stored.chmod(0o600)
-    return keys["api_key"], keys["admin_key"]
-
-
 def ensure_models(store: ModelStore, registry: ModelRegistry, *, progress: bool = True) -> dict[str, str]:
     """Restore each trainable product's model from the cache, or train it; returns {product: version}."""
     from training.pipeline import train_product, trainable_products
 
-    cache = ModelCache(STATE_DIR / "models")
+    cache = ModelCache(finscore_home() / "models")
     served = {}
     for product in trainable_products():
         key = fingerprint(product)
@@ -134,27 +118,28 @@ def example_call(gateway_url: str, api_key: str) -> list[str]:
     return []
 
 
-def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], api_key: str, admin_key: str,
+def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], keys: ApiKeys,
            served: dict[str, str], seconds: float, live: LocalWebSocketApi | None = None) -> str:
     lines = [
         "",
         f"FinScore is running (ready in {seconds:.1f} s)",
         f"  API        {gateway.url}/v1        docs: {gateway.url}/v1/docs",
         f"  Dashboard  {gateway.url}/",
-        f"  Logs       {STATE_DIR / 'logs'}/<function>.log",
+        f"  Logs       {finscore_home() / 'logs'}/<function>.log",
         *([f"  Live       {live.url}   (WebSocket: new high/critical scores, intervention status)",
            f"  Outbox     curl -s {live.url.replace('ws://', 'http://')}/outbox   (or `finscore outbox`: "
            "SMS, app push and email sent)"] if live else []),
         f"  AWS        {aws.endpoint_url}  (any credentials, region us-east-1)",
         *(f"  {variable:<14} {name}" for variable, name in names.items()),
         *(f"  model      {product} {version}" for product, version in served.items()),
-        f"  API key    {api_key}",
-        f"  Admin key  {admin_key}   (admin routes; IAM in AWS)",
+        f"  API key    {keys.api_key}   ({keys.origin('FINSCORE_API_KEY')})",
+        f"  Admin key  {keys.admin_key}   (admin routes; IAM in AWS; {keys.origin('FINSCORE_ADMIN_KEY')})",
+        f"  State      {finscore_home() / 'stack.json'}   (ports and keys of this run, for `finscore invoke`)",
         "",
         "Try:",
-        *example_call(gateway.url, api_key),
+        *example_call(gateway.url, keys.api_key),
         "",
-        f"  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \\",
+        "  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \\",
         f"       aws --endpoint-url {aws.endpoint_url} s3 ls s3://{names['MODELS_BUCKET']}/ --recursive",
         "",
         "Ctrl-C stops everything.",
@@ -171,15 +156,18 @@ def run(*, progress: bool = True) -> None:
         raise SystemExit(f"Port {api_port} is in use; stop what runs there or set FINSCORE_API_PORT")
     if port_in_use(ws_port):
         raise SystemExit(f"Port {ws_port} is in use; stop what runs there or set FINSCORE_WS_PORT")
+    # Before the first training, so that the keys are kept even when that run is interrupted.
+    keys = api_keys()
     aws = EmbeddedAws(aws_port)
     try:
         aws.start()
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
     gateway = live = event_sources = lambda_invoke = None
+    logs = finscore_home() / "logs"
     try:
         names = create_resources(context_settings().get("SENDER_EMAIL") or None)
-        functions = local_functions(STATE_DIR / "logs")
+        functions = local_functions(logs)
         # The function serving the WebSocket API's routes, if a product has one.
         connections = next((spec.name for spec in all_functions() if spec.websocket_routes), None)
         if connections is not None:
@@ -195,12 +183,17 @@ def run(*, progress: bool = True) -> None:
         served = ensure_models(store, registry, progress=progress)
         seed(names, store, registry)
         # After seeding: the streams are read from LATEST, so seed data is not pushed or delivered.
-        event_log = (STATE_DIR / "logs" / "event_sources.log").open("a", buffering=1, encoding="utf-8")
+        event_log = (logs / "event_sources.log").open("a", buffering=1, encoding="utf-8")
         event_sources = EventSources(names, functions, log=event_log).start()
-        api_key, admin_key = api_keys()
-        gateway = LocalGateway(api_port, api_key, admin_key, functions).start()
-        print(banner(gateway, aws, names, api_key, admin_key, served, time.perf_counter() - started, live),
-              flush=True)
+        gateway = LocalGateway(api_port, keys.api_key, keys.admin_key, functions).start()
+        write_stack_state({
+            "api_url": gateway.url, "api_port": api_port, "aws_endpoint_url": aws.endpoint_url, "aws_port": aws_port,
+            "ws_url": live.url if live else None, "ws_port": ws_port if live else None,
+            "api_key": keys.api_key, "admin_key": keys.admin_key, "logs": str(logs),
+            "environment": {variable: os.environ[variable] for variable in (
+                "LIVE_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "RETRAIN_FUNCTION_NAME") if variable in os.environ},
+        })
+        print(banner(gateway, aws, names, keys, served, time.perf_counter() - started, live), flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -210,6 +203,7 @@ def run(*, progress: bool = True) -> None:
             pass
     finally:
         print("\nStopping FinScore...", flush=True)
+        remove_stack_state()
         if gateway is not None:
             gateway.stop()
         if event_sources is not None:

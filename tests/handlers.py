@@ -64,6 +64,19 @@ def s3_notification_event(function: str, case: str, bucket: str, key: str) -> di
     return event
 
 
+def s3_event(function: str, case: str, bucket: str, key: str) -> dict:
+    """events/<function>/<case>.json, an S3 event as S3 invokes a function (Records of aws:s3) or as
+    EventBridge delivers it (Object Created), aimed at BUCKET/KEY with the key URL-encoded."""
+    event = copy.deepcopy(load_event(function, case))
+    if "detail" in event:
+        event["detail"]["bucket"]["name"] = bucket
+        event["detail"]["object"]["key"] = quote_plus(key)
+    else:
+        event["Records"][0]["s3"]["bucket"]["name"] = bucket
+        event["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
+    return event
+
+
 def seed_product(names: dict, product: str, **options) -> dict:
     """Run PRODUCT's seed hook (its spec's) with its current champion, as the local run does."""
     from finscore.products import product as product_spec

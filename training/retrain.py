@@ -6,6 +6,8 @@ gate, a report of rejected rows, and the lifecycle events.
 
 Called by functions/model_retrain (schedules, the admin route, DriftDetected) and by `python -m
 training` users alike; configuration (hyperparameters, rows, seed, tolerance) travels in the request.
+An event that names no product (a plain EventBridge scheduled event) retrains every product with a
+trainer, each on its own: one that fails is logged and listed, and the others still run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Annotated, Any, Mapping
 
 from pydantic import Field
 
-from finscore.events import MODEL_PROMOTED, MODEL_REGISTERED, MODEL_REJECTED, publish_event
+from finscore.events import DRIFT_DETECTED, MODEL_PROMOTED, MODEL_REGISTERED, MODEL_REJECTED, publish_event
+from finscore.observability import logger
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.settings import ModelServingSettings, load_settings
@@ -25,6 +28,9 @@ from training.data import load_training_data, row_rejects, write_rejects_report
 from training.pipeline import DEFAULT_TOLERANCE, TrainingDataError, load_product, train_product, trainable_products
 
 ALLOW_SYNTHETIC_ENV = "ALLOW_SYNTHETIC_TRAINING"
+SCHEDULED_EVENT = "Scheduled Event"
+# What an event without a product may set for every product's run; hyperparameters are per trainer.
+SHARED_OPTIONS = ("rows", "seed", "tolerance")
 
 
 class RetrainSettings(ModelServingSettings):
@@ -113,3 +119,34 @@ def retrain(request: RetrainRequest) -> dict[str, Any]:
         publish_event(MODEL_REGISTERED, summary)
     publish_event(MODEL_PROMOTED if result.promoted else MODEL_REJECTED, summary)
     return summary
+
+
+def retrain_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What model_retrain does with its event.
+
+    - DriftDetected (EventBridge): the drifted product, when the event asks for retraining;
+    - a payload naming a product (a per-product schedule rule's input, the admin route): that product;
+      a failure raises, so that Lambda's retries and failure destination take the event;
+    - anything naming no product, such as a plain EventBridge "Scheduled Event": every product with a
+      trainer, each its own run; {"trigger", "results": [summary or {"product", "error"}], "failed"}.
+    """
+    if event.get("detail-type") == DRIFT_DETECTED:
+        detail = event.get("detail") or {}
+        if not detail.get("retrain"):
+            logger.info("Drift detected; retraining on drift is off", extra={"product": detail.get("product")})
+            return {"skipped": True, "product": detail.get("product")}
+        return retrain(RetrainRequest.from_payload({"product": detail.get("product")}, trigger="drift"))
+    trigger = event.get("trigger") or "schedule"
+    if event.get("product") is not None:
+        return retrain(RetrainRequest.from_payload(event, trigger=trigger))
+    shared = {} if event.get("detail-type") == SCHEDULED_EVENT else {
+        option: event[option] for option in SHARED_OPTIONS if event.get(option) is not None}
+    results, failed = [], []
+    for product in trainable_products():
+        try:
+            results.append(retrain(RetrainRequest.from_payload({**shared, "product": product}, trigger=trigger)))
+        except Exception as exc:  # noqa: BLE001 - one product's failure must not stop the others
+            logger.exception("Retraining failed", extra={"product": product, "trigger": trigger})
+            results.append({"product": product, "error": f"{type(exc).__name__}: {exc}"})
+            failed.append(product)
+    return {"trigger": trigger, "results": results, "failed": failed}

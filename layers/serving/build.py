@@ -7,7 +7,9 @@ A stamp records the inputs, so an unchanged lock and Python version skip the ins
 
     python layers/serving/build.py [--uv PATH] [--force]
 
-uv is found through --uv, then the UV environment variable (set by `uv run`), then PATH.
+uv is found through --uv, then the UV environment variable (set by `uv run` and `make`), then PATH,
+then .tools/bin/uv, where `make install` puts it when it is not on the PATH: `.venv/bin/finscore
+invoke` and the infra tests synthesize the app, and so build this layer, outside make too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ CDK_JSON = REPO_ROOT / "cdk.json"
 # The same key the CDK app reads (infra/config.py): one Python version for runtime and layer.
 PYTHON_VERSION_KEY = "lambdaPythonVersion"
 LAYER_DIR = REPO_ROOT / "build" / "layers" / "serving"
+# Where the Makefile installs uv when none is on the PATH.
+TOOLS_UV = REPO_ROOT / ".tools" / "bin" / "uv"
 # Inside the layer folder so `make` can use it as the build's target file; the CDK asset excludes it.
 STAMP_FILE = LAYER_DIR / ".stamp"
 REQUIREMENTS_FILE = REPO_ROOT / "build" / "layers" / "serving.requirements.txt"
@@ -51,10 +55,11 @@ def python_version() -> str:
 
 
 def find_uv(explicit: str | None = None) -> str:
-    for candidate in (explicit, os.environ.get("UV"), shutil.which("uv")):
+    for candidate in (explicit, os.environ.get("UV"), shutil.which("uv"), str(TOOLS_UV)):
         if candidate and Path(candidate).is_file():
             return candidate
-    raise FileNotFoundError("uv not found: pass --uv PATH or set UV=/path/to/uv (uv exports the locked dependencies)")
+    raise FileNotFoundError(f"uv not found (not on the PATH, nor in {TOOLS_UV}): run `make install`, pass --uv PATH "
+                            "or set UV=/path/to/uv (uv exports the locked dependencies)")
 
 
 def serving_requirements(uv: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from finscore import resources
 from finscore.products import all_functions
 from local.apigw import find_route
-from local.embedded_aws import free_port, port_in_use
+from local.embedded_aws import port_in_use
 from tests.e2e.stack import ADMIN_KEY, API_KEY, ROOT, SMARTBANK, start_stack
 
 
@@ -103,11 +103,11 @@ def test_the_embedded_aws_answers_any_sdk(stack):
     assert any(key.startswith("recommend/") and key.endswith("/manifest.json") for key in keys)
 
 
-def finscore_invoke(function: str, event: str, **environment: str) -> dict:
+def finscore_invoke(function: str, event: str, *options: str, **environment: str) -> dict:
     """`finscore invoke FUNCTION -e events/FUNCTION/EVENT.json` as a user runs it; the response it prints."""
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "finscore"), "invoke", function, "-e",
-         str(ROOT / "events" / function / f"{event}.json")],
+         str(ROOT / "events" / function / f"{event}.json"), *options],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **environment},
     )
@@ -121,20 +121,34 @@ def test_finscore_invoke_runs_an_event_against_the_running_stack(stack):
     assert set(json.loads(response["body"])["recommendations"]) == {"account", "savings", "loan", "digital_service"}
 
 
-def test_finscore_invoke_without_a_running_stack_finds_the_sample_data(stack, home):
+def test_finscore_invoke_finds_the_running_stack_by_its_home(stack, home):
+    # No port given: the stack's record in its FINSCORE_HOME names it, and its seeded customers are there.
+    state = json.loads((home / "stack.json").read_text())
+    assert state["aws_port"] == stack.aws_port and state["api_port"] == stack.api_port
+
+    response = finscore_invoke("risk_api", "customer-detail", FINSCORE_HOME=str(home))
+
+    assert response["statusCode"] == 200, response["body"]
+
+
+def test_finscore_invoke_with_a_throwaway_aws_finds_the_sample_data(stack, home):
     # Its own embedded AWS on a free port; the models come from the session home's cache.
-    response = finscore_invoke("propensity_api", "score-ids-only", FINSCORE_HOME=str(home),
-                               FINSCORE_AWS_PORT=str(free_port()))
+    response = finscore_invoke("propensity_api", "score-ids-only", "--throwaway-aws", FINSCORE_HOME=str(home))
     assert response["statusCode"] == 200, response["body"]
     assert "close_price" in json.loads(response["body"])["filled_from_store"]
 
 
 def test_a_later_run_reuses_the_model_and_ctrl_c_stops_everything(stack, home):
+    session_record = (home / "stack.json").read_text()
     later = start_stack(home)
     try:
         assert "Reusing the trained recommend model" in later.log.read_text()
         assert later.request("POST", "/v1/recommendations", SMARTBANK)[0] == 200
+        assert json.loads((home / "stack.json").read_text())["aws_port"] == later.aws_port
     finally:
         later.process.send_signal(signal.SIGINT)
         assert later.process.wait(timeout=60) == 0
     assert not port_in_use(later.api_port) and not port_in_use(later.aws_port)
+    # A stopped run leaves no record behind; the session's stack, still running, gets its own back.
+    assert not (home / "stack.json").exists()
+    (home / "stack.json").write_text(session_record)

@@ -16,7 +16,8 @@ from finscore.aws import client
 from finscore.batch import pipeline, scoring
 from finscore.products.risk.features import FEATURE_NAMES, FEATURES
 from finscore.products.risk.repository import CustomerStore
-from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event, seed_product
+from finscore.observability import logger
+from tests.handlers import FakeContext, load_event, load_handler, s3_event, s3_notification_event, seed_product
 
 FUNCTION = "batch_score"
 
@@ -253,6 +254,41 @@ def test_unsupported_files_and_unknown_products_are_reported_not_retried(batch, 
 
 def test_s3_test_event_is_ignored(batch):
     assert run(load_event(FUNCTION, "s3-test-event")) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("case", ["s3-put-direct", "eventbridge-object-created"])
+def test_s3s_own_event_and_eventbridges_are_scored_like_the_queued_one(batch, risk_champion, case):
+    # Given the event S3 sends when it invokes the function (`sam local generate-event s3 put`), or EventBridge's
+    key = "incoming/risk/branch scores 2025-07.csv"
+    put(batch, key, bad_risk_csv().encode())
+
+    result = run(s3_event(FUNCTION, case, batch["DATA_BUCKET"], key))
+
+    manifest = json.loads(get(batch, "scored/risk/branch scores 2025-07.csv/_manifest.json"))
+    assert (manifest["rows_in"], manifest["scored"], manifest["rejected"]) == (9, 6, 3)
+    assert [processed["etag"] for processed in result["processed"]] == [manifest["etag"]]
+
+
+def test_a_message_that_is_no_s3_event_is_logged_and_dropped_while_a_transient_failure_is_retried(
+        batch, monkeypatch):
+    # Given a batch: a file that cannot be scored yet (no champion), a JSON message and a text message
+    # that are no S3 events, and S3's test event
+    key = "incoming/risk/early.csv"
+    put(batch, key, csv_text(risk_rows(2), COLUMNS).encode())
+    not_s3 = load_event(FUNCTION, "sqs-not-an-s3-event")["Records"][0]
+    text = {**not_s3, "messageId": "text-message", "body": "hello"}
+    event = {"Records": [notification(batch, key)["Records"][0], not_s3, text,
+                         load_event(FUNCTION, "s3-test-event")["Records"][0]]}
+    logged = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", logged)
+
+    result = run(event)
+
+    # Then only the file is retried; the others will never succeed and are logged with their reason
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    dropped = [json.loads(line) for line in logged.getvalue().splitlines() if "Unreadable message" in line]
+    assert {(line["message_id"], line["reason"].split(":")[0]) for line in dropped} == {
+        (not_s3["messageId"], "not an S3 event notification"), ("text-message", "not JSON, so not an S3 event notification")}
 
 
 def test_without_a_champion_the_message_fails_and_is_retried(batch):

@@ -141,6 +141,32 @@ def test_drift_event_retrains_only_when_asked(aws):
     assert run_retrain(event) == {"skipped": True, "product": "recommend"}
 
 
+def test_a_scheduled_event_naming_no_product_retrains_each_trainable_product_on_its_own(
+        aws, lifecycle_events, monkeypatch):
+    from training.pipeline import trainable_products
+
+    # Given training files for recommend only, and no synthetic data: every other product will fail
+    monkeypatch.setenv("ALLOW_SYNTHETIC_TRAINING", "false")
+    client("s3").put_object(Bucket=aws["DATA_BUCKET"], Key="training/recommend/profiles.jsonl",
+                            Body="\n".join(json.dumps(row) for row in recommend_rows(400, 5)).encode())
+
+    # When EventBridge's plain scheduled event arrives
+    result = run_retrain(load_event("model_retrain", "scheduled-all-products"))
+
+    # Then each product has its own result: recommend trained and promoted, the others' failures listed
+    products = trainable_products()
+    assert len(products) > 1 and "recommend" in products
+    assert [summary["product"] for summary in result["results"]] == products
+    by_product = {summary["product"]: summary for summary in result["results"]}
+    assert by_product["recommend"]["promoted"] is True and by_product["recommend"]["trigger"] == "schedule"
+    assert result["failed"] == [product for product in products if product != "recommend"]
+    for product in result["failed"]:
+        assert by_product[product]["error"].startswith("NoTrainingData:") and f"training/{product}/" in \
+            by_product[product]["error"]
+    assert [(e["detail-type"], e["detail"]["product"]) for e in lifecycle_events()] == [
+        ("ModelRegistered", "recommend"), ("ModelPromoted", "recommend")]
+
+
 def recommend_rows(count: int, seed: int) -> list[dict]:
     from training.recommend import trainer
 

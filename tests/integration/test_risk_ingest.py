@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -12,7 +13,8 @@ from finscore.products.risk import ingest
 from finscore.products.risk.features import today
 from finscore.products.risk.repository import CustomerStore, TransactionStore
 from tests.handlers import seed_product
-from tests.handlers import FakeContext, load_event, load_handler, s3_notification_event
+from finscore.observability import logger
+from tests.handlers import FakeContext, load_event, load_handler, s3_event, s3_notification_event
 
 FUNCTION = "risk_ingest"
 KEY = "ingest/risk/transactions/2025-07-03 branch upload.csv"
@@ -125,16 +127,45 @@ def test_s3_test_events_and_keys_elsewhere_are_ignored(seeded):
     assert listed.get("KeyCount", 0) == 0
 
 
-def test_a_message_that_cannot_be_read_fails_alone(seeded):
+def test_a_message_that_cannot_be_read_is_logged_and_dropped_not_retried(seeded, monkeypatch):
     aws = seeded
     put_file(aws, KEY, HEADER + "\n" + ROWS[0] + "\n")
     good = notification(aws, KEY)
     bad = load_event(FUNCTION, "malformed-message")
     event = {"Records": [bad["Records"][0], good["Records"][0]]}
+    logged = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", logged)
 
     result = run(event)
 
-    assert result == {"batchItemFailures": [{"itemIdentifier": bad["Records"][0]["messageId"]}]}
+    # A retry could never read it: acknowledged, with its reason in the log, while the file is ingested.
+    assert result == {"batchItemFailures": []}
+    dropped = [json.loads(line) for line in logged.getvalue().splitlines() if "Unreadable message" in line]
+    assert [(line["message_id"], line["body"]) for line in dropped] == [(bad["Records"][0]["messageId"], "not json")]
+    assert "not JSON" in dropped[0]["reason"]
+    assert read_json(aws, "ingest/risk/summaries/2025-07-03 branch upload.csv.json")["stored"] == 1
+
+
+@pytest.mark.parametrize("case", ["s3-put-direct", "eventbridge-object-created"])
+def test_s3s_own_event_and_eventbridges_are_ingested_like_the_queued_one(seeded, case):
+    aws = seeded
+    put_file(aws, KEY, "\n".join([HEADER, *ROWS]) + "\n")
+
+    result = run(s3_event(FUNCTION, case, aws["DATA_BUCKET"], KEY))
+
+    summary = read_json(aws, "ingest/risk/summaries/2025-07-03 branch upload.csv.json")
+    assert (summary["rows"], summary["stored"], summary["rejected"]) == (7, 2, 5)
+    assert result == {"processed": [summary]}
+
+
+def test_a_failure_of_a_queued_file_is_reported_for_that_message_alone(seeded, monkeypatch):
+    aws = seeded
+    put_file(aws, KEY, HEADER + "\n" + ROWS[0] + "\n")
+    missing = notification(aws, "ingest/risk/transactions/deleted before it was read.csv")
+    missing["Records"][0]["messageId"] = "missing-file"
+    event = {"Records": [missing["Records"][0], notification(aws, KEY)["Records"][0]]}
+
+    assert run(event) == {"batchItemFailures": [{"itemIdentifier": "missing-file"}]}
     assert read_json(aws, "ingest/risk/summaries/2025-07-03 branch upload.csv.json")["stored"] == 1
 
 

@@ -31,7 +31,6 @@ from finscore.batch.scoring import batch_product, batch_settings, file_scorer, s
 from finscore.batch.storage import BatchStateMachine
 from finscore.s3 import Bucket
 from finscore.errors import ValidationFailed
-from finscore.notifications import created_objects
 from finscore.observability import logger
 
 # Step Functions execution names: at most 80 characters of letters, digits, '-' and '_'.
@@ -130,27 +129,22 @@ def data_bucket() -> Bucket:
     return Bucket(batch_settings().data_bucket)
 
 
-def process_notification(body: str) -> list[dict[str, Any]]:
-    """One SQS message body: an S3 event notification; each created object under incoming/ is scored.
-
-    Objects elsewhere are ignored.
-    """
+def process_created(source_bucket: str, key: str) -> dict[str, Any] | None:
+    """One created object of an S3 event (finscore.notifications): scored when it is a file under
+    incoming/<product>/ of the data bucket; returns its manifest, or None for objects elsewhere."""
     bucket = data_bucket()
-    manifests = []
-    for source_bucket, key in created_objects(body):
-        try:
-            product_and_name(key)
-        except ValueError:
-            logger.warning("Ignoring an object outside incoming/<product>/", extra={"bucket": source_bucket, "key": key})
-            continue
-        if source_bucket != bucket.name:
-            logger.warning("Ignoring an object of another bucket", extra={"bucket": source_bucket, "key": key})
-            continue
-        manifest = process_object(bucket, key)
-        logger.info("Batch file processed", extra={"key": key, **{k: manifest.get(k) for k in (
-            "rows_in", "scored", "rejected", "model_version", "skipped", "fanned_out", "error")}})
-        manifests.append(manifest)
-    return manifests
+    try:
+        product_and_name(key)
+    except ValueError:
+        logger.warning("Ignoring an object outside incoming/<product>/", extra={"bucket": source_bucket, "key": key})
+        return None
+    if source_bucket != bucket.name:
+        logger.warning("Ignoring an object of another bucket", extra={"bucket": source_bucket, "key": key})
+        return None
+    manifest = process_object(bucket, key)
+    logger.info("Batch file processed", extra={"key": key, **{k: manifest.get(k) for k in (
+        "rows_in", "scored", "rejected", "model_version", "skipped", "fanned_out", "error")}})
+    return manifest
 
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
-from finscore.notifications import created_objects
 from finscore.observability import logger
 from finscore.records import RowReject, validate_rows
 from finscore.products.risk.interventions import InterventionContext, iso, utc_now
@@ -146,19 +145,14 @@ def ingest_context() -> tuple[RiskContext, Bucket]:
     return ctx, Bucket(settings.data_bucket)
 
 
-def ingest_notification(body: str) -> list[dict[str, Any]]:
-    """One SQS message body: an S3 event notification; every created object under the prefix is ingested.
-
-    Objects elsewhere are ignored.
-    """
+def ingest_created(source_bucket: str, key: str) -> dict[str, Any] | None:
+    """One created object of an S3 event (finscore.notifications): ingested when it is a file under the
+    transactions prefix of the data bucket; returns its summary, or None for objects elsewhere."""
     ctx, bucket = ingest_context()
     prefix = TRANSACTIONS_QUEUE.s3_prefix
-    summaries = []
-    for source_bucket, key in created_objects(body):
-        if source_bucket != bucket.name or not key.startswith(prefix) or key.endswith("/"):
-            logger.warning("Ignoring an object outside the risk ingest prefix", extra={"bucket": source_bucket, "key": key})
-            continue
-        summary = ingest_object(ctx, bucket, key, prefix)
-        logger.info("Transactions file ingested", extra={k: v for k, v in summary.items() if k != "source"} | {"key": key})
-        summaries.append(summary)
-    return summaries
+    if source_bucket != bucket.name or not key.startswith(prefix) or key.endswith("/"):
+        logger.warning("Ignoring an object outside the risk ingest prefix", extra={"bucket": source_bucket, "key": key})
+        return None
+    summary = ingest_object(ctx, bucket, key, prefix)
+    logger.info("Transactions file ingested", extra={k: v for k, v in summary.items() if k != "source"} | {"key": key})
+    return summary
