@@ -297,11 +297,11 @@ class StreamPoller(_Poller):
             stale = (_event_ids(self._fresh_records(reader, len(records))) != _event_ids(records) if records
                      else bool(ahead))
         except ClientError as exc:  # an expired or refused iterator, or the stream is gone
-            self._resync(trouble=f"reading shard {reader.shard_id} was refused ({_error_code(exc)})")
+            self._resync(trouble=f"reading the stream was refused ({_error_code(exc)})")
             return
         if stale:
-            self._resync(trouble=f"the iterator of shard {reader.shard_id} no longer read what the table wrote "
-                                 "(its shard was replaced, as by a cancelled transaction)")
+            self._resync(trouble="reads no longer saw what the table wrote (its stream shard was replaced, "
+                                 "as by a cancelled transaction)")
             return
         reader.iterator = answer.get("NextShardIterator")  # None: a closed shard, read to its end
         reader.idle = not records
@@ -432,6 +432,7 @@ class StreamPoller(_Poller):
         """A new iterator for READER's shard, just after the newest record read that the shard still has
         (same sequence number, same eventID); where it resumed, in words."""
         streams = client("dynamodbstreams")
+        dropped = 0
         while reader.read:
             sequence_number, event_id = reader.read[-1]
             try:
@@ -451,11 +452,14 @@ class StreamPoller(_Poller):
             # Not in the shard: a write the table undid (moto streams a cancelled transaction's writes
             # to the copy it discards). It is not delivered, and its place is read again.
             reader.read.pop()
+            dropped += 1
             reader.pending = [record for record in reader.pending if record["eventID"] != event_id]
             reader.attempts = 0
         reader.iterator = streams.get_shard_iterator(StreamArn=reader.stream_arn, ShardId=reader.shard_id,
                                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        return "from its first record (none of the records read from it are in it)"
+        if dropped:
+            return f"from its first record (none of the {dropped} record(s) read last are in it)"
+        return "from its first record (nothing was read from it before)"
 
     # -- delivering ------------------------------------------------------------------------------
 

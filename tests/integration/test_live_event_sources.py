@@ -237,25 +237,28 @@ def cancel_a_transaction(table, *writes):
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
 
 
-def test_after_a_cancelled_transaction_new_records_still_arrive_once(aws, functions, following):
+@pytest.mark.parametrize("before", [["iv-before"], []], ids=["after-a-record", "on-an-unread-stream"])
+def test_after_a_cancelled_transaction_new_records_still_arrive_once(aws, functions, following, before):
     table = aws["INTERVENTIONS_TABLE"]
     dynamodb = client("dynamodb")
-    dynamodb.put_item(TableName=table, Item=intervention("iv-before"))
-    assert wait_for(lambda: interventions_read_by(functions["intervention_delivery"], table))
+    for key in before:
+        dynamodb.put_item(TableName=table, Item=intervention(key))
+    assert wait_for(lambda: len(interventions_read_by(functions["intervention_delivery"], table)) == len(before))
 
     # When a transaction is cancelled (moto restores a copy of the table, stream shard included)
     cancel_a_transaction(table)
     dynamodb.put_item(TableName=table, Item=intervention("iv-after"))
 
     # Then both functions on the stream get the new record, and nothing twice
+    expected = [(key, "INSERT") for key in before + ["iv-after"]]
     for name in ("intervention_delivery", "live_broadcast"):
-        assert wait_for(lambda: len(interventions_read_by(functions[name], table)) >= 2), name
+        assert wait_for(lambda: len(interventions_read_by(functions[name], table)) >= len(expected)), name
     time.sleep(0.5)  # room for a duplicate to show up
     for name in ("intervention_delivery", "live_broadcast"):
-        assert interventions_read_by(functions[name], table) == [("iv-before", "INSERT"), ("iv-after", "INSERT")]
+        assert interventions_read_by(functions[name], table) == expected
         (note,) = notes_about(following, name, table)
-        assert "replaced, as by a cancelled transaction" in note and "resumed shard" in note
-        assert "after sequence number" in note
+        assert "replaced, as by a cancelled transaction" in note and "; resumed shard" in note
+        assert ("after sequence number" if before else "from its first record (nothing was read") in note
 
 
 def test_the_writes_of_a_cancelled_transaction_are_not_delivered(aws, functions, following):
@@ -344,4 +347,5 @@ def test_a_refused_iterator_is_replaced_after_the_last_record_read(aws):
 
     assert [key for key, _ in interventions_read_by(received, table)] == ["iv-1", "iv-2"]
     (note,) = notes_about(log, "intervention_delivery", table)
-    assert f"reading shard {reader.shard_id} was refused" in note and "after sequence number" in note
+    assert "reading the stream was refused" in note
+    assert f"resumed shard {reader.shard_id} after sequence number" in note
