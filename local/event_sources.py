@@ -24,11 +24,11 @@ line of the log (the mapping, what changed, where reading resumed):
   disabled stream is waited for, noted once;
 - moto undoes a cancelled TransactWriteItems by putting back a copy of the table, stream shard
   included, under the same stream ARN and shard id: iterators on the old shard then see no new
-  records, only the undone writes. So every read that returns records is compared with a read through
-  a fresh iterator from the same place, and so is, at each re-check, a shard whose reads came back
-  empty. On a mismatch, or an iterator refused, the poller resumes just after the newest record read
-  that the shard still has (same sequence number and eventID): what was delivered is not delivered
-  again, what the table wrote since is not lost, and the undone writes are not delivered.
+  records, only the undone writes. So the last record of every read is looked up through a fresh
+  iterator, and at each re-check a shard whose reads came back empty is probed with one. On a
+  mismatch, or an iterator refused, the poller resumes just after the newest record read that the
+  shard still has (same sequence number and eventID): what was delivered is not delivered again, what
+  the table wrote since is not lost, and the undone writes are not delivered.
 """
 
 from __future__ import annotations
@@ -214,36 +214,35 @@ class _ShardReader:
             self.pending.append(lambda_stream_record(record, self.stream_arn))
 
 
-def _event_ids(records: list[dict[str, Any]]) -> list[str]:
-    return [record["eventID"] for record in records]
+def _record_at(stream_arn: str, shard_id: str, sequence_number: str | None) -> dict[str, Any] | None:
+    """The shard's record with SEQUENCE_NUMBER (None: its first record), or None if it has no such record."""
+    streams = client("dynamodbstreams")
+    if sequence_number is None:
+        position = {"ShardIteratorType": "TRIM_HORIZON"}
+    else:
+        position = {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": sequence_number}
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+    found = streams.get_records(ShardIterator=iterator, Limit=1)["Records"]
+    if found and sequence_number in (None, found[0]["dynamodb"]["SequenceNumber"]):
+        return found[0]
+    return None
 
 
 def _last_record(stream_arn: str, shard_id: str) -> dict[str, Any] | None:
     """The newest record of a shard, found in a few single-record reads rather than by reading the
     whole shard (seconds for the seeded tables). It relies on the embedded AWS numbering a shard's
     records consecutively, as moto does; DynamoDB's sequence numbers only increase."""
-    streams = client("dynamodbstreams")
-
-    def record_at(sequence_number: int, kind: str = "AT_SEQUENCE_NUMBER") -> dict[str, Any] | None:
-        position = {} if kind == "TRIM_HORIZON" else {"SequenceNumber": str(sequence_number)}
-        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=kind,
-                                              **position)["ShardIterator"]
-        found = streams.get_records(ShardIterator=iterator, Limit=1)["Records"]
-        if found and (kind == "TRIM_HORIZON" or int(found[0]["dynamodb"]["SequenceNumber"]) == sequence_number):
-            return found[0]
-        return None
-
-    last = record_at(0, "TRIM_HORIZON")
+    last = _record_at(stream_arn, shard_id, None)
     if last is None:
         return None
     # Gallop past the end, then halve the gap: lower holds a record, upper does not.
     lower, step = int(last["dynamodb"]["SequenceNumber"]), 1
-    while (found := record_at(lower + step)) is not None:
+    while (found := _record_at(stream_arn, shard_id, str(lower + step))) is not None:
         lower, last, step = lower + step, found, step * 2
     upper = lower + step
     while upper - lower > 1:
         middle = (lower + upper) // 2
-        if (found := record_at(middle)) is not None:
+        if (found := _record_at(stream_arn, shard_id, str(middle))) is not None:
             lower, last = middle, found
         else:
             upper = middle
@@ -286,16 +285,20 @@ class StreamPoller(_Poller):
     def _read(self, reader: _ShardReader, *, probe: bool) -> None:
         streams = client("dynamodbstreams")
         limit = self.batch_size - len(reader.pending)
-        # Read first with a fresh iterator, then with the held one: the held iterator, read later from
-        # the same place in the same shard, sees at least what the fresh one saw, unless it is stale.
         try:
-            ahead = self._fresh_records(reader, limit) if probe else []
+            # Probe with a fresh iterator first, then read with the held one: read later from the same
+            # place in the same shard, the held iterator sees at least what the probe saw.
+            ahead = probe and bool(self._records_after(reader, limit=1))
             answer = streams.get_records(ShardIterator=reader.iterator, Limit=limit)
             records = answer["Records"]
-            # Records come from the shard the table writes to only if a fresh read agrees: after a
-            # cancelled transaction the held iterator reads a discarded copy, with writes that were undone.
-            stale = (_event_ids(self._fresh_records(reader, len(records))) != _event_ids(records) if records
-                     else bool(ahead))
+            if records:
+                # After a cancelled transaction a held iterator reads moto's discarded copy of the
+                # shard: the records it had, then the undone writes. The last record read tells.
+                last = records[-1]
+                found = _record_at(reader.stream_arn, reader.shard_id, last["dynamodb"]["SequenceNumber"])
+                stale = found is None or found["eventID"] != last["eventID"]
+            else:
+                stale = ahead
         except ClientError as exc:  # an expired or refused iterator, or the stream is gone
             self._resync(trouble=f"reading the stream was refused ({_error_code(exc)})")
             return
@@ -307,7 +310,7 @@ class StreamPoller(_Poller):
         reader.idle = not records
         reader.accept(records)
 
-    def _fresh_records(self, reader: _ShardReader, limit: int) -> list[dict[str, Any]]:
+    def _records_after(self, reader: _ShardReader, *, limit: int) -> list[dict[str, Any]]:
         """Up to LIMIT records after the last one READER read, through a new iterator."""
         streams = client("dynamodbstreams")
         if reader.read:
@@ -436,15 +439,12 @@ class StreamPoller(_Poller):
         while reader.read:
             sequence_number, event_id = reader.read[-1]
             try:
-                iterator = streams.get_shard_iterator(
-                    StreamArn=reader.stream_arn, ShardId=reader.shard_id,
-                    ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=sequence_number)["ShardIterator"]
-                found = streams.get_records(ShardIterator=iterator, Limit=1)["Records"]
+                found = _record_at(reader.stream_arn, reader.shard_id, sequence_number)
             except ClientError as exc:
                 if _error_code(exc) != "TrimmedDataAccessException":
                     raise
-                found = []
-            if _event_ids(found) == [event_id]:
+                found = None
+            if found is not None and found["eventID"] == event_id:
                 reader.iterator = streams.get_shard_iterator(
                     StreamArn=reader.stream_arn, ShardId=reader.shard_id,
                     ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=sequence_number)["ShardIterator"]
