@@ -375,7 +375,6 @@ class StreamPoller(_Poller):
             self.note(f"waiting: {reason}; checking every {self.resync_every:g} s"
                       + (f"; {undelivered} record(s) read before are still delivered" if undelivered else ""))
             self._waiting_for = reason
-        self.stream_arn = None
         return None
 
     def _follow_new_stream(self, stream_arn: str, start_at_end: bool) -> None:
@@ -415,7 +414,8 @@ class StreamPoller(_Poller):
         else:
             reader.read.append((last["dynamodb"]["SequenceNumber"], last["eventID"]))
             position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": reader.read[-1][0]}
-        reader.iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+        reader.iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id,
+                                                     **position)["ShardIterator"]
         self._readers[(stream_arn, shard_id)] = reader
 
     def _close(self, reader: _ShardReader) -> None:

@@ -282,6 +282,7 @@ def test_a_deleted_table_is_waited_for_and_its_new_stream_read_from_the_start(aw
     table = aws["INTERVENTIONS_TABLE"]
     dynamodb = client("dynamodb")
     delivery = functions["intervention_delivery"]
+    old_stream = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     dynamodb.put_item(TableName=table, Item=intervention("iv-1"))
     assert wait_for(lambda: interventions_read_by(delivery, table))
 
@@ -305,8 +306,8 @@ def test_a_deleted_table_is_waited_for_and_its_new_stream_read_from_the_start(aw
         assert read == [("iv-1", "INSERT"), ("iv-2", "INSERT"), ("iv-3", "INSERT")], name
         notes = notes_about(following, name, table)
         assert len([line for line in notes if "waiting: the table does not exist" in line]) == 1, notes
-        assert any(f"the table's stream is now {new_stream}" in line and "from its first record" in line
-                   for line in notes), notes
+        assert any(f"the table's stream is now {new_stream} (was {old_stream};" in line
+                   and "from its first record" in line for line in notes), notes
     assert [r["eventSourceARN"] for r in delivery.records()][-1] == new_stream
 
 
