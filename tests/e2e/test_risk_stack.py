@@ -12,7 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from finscore import resources
-from finscore.products.risk.spec import TRANSACTIONS_QUEUE
+from finscore.products.risk.spec import INTERVENTIONS_TABLE, TRANSACTIONS_QUEUE
 
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 
@@ -139,3 +139,37 @@ def test_a_transactions_file_dropped_in_s3_is_ingested_with_row_level_rejects(st
 def test_risk_routes_need_the_key(stack, key):
     status, _ = stack.request("GET", "/v1/risk/high-risk", key=key)
     assert status == 403
+
+
+def test_an_intervention_is_sent_after_a_cancelled_transaction_without_a_restart(stack, home):
+    """One failed ConditionCheck makes moto put back a copy of the table and its stream shard; the
+    stream pollers must follow it, or interventions stay queued until a restart."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{stack.aws_port}", region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = resources.local_name(INTERVENTIONS_TABLE.logical_id)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[{"ConditionCheck": {
+            "TableName": table, "Key": {"intervention_id": {"S": "x"}},
+            "ConditionExpression": "attribute_exists(intervention_id)"}}])
+
+    customer = riskiest(stack, 7)[6]["customer_id"]
+    with connect(f"ws://127.0.0.1:{stack.ws_port}", open_timeout=10) as socket:
+        status, created = stack.request("POST", "/v1/risk/interventions", {"customer_id": customer, "channel": "sms"},
+                                        headers={"Idempotency-Key": "e2e-after-a-cancelled-transaction"})
+        assert status == 201 and created["status"] == "queued", created
+        heard = []
+        deadline = time.monotonic() + 60
+        while "sent" not in heard and time.monotonic() < deadline:
+            message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if message.get("type") == "intervention" and message["intervention_id"] == created["intervention_id"]:
+                heard.append(message["status"])
+
+    # Both functions on the stream saw it: the delivery function sent it, the broadcaster pushed it.
+    assert "sent" in heard, heard
+    status, listing = stack.request("GET", f"/v1/risk/interventions?customer_id={customer}")
+    (stored,) = [i for i in listing["interventions"] if i["intervention_id"] == created["intervention_id"]]
+    assert status == 200 and stored["status"] == "sent"
+    outbox = json.loads(stack.get_text(f"http://127.0.0.1:{stack.ws_port}/outbox"))
+    assert sum(1 for sms in outbox["sms"] if sms["message"] == created["message"]) == 1
+    notes = (home / "logs" / "event_sources.log").read_text()
+    assert f"[intervention_delivery <- stream {table}]" in notes and "as by a cancelled transaction" in notes

@@ -1,9 +1,11 @@
 """The local event source mappings against the embedded AWS (moto's server, as `finscore run` uses it):
 stream records and queue messages in Lambda's shapes, partial failures retried, successes not
-delivered twice. In-process mock_aws routes DynamoDB Streams calls to DynamoDB, hence the server."""
+delivered twice, and the stream followed when moto swaps it (a cancelled transaction, a
+recreated table). In-process mock_aws routes DynamoDB Streams calls to DynamoDB, hence the server."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -12,13 +14,14 @@ import urllib.request
 from urllib.parse import unquote_plus
 
 import pytest
+from botocore.exceptions import ClientError
 
 from finscore import resources
 from finscore.aws import client, reset_clients
 from finscore.products import all_functions
 from finscore.products.risk.spec import TRANSACTIONS_QUEUE
 from local.embedded_aws import EmbeddedAws, free_port
-from local.event_sources import EventSources, mappings
+from local.event_sources import EventSources, Mapping, StreamPoller, mappings
 from local.resources import create_resources
 
 
@@ -119,23 +122,34 @@ def test_stream_records_arrive_in_lambdas_dynamodb_event_shape(aws, functions, s
 
 
 def test_a_partial_failure_is_retried_from_the_failed_record_only(aws, functions):
-    def fail_second(event):
-        return {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
+    failed = []
 
-    functions["intervention_delivery"] = RecordingFunction([fail_second])
+    def fail_iv_1_once(event):
+        # By key, not by position: the three writes may reach the function in one batch or several.
+        for record in event["Records"]:
+            if record["dynamodb"]["Keys"]["intervention_id"]["S"] == "iv-1" and not failed:
+                failed.append(record)
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+        return {"batchItemFailures": []}
+
+    functions["intervention_delivery"] = RecordingFunction([fail_iv_1_once] * 50)
     running = EventSources(aws, functions, interval=0.05).start()
     try:
         for number in range(3):
             client("dynamodb").put_item(TableName=aws["INTERVENTIONS_TABLE"], Item={
                 "intervention_id": {"S": f"iv-{number}"}, "customer_id": {"S": "C1"}, "created_at": {"S": "t"}})
         delivery = functions["intervention_delivery"]
-        assert wait_for(lambda: sum(1 for r in delivery.records()
-                                    if r["dynamodb"]["Keys"]["intervention_id"]["S"] == "iv-1") == 2)
+
+        def keys():
+            return [r["dynamodb"]["Keys"]["intervention_id"]["S"] for r in delivery.records()]
+
+        assert wait_for(lambda: keys().count("iv-1") == 2 and "iv-2" in keys())
         time.sleep(0.3)
     finally:
         running.stop()
-    delivered = [r["dynamodb"]["Keys"]["intervention_id"]["S"] for r in delivery.records()]
-    # iv-0 succeeded in the first batch and is not delivered again; iv-1 and iv-2 come again.
+    delivered = keys()
+    assert failed
+    # iv-0 succeeded before the failure and is not delivered again; iv-1 comes again, with iv-2 after it.
     assert delivered.count("iv-0") == 1
     assert delivered[-2:] == ["iv-1", "iv-2"] or delivered.count("iv-2") == 2
 
@@ -186,3 +200,153 @@ def test_failed_messages_stay_in_the_queue_and_successes_are_deleted(aws, functi
         running.stop()
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
     assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+# -- the stream pollers follow the table's stream when moto swaps it under them --------------------
+
+
+def intervention(key):
+    return {"intervention_id": {"S": key}, "customer_id": {"S": "C1"}, "created_at": {"S": "t"}}
+
+
+def interventions_read_by(function, table):
+    """The intervention ids FUNCTION received from TABLE's stream, as (id, eventName), in order."""
+    return [(r["dynamodb"]["Keys"]["intervention_id"]["S"], r["eventName"]) for r in function.records()
+            if f":table/{table}/stream/" in r["eventSourceARN"]]
+
+
+def notes_about(log, function, table):
+    return [line for line in log.getvalue().splitlines() if f"[{function} <- stream {table}]" in line]
+
+
+@pytest.fixture
+def following(aws, functions):
+    """Every mapping running, with the stream pollers re-checking their table's stream often."""
+    log = io.StringIO()
+    running = EventSources(aws, functions, interval=0.05, resync_every=0.2, log=log).start()
+    yield log
+    running.stop()
+
+
+def cancel_a_transaction(table, *writes):
+    """A TransactWriteItems that a failed ConditionCheck cancels, after WRITES (also undone)."""
+    check = {"ConditionCheck": {"TableName": table, "Key": {"intervention_id": {"S": "absent"}},
+                                "ConditionExpression": "attribute_exists(intervention_id)"}}
+    with pytest.raises(ClientError) as cancelled:
+        client("dynamodb").transact_write_items(TransactItems=[*writes, check])
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+@pytest.mark.parametrize("before", [["iv-before"], []], ids=["after-a-record", "on-an-unread-stream"])
+def test_after_a_cancelled_transaction_new_records_still_arrive_once(aws, functions, following, before):
+    table = aws["INTERVENTIONS_TABLE"]
+    dynamodb = client("dynamodb")
+    for key in before:
+        dynamodb.put_item(TableName=table, Item=intervention(key))
+    assert wait_for(lambda: len(interventions_read_by(functions["intervention_delivery"], table)) == len(before))
+
+    # When a transaction is cancelled (moto restores a copy of the table, stream shard included)
+    cancel_a_transaction(table)
+    dynamodb.put_item(TableName=table, Item=intervention("iv-after"))
+
+    # Then both functions on the stream get the new record, and nothing twice
+    expected = [(key, "INSERT") for key in before + ["iv-after"]]
+    for name in ("intervention_delivery", "live_broadcast"):
+        assert wait_for(lambda: len(interventions_read_by(functions[name], table)) >= len(expected)), name
+    time.sleep(0.5)  # room for a duplicate to show up
+    for name in ("intervention_delivery", "live_broadcast"):
+        assert interventions_read_by(functions[name], table) == expected
+        (note,) = notes_about(following, name, table)
+        assert "replaced, as by a cancelled transaction" in note and "; resumed shard" in note
+        assert ("after sequence number" if before else "from its first record (nothing was read") in note
+
+
+def test_the_writes_of_a_cancelled_transaction_are_not_delivered(aws, functions, following):
+    table = aws["INTERVENTIONS_TABLE"]
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName=table, Item=intervention("iv-before"))
+    assert wait_for(lambda: interventions_read_by(functions["intervention_delivery"], table))
+
+    # moto streams the Put to the copy of the table it then discards
+    cancel_a_transaction(table, {"Put": {"TableName": table, "Item": intervention("iv-undone")}})
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"intervention_id": {"S": "iv-undone"}})
+    dynamodb.put_item(TableName=table, Item=intervention("iv-after"))
+
+    delivery = functions["intervention_delivery"]
+    assert wait_for(lambda: ("iv-after", "INSERT") in interventions_read_by(delivery, table))
+    time.sleep(0.5)
+    assert interventions_read_by(delivery, table) == [("iv-before", "INSERT"), ("iv-after", "INSERT")]
+
+
+def test_a_deleted_table_is_waited_for_and_its_new_stream_read_from_the_start(aws, functions, following):
+    table = aws["INTERVENTIONS_TABLE"]
+    dynamodb = client("dynamodb")
+    delivery = functions["intervention_delivery"]
+    old_stream = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    dynamodb.put_item(TableName=table, Item=intervention("iv-1"))
+    assert wait_for(lambda: interventions_read_by(delivery, table))
+
+    # When the table is deleted right after a write, and stays missing for a while
+    dynamodb.put_item(TableName=table, Item=intervention("iv-2"))
+    dynamodb.delete_table(TableName=table)
+    assert wait_for(lambda: any("waiting: the table does not exist" in line
+                                for line in notes_about(following, "intervention_delivery", table)))
+    time.sleep(1.0)  # several re-checks of the missing table
+
+    # Then recreated with its stream, and written to
+    create_resources()
+    dynamodb.put_item(TableName=table, Item=intervention("iv-3"))
+    new_stream = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+
+    for name in ("intervention_delivery", "live_broadcast"):
+        assert wait_for(lambda: ("iv-3", "INSERT") in interventions_read_by(functions[name], table)), name
+    time.sleep(0.5)
+    for name in ("intervention_delivery", "live_broadcast"):
+        read = interventions_read_by(functions[name], table)
+        assert read == [("iv-1", "INSERT"), ("iv-2", "INSERT"), ("iv-3", "INSERT")], name
+        notes = notes_about(following, name, table)
+        assert len([line for line in notes if "waiting: the table does not exist" in line]) == 1, notes
+        assert any(f"the table's stream is now {new_stream} (was {old_stream};" in line
+                   and "from its first record" in line for line in notes), notes
+    assert [r["eventSourceARN"] for r in delivery.records()][-1] == new_stream
+
+
+def test_records_are_delivered_exactly_once_in_order_while_the_stream_is_rechecked(aws, functions, following):
+    table = aws["INTERVENTIONS_TABLE"]
+    dynamodb = client("dynamodb")
+    for number in range(30):
+        dynamodb.put_item(TableName=table, Item=intervention(f"iv-{number}"))
+        if number % 3 == 0:
+            time.sleep(0.1)  # let some re-checks fall between writes
+    for number in range(30):
+        dynamodb.put_item(TableName=table, Item={**intervention(f"iv-{number}"), "status": {"S": "sent"}})
+
+    delivery = functions["intervention_delivery"]
+    assert wait_for(lambda: len(interventions_read_by(delivery, table)) >= 60)
+    time.sleep(0.5)
+    expected = [(f"iv-{n}", "INSERT") for n in range(30)] + [(f"iv-{n}", "MODIFY") for n in range(30)]
+    assert interventions_read_by(delivery, table) == expected
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in delivery.records()]
+    assert numbers == sorted(set(numbers))
+    assert notes_about(following, "intervention_delivery", table) == []  # nothing to recover from
+
+
+def test_a_refused_iterator_is_replaced_after_the_last_record_read(aws):
+    received = RecordingFunction()
+    log = io.StringIO()
+    table = aws["INTERVENTIONS_TABLE"]
+    poller = StreamPoller(Mapping("intervention_delivery", "stream", table), received.invoke, threading.Event(),
+                          0.05, log, batch_size=10, retry_attempts=3, resync_every=60)
+    client("dynamodb").put_item(TableName=table, Item=intervention("iv-1"))
+    poller.poll_once()
+    (reader,) = poller._readers.values()
+    reader.iterator = "arn:aws:dynamodb:us-east-1:123456789012:table/expired|1|unknown"
+
+    client("dynamodb").put_item(TableName=table, Item=intervention("iv-2"))
+    for _ in range(3):
+        poller.poll_once()
+
+    assert [key for key, _ in interventions_read_by(received, table)] == ["iv-1", "iv-2"]
+    (note,) = notes_about(log, "intervention_delivery", table)
+    assert "reading the stream was refused" in note
+    assert f"resumed shard {reader.shard_id} after sequence number" in note
