@@ -17,6 +17,7 @@ from local.embedded_aws import free_port
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-api-key"
 ADMIN_KEY = "e2e-admin-key"
+START_TIMEOUT_S = 1200
 SMARTBANK = {
     "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
     "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
@@ -69,7 +70,9 @@ def start_stack(home: Path) -> Stack:
         process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "finscore"), "run", "--no-progress"],
                                    cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     stack = Stack(api_port, aws_port, ws_port, process, log)
-    deadline = time.monotonic() + 300
+    # A cap that turns a stack that never comes up into a failure, not a speed check: the first run
+    # trains every model, which on a loaded two-core machine can take several minutes.
+    deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if process.poll() is not None:
             pytest.fail(f"finscore run exited early:\n{log.read_text()}")
@@ -80,5 +83,5 @@ def start_stack(home: Path) -> Stack:
             pass
         if time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"finscore run did not answer within 300 s:\n{log.read_text()}")
+            pytest.fail(f"finscore run did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
         time.sleep(0.5)
