@@ -101,6 +101,15 @@ def decode_cursor(listing: str, cursor: str | None) -> dict[str, Any] | None:
         ) from exc
 
 
+def _failure(operation: str, request: Mapping[str, Any], reason: str) -> str:
+    """What failed, naming the table when the request has one: the reason a 503 answer gives."""
+    table = request.get("TableName")
+    target = f" of table {table}" if table else ""
+    if reason == "ResourceNotFoundException":
+        reason = "the table does not exist (ResourceNotFoundException)" if table else "a table does not exist"
+    return f"DynamoDB {operation}{target} failed: {reason}"
+
+
 def call(operation: str, **request: Any) -> dict[str, Any]:
     """One DynamoDB client call with FinScore's error mapping."""
     try:
@@ -113,9 +122,9 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
             reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
             if reasons and all(reason in ("None", "ConditionalCheckFailed") for reason in reasons):
                 raise ConditionFailed(",".join(reasons)) from exc
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {code or exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, code or str(exc))) from exc
     except BotoCoreError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, str(exc))) from exc
 
 
 def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
@@ -123,10 +132,10 @@ def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
     try:
         yield from client("dynamodb").get_paginator(operation).paginate(**request)
     except ClientError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc.response.get('Error', {}).get('Code') or exc}") \
+        raise ServiceUnavailable(_failure(operation, request, exc.response.get("Error", {}).get("Code") or str(exc))) \
             from exc
     except BotoCoreError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, str(exc))) from exc
 
 
 class Table:
@@ -135,12 +144,21 @@ class Table:
     def __init__(self, name: str):
         self.name = name
 
-    def check(self) -> None:
-        """Raise ServiceUnavailable when the table cannot be reached (health checks)."""
+    def check(self) -> str:
+        """The table's status when it can serve reads and writes (health checks); ServiceUnavailable saying
+        why otherwise: it cannot be reached, does not exist, or is being created or deleted."""
         try:
-            client("dynamodb").describe_table(TableName=self.name)
-        except (ClientError, BotoCoreError) as exc:
+            status = client("dynamodb").describe_table(TableName=self.name)["Table"].get("TableStatus", "ACTIVE")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise ServiceUnavailable(f"Table {self.name} does not exist") from exc
             raise ServiceUnavailable(f"Table {self.name} is unreachable: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ServiceUnavailable(f"Table {self.name} is unreachable: {exc}") from exc
+        # UPDATING (an index or capacity change) still serves; CREATING, DELETING and ARCHIVED do not.
+        if status not in ("ACTIVE", "UPDATING"):
+            raise ServiceUnavailable(f"Table {self.name} is {status}")
+        return status
 
     def get(self, key: Mapping[str, Any], *, consistent: bool = True) -> dict[str, Any] | None:
         answer = call("get_item", TableName=self.name, Key=serialize(key), ConsistentRead=consistent)
