@@ -41,7 +41,15 @@ def admin_actor() -> str:
     return f"admin:{identity.user_arn or identity.api_key_id or identity.caller or 'unknown'}"
 
 
-@app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)")
+@app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)",
+         description="ok only when every bucket and table answers, the registry holds versions and every product's "
+                     "champion loads (its manifest and every artifact present with its sha256). Each check names "
+                     "what it found or why it failed.",
+         responses={
+             200: {"description": "Every check passed", "content": {"application/json": {"model": HealthResponse}}},
+             503: {"description": "A check failed; its reason says why",
+                   "content": {"application/json": {"model": HealthResponse}}},
+         })
 def health() -> Response[HealthResponse]:
     report = service.check_health()
     return Response(status_code=200 if report.status == "ok" else 503, content_type="application/json", body=report)

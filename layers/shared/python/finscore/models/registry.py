@@ -105,6 +105,12 @@ class ModelRegistry:
         entries = [RegistryEntry.from_item(item) for item in items if item["version"] != CHAMPION_KEY]
         return sorted(entries, key=lambda entry: entry.created_at + entry.version, reverse=True)
 
+    def has_versions(self, product: str) -> bool:
+        """Whether anything is registered for PRODUCT (one key read, not a listing)."""
+        answer = call("query", TableName=self.table_name, KeyConditionExpression="product = :p",
+                      ExpressionAttributeValues={":p": {"S": product}}, Limit=1, ProjectionExpression="version")
+        return bool(answer.get("Items"))
+
     def champion_version(self, product: str) -> str | None:
         pointer = self._get_item(product, CHAMPION_KEY)
         return pointer.get("champion_version") if pointer else None
@@ -157,8 +163,9 @@ class ModelRegistry:
             raise Conflict(f"{product} {version} is not a candidate") from exc
         return self.get(product, version)
 
-    def check(self) -> None:
-        self._table.check()
+    def check(self) -> str:
+        """The registry table's status; ServiceUnavailable saying why it cannot serve."""
+        return self._table.check()
 
     def _swap(self, product: str, pointer: dict | None, *, new: str, history: list[str], old: str | None,
               reason: str, actor: str, gate: dict[str, Any] | None = None) -> None:
