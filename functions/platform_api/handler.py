@@ -65,7 +65,12 @@ def models() -> ModelsResponse:
     return service.list_models()
 
 
-@app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product")
+@app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product",
+         description="A product without a champion yet answers 200 with champion_version null and its versions "
+                     "(candidates, rejected): there is nothing wrong to report. 404 is an unknown product only. "
+                     "503 (model_unavailable) when the registry names a champion whose manifest or artifacts are "
+                     "missing or fail their sha256 check, each named in details; 503 also when the registry or "
+                     "the model store cannot be reached. A 503 is worth retrying; the product cannot serve meanwhile.")
 def model_detail(product: ProductPath) -> ModelDetailResponse:
     return service.describe_model(product)
 
@@ -76,14 +81,19 @@ def model_versions(product: ProductPath) -> VersionHistory:
     return service.version_history(product)
 
 
-@app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion")
+@app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion",
+          description="404 for an unregistered version; 409 (conflict) for a rejected version, a champion moved "
+                      "concurrently, or a version whose manifest or artifacts are missing or fail their sha256 "
+                      "check (details name each artifact, with the stored and expected sha256).")
 def promote(product: ProductPath, request: Annotated[PromoteRequest, Body()]) -> ChampionChange:
     change = service.promote_model(product, request.version, request.reason, admin_actor())
     logger.info("Champion promoted by admin", extra=change.model_dump())
     return change
 
 
-@app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion")
+@app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion",
+          description="409 (conflict) when there is no previous champion, or when its manifest or artifacts are "
+                      "missing or fail their sha256 check (details name each one); the champion stays as it is.")
 def rollback(product: ProductPath, request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:
     change = service.rollback_model(product, request.reason, admin_actor())
     logger.info("Champion rolled back by admin", extra=change.model_dump())

@@ -136,12 +136,16 @@ class ModelRegistry:
                    reason=reason, actor=actor, gate=gate)
         return self.get(product, version)
 
-    def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified") -> RegistryEntry:
-        """Restore the champion before the current one."""
+    def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified",
+                 expected: str | None = None) -> RegistryEntry:
+        """Restore the champion before the current one; with EXPECTED, only if that is the one it restores
+        (the version a caller checked before asking)."""
         pointer = self._get_item(product, CHAMPION_KEY)
         history = list(pointer.get("history", [])) if pointer else []
         if not history:
             raise Conflict(f"{product} has no previous champion to roll back to")
+        if expected is not None and history[0] != expected:
+            raise Conflict(f"The champion of {product} changed concurrently; retry")
         self._swap(product, pointer, new=history[0], history=history[1:], old=pointer["champion_version"],
                    reason=reason, actor=actor)
         return self.get(product, history[0])

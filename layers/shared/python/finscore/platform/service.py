@@ -11,6 +11,7 @@ from finscore import resources
 from finscore.dynamo import Table
 from finscore.errors import (
     ArtifactIntegrityError,
+    Conflict,
     FieldIssue,
     FinScoreError,
     ModelUnavailable,
@@ -181,13 +182,19 @@ def _summary(entry: RegistryEntry) -> VersionSummary:
 
 
 def describe_model(product: str) -> ModelDetailResponse:
-    registry, store = _registry(), _store()
+    registry = _registry()
     known_product(product)
     versions = [_summary(entry) for entry in registry.list_versions(product)]
     version = registry.champion_version(product)
     if version is None:
         return ModelDetailResponse(product=product, champion_version=None, metrics={}, versions=versions)
-    manifest = store.read_manifest(product, version)
+    try:
+        manifest = intact_manifest(product, version)
+    except ArtifactIntegrityError as exc:
+        # The registry names a champion whose files are not (all) there: the product cannot serve, and
+        # this answer cannot describe it, until the files are restored or another version is promoted.
+        raise ModelUnavailable(f"The registry names a {product} champion whose model files fail their checks: "
+                               f"{exc.message}", exc.details) from exc
     return ModelDetailResponse(
         product=product,
         champion_version=version,
@@ -227,12 +234,21 @@ def version_history(product: str) -> VersionHistory:
     )
 
 
+def _servable(product: str, version: str, action: str) -> None:
+    """Conflict (409) naming each missing or altered file unless VERSION could serve: a champion whose
+    artifacts fail their checks would be named everywhere while the old model kept serving."""
+    try:
+        intact_manifest(product, version)
+    except ArtifactIntegrityError as exc:
+        raise Conflict(f"Cannot {action} {exc.message}", exc.details) from exc
+
+
 def promote_model(product: str, version: str, reason: str, actor: str) -> ChampionChange:
     registry = _registry()
     known_product(product)
+    registry.get(product, version)  # an unregistered version is a 404 before its files are looked at
     previous = registry.champion_version(product)
-    # The store must hold a loadable manifest before a version may serve.
-    _store().read_manifest(product, version)
+    _servable(product, version, "promote")
     entry = registry.promote(product, version, reason, actor=actor)
     return ChampionChange(product=product, champion_version=entry.version, previous_version=previous)
 
@@ -241,7 +257,10 @@ def rollback_model(product: str, reason: str, actor: str) -> ChampionChange:
     registry = _registry()
     known_product(product)
     previous = registry.champion_version(product)
-    entry = registry.rollback(product, reason, actor=actor)
+    history = registry.champion_history(product)
+    if history:
+        _servable(product, history[0], "roll back to")
+    entry = registry.rollback(product, reason, actor=actor, expected=history[0] if history else None)
     return ChampionChange(product=product, champion_version=entry.version, previous_version=previous)
 
 
