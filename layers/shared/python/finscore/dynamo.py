@@ -101,12 +101,22 @@ def decode_cursor(listing: str, cursor: str | None) -> dict[str, Any] | None:
         ) from exc
 
 
+def _tables_of(request: Mapping[str, Any]) -> list[str]:
+    """The tables a request touches: its TableName, or those of a transaction's or batch's items."""
+    if request.get("TableName"):
+        return [request["TableName"]]
+    names = [action.get("TableName") for item in request.get("TransactItems", []) for action in item.values()]
+    names += list(request.get("RequestItems", {}))
+    return list(dict.fromkeys(name for name in names if name))
+
+
 def _failure(operation: str, request: Mapping[str, Any], reason: str) -> str:
-    """What failed, naming the table when the request has one: the reason a 503 answer gives."""
-    table = request.get("TableName")
-    target = f" of table {table}" if table else ""
+    """What failed, naming the tables the request touches: the reason a 503 answer gives."""
+    tables = _tables_of(request)
+    target = f" of {'table' if len(tables) == 1 else 'tables'} {', '.join(tables)}" if tables else ""
     if reason == "ResourceNotFoundException":
-        reason = "the table does not exist (ResourceNotFoundException)" if table else "a table does not exist"
+        reason = ("the table does not exist" if len(tables) == 1 else "a table does not exist") + \
+            " (ResourceNotFoundException)"
     return f"DynamoDB {operation}{target} failed: {reason}"
 
 
