@@ -42,7 +42,15 @@ def admin_actor() -> str:
     return f"admin:{identity.user_arn or identity.api_key_id or identity.caller or 'unknown'}"
 
 
-@app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)")
+@app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)",
+         description="ok only when every bucket and table answers, the registry holds versions and every product's "
+                     "champion loads (its manifest and every artifact present with its sha256). Each check names "
+                     "what it found or why it failed.",
+         responses={
+             200: {"description": "Every check passed", "content": {"application/json": {"model": HealthResponse}}},
+             503: {"description": "A check failed; its reason says why",
+                   "content": {"application/json": {"model": HealthResponse}}},
+         })
 def health() -> Response[HealthResponse]:
     report = service.check_health()
     return Response(status_code=200 if report.status == "ok" else 503, content_type="application/json", body=report)
@@ -59,7 +67,14 @@ def models() -> ModelsResponse:
 
 
 @app.get("/v1/models/<product>", tags=["models"], summary="Held-out metrics, features and versions of a product",
-         responses=route_responses(404, s404="Unknown product, or no champion registered"))
+         description="A product without a champion yet answers 200 with champion_version null and its versions "
+                     "(candidates, rejected): there is nothing wrong to report. 404 is an unknown product only. "
+                     "503 (model_unavailable) when the registry names a champion whose manifest or artifacts are "
+                     "missing or fail their sha256 check, each named in details; 503 also when the registry or "
+                     "the model store cannot be reached. A 503 is worth retrying; the product cannot serve meanwhile.",
+         responses=route_responses(404, 503, s404="Unknown product",
+                                   s503="The registry or model store is unreachable, or the champion's files are "
+                                   "missing or fail their check"))
 def model_detail(product: ProductPath) -> ModelDetailResponse:
     return service.describe_model(product)
 
@@ -72,6 +87,9 @@ def model_versions(product: ProductPath) -> VersionHistory:
 
 
 @app.post("/v1/models/<product>/promote", tags=["admin"], summary="Make a registered version the champion",
+          description="404 for an unregistered version; 409 (conflict) for a rejected version, a champion moved "
+                      "concurrently, or a version whose manifest or artifacts are missing or fail their sha256 "
+                      "check (details name each artifact, with the stored and expected sha256).",
           responses=route_responses(404, 409, s404="Unknown product or version",
                                     s409="The version was rejected, its artifacts fail their check, or the "
                                     "champion changed concurrently"))
@@ -82,6 +100,8 @@ def promote(product: ProductPath, request: Annotated[PromoteRequest, Body()]) ->
 
 
 @app.post("/v1/models/<product>/rollback", tags=["admin"], summary="Restore the previous champion",
+          description="409 (conflict) when there is no previous champion, or when its manifest or artifacts are "
+                      "missing or fail their sha256 check (details name each one); the champion stays as it is.",
           responses=route_responses(404, 409, s404="Unknown product",
                                     s409="No previous champion, or the champion changed concurrently"))
 def rollback(product: ProductPath, request: Annotated[RollbackRequest, Body()] = RollbackRequest()) -> ChampionChange:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from finscore.products import all_functions
+from finscore.products import all_functions, all_tables
 from finscore.products.recommend.spec import RECOMMEND_API
 from finscore.products.risk.spec import (
     APP_PUSH_TOPIC,
@@ -166,10 +166,12 @@ def test_platform_function_may_also_move_the_champion_and_probe_dependencies(syn
     assert grants["lambda:InvokeFunction"] == [_arn(MODEL_RETRAIN.logical_id)]
     # promote/rollback: TransactWriteItems of Update actions, authorised per item by UpdateItem.
     assert grants["dynamodb:UpdateItem"] == [_arn(REGISTRY_TABLE.logical_id)]
-    # /health: HeadBucket is authorised by s3:ListBucket, DescribeTable checks the registry.
+    # /health: HeadBucket is authorised by s3:ListBucket, DescribeTable checks every table of the platform.
     # (the data bucket twice: the health probe, and listing drift/ under a prefix condition)
     assert sorted(set(grants["s3:ListBucket"])) == sorted(_arn(b.logical_id) for b in (MODELS_BUCKET, DATA_BUCKET))
-    assert grants["dynamodb:DescribeTable"] == [_arn(REGISTRY_TABLE.logical_id)]
+    assert sorted(grants["dynamodb:DescribeTable"]) == sorted(_arn(table.logical_id) for table in all_tables())
+    # ...and reads only the registry: the other tables' names are there to be probed, not read.
+    assert grants["dynamodb:GetItem"] == grants["dynamodb:Query"] == [_arn(REGISTRY_TABLE.logical_id)]
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.name for spec in FUNCTIONS])

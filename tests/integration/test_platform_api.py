@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from finscore.aws import client
-from finscore.products import products
+from finscore.products import all_tables, products
 from finscore.models.registry import ModelRegistry
-from finscore.models.store import ModelStore
+from finscore.models.store import ModelStore, sha256_of
 from tests.fakes import publish_fake_version
 from tests.handlers import invoke, load_event
 
@@ -26,25 +26,60 @@ def assert_error_shape(body: dict, code: str) -> None:
     assert isinstance(body["error"]["details"], list)
 
 
-def test_health_reports_each_dependency(platform):
+def checks_of(body: dict) -> dict[str, dict]:
+    assert set(body) == {"status", "checks"}
+    assert all(set(check) == {"name", "ok", "reason"} and check["reason"] for check in body["checks"])
+    return {check["name"]: check for check in body["checks"]}
+
+
+def health() -> tuple[int, dict]:
+    return invoke("platform_api", load_event("platform_api", "health"))
+
+
+def test_health_is_ok_when_every_store_answers_and_every_champion_is_intact(platform):
     store, registry = platform
+    for name in products():
+        publish_fake_version(store, registry, name, "v01")
+        registry.promote(name, "v01")
+
+    status, body = health()
+
+    assert status == 200 and body["status"] == "ok", body
+    checks = checks_of(body)
+    assert {f"table:{table.logical_id}" for table in all_tables()} <= set(checks)
+    assert {"bucket:ModelsBucket", "bucket:DataBucket", "registry"} <= set(checks)
+    assert {f"model:{name}" for name in products()} <= set(checks)
+    assert checks["model:recommend"]["reason"] == "champion v01: manifest and 1 artifact(s) verified"
+
+
+def test_health_is_503_while_a_product_has_no_champion_or_the_registry_is_empty(platform):
+    store, registry = platform
+    status, body = health()
+    assert status == 503 and body["status"] == "degraded"
+    assert not checks_of(body)["registry"]["ok"]
+    assert "no model versions" in checks_of(body)["registry"]["reason"]
+
     publish_fake_version(store, registry, "recommend", "v01")
     registry.promote("recommend", "v01")
+    status, body = health()
 
-    status, body = invoke("platform_api", load_event("platform_api", "health"))
-
-    assert status == 200 and body["status"] == "ok"
-    assert {"s3", "dynamodb", "model:recommend"} <= set(body["checks"])
+    checks = checks_of(body)
+    assert status == 503
+    assert checks["registry"]["ok"] and checks["model:recommend"]["ok"]
+    assert checks["model:risk"] == {"name": "model:risk", "ok": False, "reason": "No champion is registered for risk"}
 
 
 def test_health_degrades_with_503_when_dynamodb_is_gone(platform, aws):
     client("dynamodb").delete_table(TableName=aws["REGISTRY_TABLE"])
 
-    status, body = invoke("platform_api", load_event("platform_api", "health"))
+    status, body = health()
 
+    checks = checks_of(body)
     assert status == 503 and body["status"] == "degraded"
-    assert body["checks"]["dynamodb"]["status"] == "failed"
-    assert body["checks"]["s3"]["status"] == "ok"
+    assert checks["table:ModelRegistryTable"] == {
+        "name": "table:ModelRegistryTable", "ok": False, "reason": f"Table {aws['REGISTRY_TABLE']} does not exist"}
+    assert checks["bucket:ModelsBucket"]["ok"]
+    assert checks["model:recommend"]["reason"].startswith("not checked: the registry table fails")
 
 
 def test_version(platform):
@@ -102,6 +137,76 @@ def test_admin_promote_then_rollback(platform):
     status, body = invoke("platform_api", load_event("platform_api", "rollback"))
     assert status == 200 and body["champion_version"] == "v01"
     assert registry.champion_version("recommend") == "v01"
+
+
+def test_a_version_whose_artifact_fails_its_check_is_not_promoted(platform, aws):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01")
+    registry.promote("recommend", "v01")
+    manifest = publish_fake_version(store, registry, "recommend", PROMOTE_VERSION)
+    client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key=f"recommend/{PROMOTE_VERSION}/model.bin", Body=b"tampered")
+
+    status, body = invoke("platform_api", load_event("platform_api", "promote"))
+
+    assert status == 409
+    assert_error_shape(body, "conflict")
+    assert body["error"]["details"] == [{
+        "field": "artifacts.model.bin",
+        "issue": f"sha256 {sha256_of(b'tampered')}, expected {manifest.artifacts['model.bin'].sha256}"}]
+    assert "'model.bin' fails its sha256 check" in body["error"]["message"]
+    assert registry.champion_version("recommend") == "v01"
+    _, models = invoke("platform_api", load_event("platform_api", "models"))
+    assert {m["product"]: m["champion_version"] for m in models["models"]}["recommend"] == "v01"
+
+
+def test_a_version_whose_files_are_missing_is_not_promoted(platform, aws):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", PROMOTE_VERSION)
+    client("s3").delete_object(Bucket=aws["MODELS_BUCKET"], Key=f"recommend/{PROMOTE_VERSION}/model.bin")
+
+    status, body = invoke("platform_api", load_event("platform_api", "promote"))
+
+    assert status == 409
+    assert body["error"]["details"] == [{"field": "artifacts.model.bin", "issue": "missing"}]
+    assert registry.champion_version("recommend") is None
+
+
+def test_rollback_to_a_champion_whose_files_fail_is_refused(platform, aws):
+    store, registry = platform
+    for version in ("v01", "v02"):
+        publish_fake_version(store, registry, "recommend", version)
+        registry.promote("recommend", version)
+    client("s3").delete_object(Bucket=aws["MODELS_BUCKET"], Key="recommend/v01/manifest.json")
+
+    status, body = invoke("platform_api", load_event("platform_api", "rollback"))
+
+    assert status == 409
+    assert body["error"]["details"] == [{"field": "manifest.json", "issue": "missing"}]
+    assert "roll back to recommend v01" in body["error"]["message"]
+    assert registry.champion_version("recommend") == "v02"
+
+
+def test_a_champion_whose_files_are_gone_is_503_not_404(platform, aws):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01")
+    registry.promote("recommend", "v01")
+    client("s3").delete_object(Bucket=aws["MODELS_BUCKET"], Key="recommend/v01/model.bin")
+
+    status, body = invoke("platform_api", load_event("platform_api", "model-detail"))
+
+    assert status == 503
+    assert_error_shape(body, "model_unavailable")
+    assert body["error"]["details"] == [{"field": "artifacts.model.bin", "issue": "missing"}]
+
+
+def test_a_product_without_a_champion_is_described_with_its_versions(platform):
+    store, registry = platform
+    publish_fake_version(store, registry, "recommend", "v01")
+
+    status, body = invoke("platform_api", load_event("platform_api", "model-detail"))
+
+    assert status == 200
+    assert body["champion_version"] is None and [v["version"] for v in body["versions"]] == ["v01"]
 
 
 def test_promoting_an_unknown_version_is_404(platform):

@@ -101,3 +101,34 @@ def test_an_unreachable_registry_keeps_the_cached_champion_serving(setup, aws):
 
     clock.now = 61
     assert cache.get().version == "v01"
+
+
+def test_a_cold_cache_loads_as_soon_as_the_files_are_back_without_waiting_for_the_ttl(setup, aws):
+    store, registry, cache, clock, _ = setup
+    publish_fake_version(store, registry, "recommend", "v01")
+    registry.promote("recommend", "v01")
+    key = "recommend/v01/model.bin"
+    client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key=key, Body=b"corrupted")
+    with pytest.raises(ModelUnavailable):
+        cache.get()
+
+    client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key=key, Body=b"model v01")
+
+    assert clock.now == 0 and cache.get().model == "model v01"
+
+
+def test_a_champion_that_failed_to_load_is_tried_again_after_the_ttl(setup, aws):
+    store, registry, cache, clock, _ = setup
+    for version in ("v01", "v02"):
+        publish_fake_version(store, registry, "recommend", version)
+    registry.promote("recommend", "v01")
+    cache.get()
+    client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key="recommend/v02/model.bin", Body=b"corrupted")
+    registry.promote("recommend", "v02")
+    clock.now = 61
+    assert cache.get().version == "v01"
+
+    client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key="recommend/v02/model.bin", Body=b"model v02")
+    clock.now = 122
+
+    assert cache.get().version == "v02"

@@ -61,6 +61,25 @@ def test_rollback_without_history_is_a_conflict(registry):
         registry.rollback("recommend")
 
 
+def test_a_rollback_to_another_version_than_the_one_checked_is_a_conflict(registry):
+    # Given a caller that checked v01's files before rolling back, and a champion moved meanwhile
+    for version in ("v01", "v02", "v03"):
+        registry.register(make_manifest(version))
+        registry.promote("recommend", version)
+
+    with pytest.raises(Conflict, match="changed concurrently"):
+        registry.rollback("recommend", expected="v01")
+
+    assert registry.champion_version("recommend") == "v03"
+    assert registry.rollback("recommend", expected="v02").version == "v02"
+
+
+def test_has_versions_sees_a_candidate_without_a_champion(registry):
+    assert not registry.has_versions("recommend")
+    registry.register(make_manifest("v01"))
+    assert registry.has_versions("recommend") and not registry.has_versions("risk")
+
+
 def test_registering_a_version_twice_never_overwrites(registry):
     registry.register(make_manifest("v01", accuracy=0.9))
     with pytest.raises(Conflict):

@@ -122,6 +122,25 @@ def _is_key_value(value: Any) -> bool:
     return False
 
 
+def _tables_of(request: Mapping[str, Any]) -> list[str]:
+    """The tables a request touches: its TableName, or those of a transaction's or batch's items."""
+    if request.get("TableName"):
+        return [request["TableName"]]
+    names = [action.get("TableName") for item in request.get("TransactItems", []) for action in item.values()]
+    names += list(request.get("RequestItems", {}))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _failure(operation: str, request: Mapping[str, Any], reason: str) -> str:
+    """What failed, naming the tables the request touches: the reason a 503 answer gives."""
+    tables = _tables_of(request)
+    target = f" of {'table' if len(tables) == 1 else 'tables'} {', '.join(tables)}" if tables else ""
+    if reason == "ResourceNotFoundException":
+        reason = ("the table does not exist" if len(tables) == 1 else "a table does not exist") + \
+            " (ResourceNotFoundException)"
+    return f"DynamoDB {operation}{target} failed: {reason}"
+
+
 def call(operation: str, **request: Any) -> dict[str, Any]:
     """One DynamoDB client call with FinScore's error mapping."""
     try:
@@ -139,9 +158,9 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
             # start from: a forged or altered cursor, the client's input.
             raise InvalidRequest("The cursor is not valid for this listing",
                                  [FieldIssue("cursor", "not a cursor returned by this listing")]) from exc
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {code or exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, code or str(exc))) from exc
     except BotoCoreError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, str(exc))) from exc
 
 
 def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
@@ -149,10 +168,10 @@ def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
     try:
         yield from client("dynamodb").get_paginator(operation).paginate(**request)
     except ClientError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc.response.get('Error', {}).get('Code') or exc}") \
+        raise ServiceUnavailable(_failure(operation, request, exc.response.get("Error", {}).get("Code") or str(exc))) \
             from exc
     except BotoCoreError as exc:
-        raise ServiceUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+        raise ServiceUnavailable(_failure(operation, request, str(exc))) from exc
 
 
 class Table:
@@ -161,12 +180,21 @@ class Table:
     def __init__(self, name: str):
         self.name = name
 
-    def check(self) -> None:
-        """Raise ServiceUnavailable when the table cannot be reached (health checks)."""
+    def check(self) -> str:
+        """The table's status when it can serve reads and writes (health checks); ServiceUnavailable saying
+        why otherwise: it cannot be reached, does not exist, or is being created or deleted."""
         try:
-            client("dynamodb").describe_table(TableName=self.name)
-        except (ClientError, BotoCoreError) as exc:
+            status = client("dynamodb").describe_table(TableName=self.name)["Table"].get("TableStatus", "ACTIVE")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise ServiceUnavailable(f"Table {self.name} does not exist") from exc
             raise ServiceUnavailable(f"Table {self.name} is unreachable: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ServiceUnavailable(f"Table {self.name} is unreachable: {exc}") from exc
+        # UPDATING (an index or capacity change) still serves; CREATING, DELETING and ARCHIVED do not.
+        if status not in ("ACTIVE", "UPDATING"):
+            raise ServiceUnavailable(f"Table {self.name} is {status}")
+        return status
 
     def get(self, key: Mapping[str, Any], *, consistent: bool = True) -> dict[str, Any] | None:
         answer = call("get_item", TableName=self.name, Key=serialize(key), ConsistentRead=consistent)

@@ -40,7 +40,11 @@ class Bucket:
         """Raise ServiceUnavailable when the bucket cannot be reached (health checks)."""
         try:
             client("s3").head_bucket(Bucket=self.name)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if _not_found(exc) or exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+                raise ServiceUnavailable(f"Bucket {self.name} does not exist") from exc
+            raise ServiceUnavailable(f"Bucket {self.name} is unreachable: {exc}") from exc
+        except BotoCoreError as exc:
             raise ServiceUnavailable(f"Bucket {self.name} is unreachable: {exc}") from exc
 
     def head(self, key: str) -> tuple[int, str]:
@@ -78,6 +82,16 @@ class Bucket:
             raise self._unavailable("read", key, exc) from exc
         except BotoCoreError as exc:
             raise self._unavailable("read", key, exc) from exc
+
+    def etags(self, prefix: str) -> dict[str, str]:
+        """The ETag (without quotes) of every object under PREFIX, by key: one listing instead of a HEAD per object."""
+        arguments: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix}
+        try:
+            return {item["Key"]: item.get("ETag", "").strip('"')
+                    for page in client("s3").get_paginator("list_objects_v2").paginate(**arguments)
+                    for item in page.get("Contents", [])}
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable("list", prefix, exc) from exc
 
     def read_json(self, key: str) -> Any | None:
         """A JSON document, or None when there is none."""

@@ -60,6 +60,15 @@ class PlatformSettings(ModelServingSettings):
     retrain_function_name: Annotated[str | None, Field(alias="RETRAIN_FUNCTION_NAME")] = None
 
 
+def resource_name(env_var: str) -> str | None:
+    """The physical name of a bucket or table its spec's environment variable carries; None when unset.
+
+    For the resources a function probes by spec rather than uses by name (the platform's health
+    checks of every product's tables): a missing one is reported as such, not a failed cold start.
+    """
+    return os.environ.get(env_var) or None
+
+
 def load_settings(model: type[SettingsT]) -> SettingsT:
     """Validate the process environment against MODEL; the error names every bad variable."""
     return _load_cached(model)

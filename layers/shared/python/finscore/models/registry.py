@@ -105,6 +105,12 @@ class ModelRegistry:
         entries = [RegistryEntry.from_item(item) for item in items if item["version"] != CHAMPION_KEY]
         return sorted(entries, key=lambda entry: entry.created_at + entry.version, reverse=True)
 
+    def has_versions(self, product: str) -> bool:
+        """Whether anything is registered for PRODUCT (one key read, not a listing)."""
+        answer = call("query", TableName=self.table_name, KeyConditionExpression="product = :p",
+                      ExpressionAttributeValues={":p": {"S": product}}, Limit=1, ProjectionExpression="version")
+        return bool(answer.get("Items"))
+
     def champion_version(self, product: str) -> str | None:
         pointer = self._get_item(product, CHAMPION_KEY)
         return pointer.get("champion_version") if pointer else None
@@ -130,12 +136,16 @@ class ModelRegistry:
                    reason=reason, actor=actor, gate=gate)
         return self.get(product, version)
 
-    def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified") -> RegistryEntry:
-        """Restore the champion before the current one."""
+    def rollback(self, product: str, reason: str = "rolled back", actor: str = "unspecified",
+                 expected: str | None = None) -> RegistryEntry:
+        """Restore the champion before the current one; with EXPECTED, only if that is the one it restores
+        (the version a caller checked before asking)."""
         pointer = self._get_item(product, CHAMPION_KEY)
         history = list(pointer.get("history", [])) if pointer else []
         if not history:
             raise Conflict(f"{product} has no previous champion to roll back to")
+        if expected is not None and history[0] != expected:
+            raise Conflict(f"The champion of {product} changed concurrently; retry")
         self._swap(product, pointer, new=history[0], history=history[1:], old=pointer["champion_version"],
                    reason=reason, actor=actor)
         return self.get(product, history[0])
@@ -157,8 +167,9 @@ class ModelRegistry:
             raise Conflict(f"{product} {version} is not a candidate") from exc
         return self.get(product, version)
 
-    def check(self) -> None:
-        self._table.check()
+    def check(self) -> str:
+        """The registry table's status; ServiceUnavailable saying why it cannot serve."""
+        return self._table.check()
 
     def _swap(self, product: str, pointer: dict | None, *, new: str, history: list[str], old: str | None,
               reason: str, actor: str, gate: dict[str, Any] | None = None) -> None:

@@ -7,14 +7,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class DependencyCheck(BaseModel):
-    status: Annotated[Literal["ok", "failed"], Field(description="Result of the check")]
-    detail: Annotated[str, Field(description="What was checked, or why it failed")] = ""
+class HealthCheck(BaseModel):
+    name: Annotated[str, Field(description="What was checked: bucket:<logical id>, table:<logical id>, registry "
+                                           "(versions are registered), model:<product> (its champion loads)")]
+    ok: Annotated[bool, Field(description="Whether it passed")]
+    reason: Annotated[str, Field(description="What was found when it passed; why it failed otherwise")]
 
 
 class HealthResponse(BaseModel):
-    status: Annotated[Literal["ok", "degraded"], Field(description="ok when every check passed")]
-    checks: Annotated[dict[str, DependencyCheck], Field(description="One entry per dependency and served model")]
+    status: Annotated[Literal["ok", "degraded"], Field(description="ok (200) when every check passed, "
+                                                                   "degraded (503) otherwise")]
+    checks: Annotated[list[HealthCheck], Field(description="Every bucket and table, the registry and each "
+                                                           "product's champion, in that order")]
 
 
 class VersionResponse(BaseModel):

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import Callable
 
-from finscore.errors import FieldIssue, FinScoreError, NotFound, ServiceUnavailable
+from finscore import resources
+from finscore.dynamo import Table
+from finscore.errors import (
+    ArtifactIntegrityError,
+    Conflict,
+    FieldIssue,
+    FinScoreError,
+    ModelUnavailable,
+    NotFound,
+    ServiceUnavailable,
+)
+from finscore.models.manifest import MANIFEST_NAME, Manifest
 from finscore.models.registry import ModelRegistry, RegistryEntry
 from finscore.models.store import ModelStore
+from finscore.products import function
 from finscore.products import product as product_spec
 from finscore.products import products
 from finscore.platform.schemas import (
     ChampionChange,
-    DependencyCheck,
     DriftReport,
+    HealthCheck,
     HealthResponse,
     ModelDetailResponse,
     ModelsResponse,
@@ -24,7 +38,12 @@ from finscore.platform.schemas import (
     VersionRecord,
     VersionSummary,
 )
-from finscore.settings import PlatformSettings, load_settings
+from finscore.s3 import Bucket
+from finscore.settings import PlatformSettings, load_settings, resource_name
+
+# Health probes run side by side: with a dependency that does not answer, each probe waits out the
+# SDK's timeouts and retries, and one after another they would outlast the function's timeout.
+HEALTH_PROBE_THREADS = 8
 
 
 @lru_cache(maxsize=1)
@@ -41,27 +60,96 @@ def known_product(name: str) -> str:
     return product_spec(name).name
 
 
+def intact_manifest(product: str, version: str) -> Manifest:
+    """The manifest of PRODUCT VERSION once it and every artifact it lists are in the store with their
+    sha256; ArtifactIntegrityError naming what is missing or altered otherwise."""
+    try:
+        manifest = _store().read_manifest(product, version)
+    except NotFound as exc:
+        raise ArtifactIntegrityError(f"{product} {version}: {MANIFEST_NAME} is missing",
+                                     [FieldIssue(MANIFEST_NAME, "missing")]) from exc
+    _store().verify(manifest)
+    return manifest
+
+
+def _probe(name: str, probe: Callable[[], str]) -> HealthCheck:
+    try:
+        return HealthCheck(name=name, ok=True, reason=probe())
+    except FinScoreError as exc:
+        return HealthCheck(name=name, ok=False, reason=exc.message)
+
+
+def _named(spec: resources.BucketSpec | resources.TableSpec) -> str:
+    name = resource_name(spec.env_var)
+    if name is None:
+        raise ServiceUnavailable(f"{spec.env_var} is not set: this function was deployed without its name")
+    return name
+
+
+def _bucket_probe(spec: resources.BucketSpec) -> Callable[[], str]:
+    def probe() -> str:
+        name = _named(spec)
+        Bucket(name).check()
+        return f"{name} answers"
+
+    return probe
+
+
+def _table_probe(spec: resources.TableSpec) -> Callable[[], str]:
+    def probe() -> str:
+        name = _named(spec)
+        return f"{name} is {Table(name).check()}"
+
+    return probe
+
+
+def _registry_probe() -> str:
+    registered = [name for name in products() if _registry().has_versions(name)]
+    if not registered:
+        raise ServiceUnavailable("The registry holds no model versions: train the products or restore the registry")
+    return f"versions registered for {', '.join(registered)}"
+
+
+def _champion_probe(product: str) -> Callable[[], str]:
+    def probe() -> str:
+        version = _registry().champion_version(product)
+        if version is None:
+            raise ModelUnavailable(f"No champion is registered for {product}")
+        manifest = intact_manifest(product, version)
+        return f"champion {version}: manifest and {len(manifest.artifacts)} artifact(s) verified"
+
+    return probe
+
+
+def _unchecked(name: str, reason: str) -> HealthCheck:
+    return HealthCheck(name=name, ok=False, reason=f"not checked: {reason}")
+
+
 def check_health() -> HealthResponse:
-    """S3, DynamoDB and every champion's manifest; degraded (503) when any fails."""
-    checks: dict[str, DependencyCheck] = {}
-    store, registry = _store(), _registry()
-    for name, check in (("s3", store.check), ("dynamodb", registry.check)):
-        try:
-            check()
-            checks[name] = DependencyCheck(status="ok", detail="reachable")
-        except FinScoreError as exc:
-            checks[name] = DependencyCheck(status="failed", detail=exc.message)
-    if checks["dynamodb"].status == "ok":
-        for name in products():
-            try:
-                version = registry.champion_version(name)
-                if version is None:
-                    continue
-                store.read_manifest(name, version)
-                checks[f"model:{name}"] = DependencyCheck(status="ok", detail=f"champion {version}")
-            except FinScoreError as exc:
-                checks[f"model:{name}"] = DependencyCheck(status="failed", detail=exc.message)
-    status = "ok" if all(check.status == "ok" for check in checks.values()) else "degraded"
+    """Every bucket and table the platform uses, the registry holding versions, and each product's champion
+    loadable (manifest present, every artifact there with its sha256); degraded (503) when any fails.
+
+    Artifacts are hashed again only when their ETag changes (ModelStore.verify), so frequent probes
+    cost a listing per champion, not a download.
+    """
+    spec = function(resources.PLATFORM_API.name)
+    stores = [(f"bucket:{bucket.logical_id}", _bucket_probe(bucket)) for bucket in spec.buckets]
+    stores += [(f"table:{table.logical_id}", _table_probe(table)) for table in spec.tables]
+    with ThreadPoolExecutor(max_workers=HEALTH_PROBE_THREADS) as pool:
+        checks = list(pool.map(lambda named: _probe(*named), stores))
+        failed = {check.name: check.reason for check in checks if not check.ok}
+        registry_check = f"table:{resources.REGISTRY_TABLE.logical_id}"
+        models_check = f"bucket:{resources.MODELS_BUCKET.logical_id}"
+        models = [(f"model:{name}", _champion_probe(name)) for name in products()]
+        if registry_check in failed:
+            reason = f"the registry table fails ({failed[registry_check]})"
+            checks += [_unchecked("registry", reason)] + [_unchecked(name, reason) for name, _ in models]
+        elif models_check in failed:
+            reason = f"the model store fails ({failed[models_check]})"
+            checks += [_probe("registry", _registry_probe)] + [_unchecked(name, reason) for name, _ in models]
+        else:
+            checks += list(pool.map(lambda named: _probe(*named), [("registry", _registry_probe), *models]))
+    status = "ok" if all(check.ok for check in checks) else "degraded"
     return HealthResponse(status=status, checks=checks)
 
 
@@ -94,13 +182,19 @@ def _summary(entry: RegistryEntry) -> VersionSummary:
 
 
 def describe_model(product: str) -> ModelDetailResponse:
-    registry, store = _registry(), _store()
+    registry = _registry()
     known_product(product)
     versions = [_summary(entry) for entry in registry.list_versions(product)]
     version = registry.champion_version(product)
     if version is None:
         return ModelDetailResponse(product=product, champion_version=None, metrics={}, versions=versions)
-    manifest = store.read_manifest(product, version)
+    try:
+        manifest = intact_manifest(product, version)
+    except ArtifactIntegrityError as exc:
+        # The registry names a champion whose files are not (all) there: the product cannot serve, and
+        # this answer cannot describe it, until the files are restored or another version is promoted.
+        raise ModelUnavailable(f"The registry names a {product} champion whose model files fail their checks: "
+                               f"{exc.message}", exc.details) from exc
     return ModelDetailResponse(
         product=product,
         champion_version=version,
@@ -140,12 +234,21 @@ def version_history(product: str) -> VersionHistory:
     )
 
 
+def _servable(product: str, version: str, action: str) -> None:
+    """Conflict (409) naming each missing or altered file unless VERSION could serve: a champion whose
+    artifacts fail their checks would be named everywhere while the old model kept serving."""
+    try:
+        intact_manifest(product, version)
+    except ArtifactIntegrityError as exc:
+        raise Conflict(f"Cannot {action} {exc.message}", exc.details) from exc
+
+
 def promote_model(product: str, version: str, reason: str, actor: str) -> ChampionChange:
     registry = _registry()
     known_product(product)
+    registry.get(product, version)  # an unregistered version is a 404 before its files are looked at
     previous = registry.champion_version(product)
-    # The store must hold a loadable manifest before a version may serve.
-    _store().read_manifest(product, version)
+    _servable(product, version, "promote")
     entry = registry.promote(product, version, reason, actor=actor)
     return ChampionChange(product=product, champion_version=entry.version, previous_version=previous)
 
@@ -154,7 +257,10 @@ def rollback_model(product: str, reason: str, actor: str) -> ChampionChange:
     registry = _registry()
     known_product(product)
     previous = registry.champion_version(product)
-    entry = registry.rollback(product, reason, actor=actor)
+    history = registry.champion_history(product)
+    if history:
+        _servable(product, history[0], "roll back to")
+    entry = registry.rollback(product, reason, actor=actor, expected=history[0] if history else None)
     return ChampionChange(product=product, champion_version=entry.version, previous_version=previous)
 
 

@@ -27,12 +27,19 @@ def product(name: str) -> ProductSpec:
 
 def all_functions() -> tuple[resources.FunctionSpec, ...]:
     """The platform's functions and every product's. Batch scoring also reads the stores products
-    complete batch rows from (their specs' enrich_tables)."""
+    complete batch rows from (their specs' enrich_tables); the platform API gets the name of every
+    table, which its health check probes (DescribeTable) but never reads."""
     enrich = tuple(dict.fromkeys(table for spec in products().values() for table in spec.enrich_tables))
-    platform = tuple(
-        replace(fn, tables=fn.tables + enrich, listings=fn.listings + enrich) if fn == resources.BATCH_SCORE else fn
-        for fn in resources.FUNCTIONS
-    )
+    probed = tuple(table for table in all_tables() if table not in resources.PLATFORM_API.tables)
+
+    def completed(fn: resources.FunctionSpec) -> resources.FunctionSpec:
+        if fn == resources.BATCH_SCORE:
+            return replace(fn, tables=fn.tables + enrich, listings=fn.listings + enrich)
+        if fn == resources.PLATFORM_API:
+            return replace(fn, tables=fn.tables + probed, key_reads=fn.reads)
+        return fn
+
+    platform = tuple(completed(fn) for fn in resources.FUNCTIONS)
     return platform + tuple(fn for spec in products().values() for fn in spec.all_functions)
 
 

@@ -168,7 +168,8 @@ def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore,
 
 
 def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
-    scorer = RiskScorer(ctx)
+    # The request is checked before the champion is asked for: bad input gets its 4xx even while no
+    # model can be loaded (which is a 503).
     now = utc_now()
     intervention_id = None
     as_of = None
@@ -176,6 +177,7 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
         customer = ctx.customers.get(request.customer_id)
         if customer is None:
             raise NotFound(f"Unknown customer {request.customer_id}", [FieldIssue("customer_id", "no such customer")])
+        scorer = RiskScorer(ctx)
         if request.as_of is None:
             as_of = now.date()
             [result] = scorer.score([features_of(ctx, customer, now)])
@@ -185,7 +187,9 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
             as_of = request.as_of
             [result] = scorer.score([features_as_of(ctx, customer, as_of)])
     else:
-        [result] = scorer.score([check_raw_features(request.features or {}, FEATURES)])
+        features = check_raw_features(request.features or {}, FEATURES)
+        scorer = RiskScorer(ctx)
+        [result] = scorer.score([features])
     return ScoreResponse(
         customer_id=request.customer_id,
         probability=result.probability,
