@@ -90,7 +90,7 @@ def assert_bad_input_is_4xx_meanwhile() -> None:
     assert call(PLATFORM, "promote-missing-version")[0] == 422
     assert call(PLATFORM, "model-unknown-product")[0] == 404
     assert call(RISK, "score-missing-feature")[0] == 422
-    assert call(RISK, "intervention-missing-key")[0] == 400
+    assert call(RISK, "intervention-missing-key")[0] == 422
 
 
 def table_items(name: str) -> list[dict]:
