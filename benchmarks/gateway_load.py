@@ -1,0 +1,161 @@
+"""A bounded HTTP load against a running local gateway: throughput, latency and connection errors.
+
+Each client is a thread with its own keep-alive connection sending a fixed share of the requests, as a
+small fleet of callers would; a failed connection or a non-2xx answer counts as an error and the
+client reconnects. `burst` opens many connections at the same instant, as concurrent clients do when
+they start together, and counts those that were refused, reset or left unanswered.
+
+    python benchmarks/gateway_load.py http://127.0.0.1:3000 KEY   (prints both measures for risk and recommend)
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+# What `make bench` and the command line send: the products' example requests, by id and by features.
+RISK_BY_ID = ("POST", "/v1/risk/score", {"customer_id": "C000001"})
+RECOMMEND = ("POST", "/v1/recommendations", {
+    "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
+    "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
+    "loan_amount": 0, "digital_engagement": 8, "spending_score": 65, "saving_frequency": 7, "loan_behavior": 2,
+})
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    clients: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    # What went wrong, counted: an HTTP status or the exception's name.
+    error_kinds: Counter = field(default_factory=Counter)
+
+    @property
+    def requests_per_s(self) -> float:
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99_ms(self) -> float:
+        return self.percentile(0.99)
+
+
+def _connection(base_url: str, timeout: float) -> http.client.HTTPConnection:
+    url = urlsplit(base_url)
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+
+
+def load(base_url: str, api_key: str, method: str, path: str, body: Any, *, clients: int = 16,
+         requests: int = 1600, timeout: float = 30.0) -> LoadResult:
+    """REQUESTS requests of METHOD PATH with BODY, spread over CLIENTS concurrent keep-alive clients."""
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {"x-api-key": api_key, "Content-Type": "application/json"}
+    latencies: list[float] = []
+    kinds: Counter = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client(count: int) -> None:
+        connection = _connection(base_url, timeout)
+        mine: list[float] = []
+        failed: Counter = Counter()
+        start.wait()
+        for _ in range(count):
+            began = time.perf_counter()
+            try:
+                connection.request(method, path, body=payload, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                kind = None if 200 <= response.status < 300 else str(response.status)
+                if response.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException) as exc:
+                kind = type(exc).__name__
+                connection.close()
+            if kind is None:
+                mine.append((time.perf_counter() - began) * 1000)
+            else:
+                failed[kind] += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            kinds.update(failed)
+
+    shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
+    threads = [threading.Thread(target=client, args=(share,), daemon=True) for share in shares]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return LoadResult(clients, requests, sum(kinds.values()), time.perf_counter() - began, latencies, kinds)
+
+
+def burst(base_url: str, clients: int, path: str = "/v1/health", timeout: float = 30.0) -> Counter:
+    """What went wrong, counted by kind, for CLIENTS connections opened at the same instant, each
+    sending GET PATH: empty when every one got its 200."""
+    kinds: Counter = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client() -> None:
+        connection = _connection(base_url, timeout)
+        try:
+            start.wait()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            kind = None if response.status == 200 else str(response.status)
+        except (OSError, http.client.HTTPException) as exc:
+            kind = type(exc).__name__
+        finally:
+            connection.close()
+        if kind is not None:
+            with lock:
+                kinds[kind] += 1
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return kinds
+
+
+def main(argv: list[str]) -> int:
+    base_url, api_key = argv[0], argv[1]
+    clients = int(argv[2]) if len(argv) > 2 else 16
+    requests = int(argv[3]) if len(argv) > 3 else 1600
+    for concurrent in (20, 64):
+        kinds = burst(base_url, concurrent)
+        print(f"burst of {concurrent} connections: {sum(kinds.values())} errors {dict(kinds) or ''}")
+    for name, (method, path, body) in {"risk by id": RISK_BY_ID, "recommend": RECOMMEND}.items():
+        load(base_url, api_key, method, path, body, clients=clients, requests=clients * 4)  # warm every environment
+        result = load(base_url, api_key, method, path, body, clients=clients, requests=requests)
+        print(f"{name:<12} {clients} clients {requests} requests: {result.requests_per_s:7.1f} req/s  "
+              f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors} {dict(result.error_kinds) or ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
