@@ -18,16 +18,22 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# What `make bench` and the command line send: the products' example requests, by id and by features.
-RISK_BY_ID = ("POST", "/v1/risk/score", {"customer_id": "C000001"})
-RECOMMEND = ("POST", "/v1/recommendations", {
-    "age": 30, "income": 75000, "employment_status": "employed", "credit_score": 720,
-    "existing_products": ["basic_checking"], "monthly_spending": 2500, "savings_balance": 15000,
-    "loan_amount": 0, "digital_engagement": 8, "spending_score": 65, "saving_frequency": 7, "loan_behavior": 2,
-})
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def example_request(event: str) -> tuple[str, str, Any]:
+    """(method, path, JSON body) of an API Gateway event under events/."""
+    sent = json.loads((ROOT / "events" / event).read_text())
+    return sent["httpMethod"], sent["path"], json.loads(sent["body"]) if sent.get("body") else None
+
+
+# What `make bench` and the command line send: risk by a stored customer's id, recommend by features.
+RISK_BY_ID = "risk_api/score-by-id.json"
+RECOMMEND = "recommend_api/recommend.json"
 
 
 @dataclass(frozen=True)
@@ -142,18 +148,33 @@ def burst(base_url: str, clients: int, path: str = "/v1/health", timeout: float 
     return kinds
 
 
+# Requests per client for warming up: every execution environment the load reaches starts cold once.
+WARM_UP_PER_CLIENT = 4
+BURSTS = (20, 64)
+
+
+def measure(base_url: str, api_key: str, *, clients: int = 16, requests: int = 1600) -> dict[str, Any]:
+    """Connection errors of each burst in BURSTS, then risk by id and recommend under the same load."""
+    bursts = {concurrent: burst(base_url, concurrent) for concurrent in BURSTS}
+    loads = {}
+    for name, event in {"risk by id": RISK_BY_ID, "recommend": RECOMMEND}.items():
+        method, path, body = example_request(event)
+        load(base_url, api_key, method, path, body, clients=clients, requests=clients * WARM_UP_PER_CLIENT)
+        loads[name] = load(base_url, api_key, method, path, body, clients=clients, requests=requests)
+    return {"bursts": bursts, "loads": loads}
+
+
 def main(argv: list[str]) -> int:
     base_url, api_key = argv[0], argv[1]
     clients = int(argv[2]) if len(argv) > 2 else 16
     requests = int(argv[3]) if len(argv) > 3 else 1600
-    for concurrent in (20, 64):
-        kinds = burst(base_url, concurrent)
+    measured = measure(base_url, api_key, clients=clients, requests=requests)
+    for concurrent, kinds in measured["bursts"].items():
         print(f"burst of {concurrent} connections: {sum(kinds.values())} errors {dict(kinds) or ''}")
-    for name, (method, path, body) in {"risk by id": RISK_BY_ID, "recommend": RECOMMEND}.items():
-        load(base_url, api_key, method, path, body, clients=clients, requests=clients * 4)  # warm every environment
-        result = load(base_url, api_key, method, path, body, clients=clients, requests=requests)
+    for name, result in measured["loads"].items():
         print(f"{name:<12} {clients} clients {requests} requests: {result.requests_per_s:7.1f} req/s  "
-              f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors} {dict(result.error_kinds) or ''}")
+              f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors} "
+              f"{dict(result.error_kinds) or ''}")
     return 0
 
 
