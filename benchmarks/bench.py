@@ -4,7 +4,9 @@ Every product of the registry gets its rows: training at its default size, the c
 latency and memory of its API function on its example request, and batch scoring of a 1M-row file
 (its trainer's `batch_file`). In the same run the peer of SPEC §6 (recommend served the seeds' way:
 FastAPI + pandas + scikit-learn from joblib through Mangum, the model fetched from S3 at init;
-benchmarks/peer/) is measured beside the product it serves, and the ratios printed. Everything runs
+benchmarks/peer/) is measured beside the product it serves, and the ratios printed. The local gateway
+of `make run` is put under a bounded load (benchmarks/gateway_load.py): clients connecting together,
+and risk by id beside recommend at 16 clients. Everything runs
 on this machine against the embedded AWS; numbers vary with load, which is why they are printed here
 and never asserted in tests.
 """
