@@ -4,7 +4,9 @@ Every product of the registry gets its rows: training at its default size, the c
 latency and memory of its API function on its example request, and batch scoring of a 1M-row file
 (its trainer's `batch_file`). In the same run the peer of SPEC §6 (recommend served the seeds' way:
 FastAPI + pandas + scikit-learn from joblib through Mangum, the model fetched from S3 at init;
-benchmarks/peer/) is measured beside the product it serves, and the ratios printed. Everything runs
+benchmarks/peer/) is measured beside the product it serves, and the ratios printed. The local gateway
+of `make run` is put under a bounded load (benchmarks/gateway_load.py): clients connecting together,
+and risk by id beside recommend at 16 clients. Everything runs
 on this machine against the embedded AWS; numbers vary with load, which is why they are printed here
 and never asserted in tests.
 """
@@ -22,10 +24,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import gateway_load  # noqa: E402
 from benchmarks.peer.measure import PRODUCT as PEER_PRODUCT  # noqa: E402
 from benchmarks.peer.measure import measure_peer  # noqa: E402
 from finscore import resources  # noqa: E402
@@ -61,11 +65,18 @@ def probe(function: str, event: Path, environment: dict[str, str], warm: int) ->
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def time_make_run(home: Path) -> float:
-    """Seconds from `finscore run` starting until GET /v1/health answers 200."""
+GATEWAY_CLIENTS = 16
+GATEWAY_REQUESTS = 1600
+GATEWAY_API_KEY = "bench-api-key"
+
+
+def time_make_run(home: Path, while_running: Callable[[str], None] | None = None) -> float:
+    """Seconds from `finscore run` starting until GET /v1/health answers 200; WHILE_RUNNING(api_url)
+    is then called before the run is stopped."""
     api_port, aws_port, ws_port = free_port(), free_port(), free_port()
     environment = {**os.environ, "FINSCORE_HOME": str(home), "FINSCORE_API_PORT": str(api_port),
-                   "FINSCORE_AWS_PORT": str(aws_port), "FINSCORE_WS_PORT": str(ws_port)}
+                   "FINSCORE_AWS_PORT": str(aws_port), "FINSCORE_WS_PORT": str(ws_port),
+                   "FINSCORE_API_KEY": GATEWAY_API_KEY, "FINSCORE_ADMIN_KEY": GATEWAY_API_KEY + "-admin"}
     environment.pop("AWS_ENDPOINT_URL", None)
     started = time.perf_counter()
     log = home / f"run-{api_port}.log"
@@ -80,7 +91,10 @@ def time_make_run(home: Path) -> float:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/v1/health", timeout=1) as response:
                     if response.status == 200:
-                        return time.perf_counter() - started
+                        ready = time.perf_counter() - started
+                        if while_running is not None:
+                            while_running(f"http://127.0.0.1:{api_port}")
+                        return ready
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("finscore run did not answer within 600 s")
@@ -117,6 +131,27 @@ def batch_throughput(names: dict[str, str], endpoint_url: str, product: str, row
     if manifest.get("scored") != rows:
         raise RuntimeError(f"batch bench of {product} scored {manifest.get('scored')} of {rows} rows: {manifest}")
     return rows / elapsed, {**manifest["timings"], "megabytes": round(len(body) / 1e6, 1)}
+
+
+def gateway_rows(measured: dict) -> list[tuple[str, str, str, bool | None]]:
+    """The local gateway under `make run`: connection errors of clients arriving together, and
+    throughput and latency of risk by id (a DynamoDB read per request) beside recommend (none)."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for concurrent, kinds in measured["bursts"].items():
+        errors = sum(kinds.values())
+        rows.append((f"gateway: {concurrent} clients connecting at once, errors", str(errors), "0", errors == 0))
+    loads = measured["loads"]
+    for name, result in loads.items():
+        label = f"gateway {name} ({GATEWAY_CLIENTS} clients, {GATEWAY_REQUESTS} requests)"
+        rows += [
+            (f"{label} throughput", f"{result.requests_per_s:.0f} req/s", "", None),
+            (f"{label} p50", f"{result.p50_ms:.1f} ms", "", None),
+            (f"{label} p99", f"{result.p99_ms:.1f} ms", "", None),
+            (f"{label} errors", str(result.errors), "0", result.errors == 0),
+        ]
+    risk, recommend = loads["risk by id"].requests_per_s, loads["recommend"].requests_per_s
+    rows.append(("gateway throughput: recommend / risk by id", f"{recommend / risk:.1f}x" if risk else "n/a", "", None))
+    return rows
 
 
 def serving_rows(function: str, served: dict) -> list[tuple[str, str, str, bool | None]]:
@@ -203,13 +238,21 @@ def main() -> int:
             rows.append((label, "layer not built", "<= 250 MB", None))
 
     home = Path(tempfile.mkdtemp(prefix="finscore-bench-"))
+    measured: dict = {}
+
+    def load_gateway(api_url: str) -> None:
+        measured.update(gateway_load.measure(api_url, GATEWAY_API_KEY, clients=GATEWAY_CLIENTS,
+                                             requests=GATEWAY_REQUESTS))
+
     try:
         first = time_make_run(home)
-        later = time_make_run(home)
+        # The later run serves the load: its models are restored, as in everyday use.
+        later = time_make_run(home, load_gateway)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     rows.append(("make run until the API answers: first run (trains)", f"{first:.1f} s", "<= 300 s", first <= 300))
     rows.append(("make run until the API answers: later runs", f"{later:.1f} s", "<= 30 s", later <= 30))
+    rows += gateway_rows(measured)
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'measured':>16}  {'budget (SPEC §6)':<22}  within")

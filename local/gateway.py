@@ -2,6 +2,9 @@
 
 As in API Gateway, every route but the public ones needs a valid x-api-key, admin routes need the admin
 key (IAM in AWS), and each function serves one request at a time, like one Lambda execution environment.
+What API Gateway refuses before a function runs is refused here the same way, in the error shape: a URL
+past MAX_URL_LENGTH (414), a body past MAX_BODY_BYTES (413, unread), a body without a length (411), and
+a method no route has (405, with Allow).
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import socket
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +24,22 @@ from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
+from finscore.api.limits import MAX_BODY_BYTES, MAX_URL_LENGTH
 from local.apigw import find_route, rest_event, route_access
 from local.function_output import routed_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "dashboard"
+# The methods the gateway has routes for (with CORS preflight); anything else is 405.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Connections the kernel holds before they are accepted: socketserver's default of 5 drops clients
+# that arrive together (a dashboard's parallel fetches, a load test), and they see resets or 1 s waits.
+LISTEN_BACKLOG = 128
+# An idle keep-alive connection is closed after this many seconds rather than holding its thread.
+IDLE_TIMEOUT_S = 30
+# After refusing a body it will not read, how long the gateway keeps discarding what the client still
+# sends, so that the client reads the refusal instead of a connection reset.
+LINGER_S = 2.0
 
 
 @dataclass
@@ -92,6 +108,26 @@ def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
 
 
+def error_response(status: int, code: str, message: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json", **headers}, error_body(code, message)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods some route serves at PATH (with /v1), with OPTIONS when there is one."""
+    found = [method for method in METHODS if method != "OPTIONS" and find_route(method, path) is not None]
+    return [*found, "OPTIONS"] if found else []
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-answer is not the gateway's failure; anything else is printed.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalGateway:
     def __init__(self, port: int, api_key: str, admin_key: str, functions: dict[str, LocalFunction] | None = None):
         self.port = port
@@ -112,8 +148,8 @@ class LocalGateway:
             pass
 
         Handler.gateway = gateway
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]  # the one the system chose when asked for port 0
         self._thread = threading.Thread(target=self._server.serve_forever, name="finscore-gateway", daemon=True)
         self._thread.start()
         return self
@@ -126,14 +162,26 @@ class LocalGateway:
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request in, (status, headers, body) out."""
+        if len(raw_path) > MAX_URL_LENGTH:
+            return error_response(414, "url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters")
+        if len(body) > MAX_BODY_BYTES:
+            return error_response(413, "request_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes")
         url = urlsplit(raw_path)
         path = url.path.rstrip("/") or "/"
+        if method not in METHODS:
+            allowed = allowed_methods(path) if path.startswith("/v1") else ["GET", "HEAD"]
+            return error_response(405, "method_not_allowed", f"{method} is not allowed on {path}",
+                                  Allow=", ".join(allowed or METHODS))
         if not path.startswith("/v1"):
             return self._static(path)
         if method == "OPTIONS":
             return 204, _cors_headers(), b""
         route = find_route(method, path)
         if route is None:
+            allowed = allowed_methods(path)
+            if allowed:
+                return error_response(405, "method_not_allowed", f"{method} is not allowed on {path}",
+                                      Allow=", ".join(allowed))
             return 404, {"Content-Type": "application/json"}, error_body("route_not_found", f"No route {method} {path}")
         spec, template, parameters = route
         access = route_access(spec, method, template)
@@ -187,25 +235,110 @@ def _http_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
+    """HTTP framing: the request line and body are checked against the limits before anything is read
+    into memory, and every refusal is in the error shape (http.server's own answers are HTML)."""
+
     gateway: LocalGateway
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S
+    # The longest request line worth reading: a method, a URL of MAX_URL_LENGTH and the version.
+    max_request_line = MAX_URL_LENGTH + 64
+
+    def handle_one_request(self) -> None:
+        # http.server's own version answers a method without a do_<METHOD> with an HTML 501 and reads
+        # request lines up to 64 KB; here every method reaches the gateway (which answers 405).
+        try:
+            self.raw_requestline = self.rfile.readline(self.max_request_line + 1)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > self.max_request_line:
+                self.command, self.path, self.request_version = "", "", "HTTP/1.1"
+                self.requestline = self.raw_requestline[:80].decode("latin-1").rstrip() + "..."
+                self._refuse(414, "url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters")
+                return
+            if self.parse_request():  # else answered through send_error
+                self._serve()
+        except TimeoutError:  # an idle keep-alive connection, or a client that stopped sending
+            self.close_connection = True
+
+    def handle_expect_100(self) -> bool:
+        # A client waiting for 100 Continue is told 413 (or 400/411) instead, and never sends the body.
+        refusal = self._framing_refusal()
+        if refusal is not None:
+            self._refuse(*refusal)
+            return False
+        return super().handle_expect_100()
+
+    def _framing_refusal(self) -> tuple[int, str, str] | None:
+        """Why the body cannot be read, from the headers alone; None when it can."""
+        if self.headers.get("Transfer-Encoding"):
+            return 411, "length_required", "Send the body with a Content-Length, not a Transfer-Encoding"
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return None  # no Content-Length and no Transfer-Encoding: no body (RFC 9112 6.3)
+        if len(set(values)) != 1 or not values[0].strip().isdigit():
+            return 400, "invalid_content_length", "Content-Length must be one non-negative whole number"
+        if int(values[0]) > MAX_BODY_BYTES:
+            return 413, "request_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes"
+        return None
 
     def _serve(self) -> None:
+        if len(self.path) > MAX_URL_LENGTH:
+            self._refuse(414, "url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters")
+            return
+        refusal = self._framing_refusal()
+        if refusal is not None:
+            self._refuse(*refusal)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
             status, headers, data = self.gateway.handle(self.command, self.path, dict(self.headers.items()), body)
         except Exception as exc:  # the gateway itself failed: answer like API Gateway's 502
             status, headers, data = 502, {"Content-Type": "application/json"}, error_body("bad_gateway", str(exc))
+        self._answer(status, headers, data)
+
+    def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """Answer STATUS in the error shape and close the connection: what follows on it (a body the
+        gateway will not read, the rest of a request line) cannot be told apart from a next request."""
+        self.close_connection = True
+        self._answer(status, {"Content-Type": "application/json"}, error_body(code, message))
+        self._linger()
+
+    def _linger(self) -> None:
+        """Half-close and discard what the client is still sending, briefly and a chunk at a time:
+        closing a socket with unread data resets it, and the client would lose the answer."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_S
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                if not self.connection.recv(65536):
+                    break
+        except OSError:
+            pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, too many headers, ...) in the error shape."""
+        phrase = self.responses.get(code, ("Error",))[0]
+        # A request line it could not parse leaves the version at HTTP/0.9, which has no status line.
+        if not str(self.request_version).startswith("HTTP/1."):
+            self.request_version = self.protocol_version
+        self._refuse(code, phrase.lower().replace(" ", "_").replace("-", "_"), message or phrase)
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"  {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+        # Called for refusals too, some before the request line was parsed.
+        path = getattr(self, "path", "") or ""
+        sys.stderr.write(f"  {self.command or '-'} {path[:200]} -> {args[1] if len(args) > 1 else ''}\n")

@@ -117,6 +117,34 @@ def test_a_score_by_id_is_stored_with_its_level_and_auto_triggers(ctx):
     assert response.intervention_id and stored["last_intervention_id"] == response.intervention_id
 
 
+def test_scoring_the_same_stored_features_again_writes_nothing(ctx):
+    # Given C2 scored once: its score is stored
+    first = scoring.score(ctx, ScoreRequest(customer_id="C2"))
+    stored = ctx.customers.get("C2")
+    writes = []
+    ctx.customers.save_score = lambda *args, **kwargs: writes.append(args)
+
+    # When it is scored again with nothing changed
+    again = scoring.score(ctx, ScoreRequest(customer_id="C2"))
+
+    # Then the same score is answered, as of now, and the customer is left as it was
+    assert (again.risk_score, again.risk_level, again.model_version) == (first.risk_score, first.risk_level, "v-test")
+    assert again.scored_at >= stored["scored_at"] == first.scored_at
+    assert writes == [] and ctx.customers.get("C2") == stored
+
+
+def test_a_score_that_differs_from_the_stored_one_is_written(ctx):
+    scoring.score(ctx, ScoreRequest(customer_id="C2"))
+    # The stored score was set by another model (or other cut-offs): it is no longer the score.
+    ctx.customers.put_many([{**ctx.customers.get("C2"), "model_version": "v-old", "risk_level": "low"}])
+
+    response = scoring.score(ctx, ScoreRequest(customer_id="C2"))
+
+    stored = ctx.customers.get("C2")
+    assert (stored["model_version"], stored["risk_level"], stored["scored_at"]) == ("v-test", "medium",
+                                                                                     response.scored_at)
+
+
 def test_a_score_below_the_threshold_creates_no_intervention(ctx):
     response = scoring.score(ctx, ScoreRequest(customer_id="C2"))
 
@@ -176,6 +204,8 @@ def test_stored_features_older_than_the_max_age_are_recomputed_as_of_today(ctx):
     stored = ctx.customers.get("C2")
     assert response.risk_score == 0.0 and response.as_of == today().isoformat()
     assert stored["features_as_of"] == today().isoformat() and stored["features"]["failed_auto_debits_90d"] == 0
+    # Scored on new features, the score is stored even where it equals the one held before.
+    assert stored["scored_at"] == response.scored_at
 
 
 def test_a_score_as_of_another_date_is_answered_not_stored(ctx):

@@ -1,7 +1,9 @@
 """Risk scoring with the cached champion: by customer id from the feature store, or with raw features.
 
 A customer's score is stored back on the customer (with risk_level and the by_score partition that
-puts it in the high-risk listing) and may create an intervention automatically. Raw features are
+puts it in the high-risk listing) when it is new: recomputed features, another score or model. Scoring
+the same stored features with the same model again writes nothing, so a read-heavy caller costs one
+read per request and wakes no stream consumer. A score may create an intervention automatically. Raw features are
 checked against the champion manifest's feature names, the contract training wrote; they are scored
 but not stored, since they belong to no customer.
 """
@@ -136,11 +138,12 @@ def refresh_features(customers: CustomerStore, transactions: TransactionStore, c
     return features
 
 
-def features_of(ctx: RiskContext, customer: Mapping[str, Any], now: datetime) -> dict[str, float]:
-    """The customer's features as of today: the stored ones while fresh, else recomputed and stored."""
+def features_of(ctx: RiskContext, customer: Mapping[str, Any], now: datetime) -> tuple[dict[str, float], bool]:
+    """The customer's features as of today: the stored ones while fresh, else recomputed and stored;
+    and whether they were recomputed."""
     if fresh(customer, ctx.policy.features_max_age_hours, now):
-        return {name: float(value) for name, value in customer["features"].items()}
-    return refresh_features(ctx.customers, ctx.transactions, customer, now)
+        return {name: float(value) for name, value in customer["features"].items()}, False
+    return refresh_features(ctx.customers, ctx.transactions, customer, now), True
 
 
 def features_as_of(ctx: RiskContext, customer: Mapping[str, Any], as_of: date) -> dict[str, float]:
@@ -154,16 +157,30 @@ def features_as_of(ctx: RiskContext, customer: Mapping[str, Any], as_of: date) -
     return compute_features(customer, history, as_of)
 
 
+def is_stored_score(customer: Mapping[str, Any], score: RiskScore, version: str) -> bool:
+    """Whether SCORE by model VERSION is the score CUSTOMER already holds."""
+    stored = (customer.get("probability"), customer.get("risk_score"), customer.get("risk_level"),
+              customer.get("model_version"))
+    return stored == (float(score.probability), float(score.risk_score), score.risk_level, version)
+
+
 def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore, version: str,
-                now: datetime) -> str | None:
-    """Save SCORE on the customer and auto-trigger; returns the id of an intervention it created."""
-    ctx.customers.save_score(customer["customer_id"], {
-        "probability": float(score.probability),
-        "risk_score": float(score.risk_score),
-        "risk_level": score.risk_level,
-        "model_version": version,
-        "scored_at": iso(now),
-    })
+                now: datetime, *, features_recomputed: bool = True) -> str | None:
+    """Save SCORE on the customer and auto-trigger; returns the id of an intervention it created.
+
+    Stored features scored again into the score the customer holds are not written back: nothing
+    changed, and the stored scored_at keeps the time that score was set (features are recomputed, and
+    the score with them, once they are older than FEATURES_MAX_AGE_HOURS). The auto-trigger still
+    runs: its cool-down may have ended since.
+    """
+    if features_recomputed or not is_stored_score(customer, score, version):
+        ctx.customers.save_score(customer["customer_id"], {
+            "probability": float(score.probability),
+            "risk_score": float(score.risk_score),
+            "risk_level": score.risk_level,
+            "model_version": version,
+            "scored_at": iso(now),
+        })
     return auto_trigger(ctx.interventions, {**customer, "risk_level": score.risk_level}, float(score.risk_score), now)
 
 
@@ -180,8 +197,9 @@ def score(ctx: RiskContext, request: ScoreRequest) -> ScoreResponse:
         scorer = RiskScorer(ctx)
         if request.as_of is None:
             as_of = now.date()
-            [result] = scorer.score([features_of(ctx, customer, now)])
-            intervention_id = store_score(ctx, customer, result, scorer.version, now)
+            features, recomputed = features_of(ctx, customer, now)
+            [result] = scorer.score([features])
+            intervention_id = store_score(ctx, customer, result, scorer.version, now, features_recomputed=recomputed)
         else:
             # Another date's score is an answer, not the customer's score: it is neither stored nor acted on.
             as_of = request.as_of
@@ -225,7 +243,8 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
         except ValidationError as exc:
             errors.append(_record_error(index, exc))
     customers = ctx.customers.get_many([r.customer_id for _, r in parsed if r.customer_id is not None])
-    rows: list[tuple[int, ScoreRequest, dict[str, float]]] = []
+    # (index, record, features, whether they were recomputed)
+    rows: list[tuple[int, ScoreRequest, dict[str, float], bool]] = []
     for index, record in parsed:
         try:
             if record.customer_id is not None:
@@ -233,18 +252,21 @@ def score_batch(ctx: RiskContext, request: BatchScoreRequest) -> BatchScoreRespo
                 if customer is None:
                     raise NotFound(f"Unknown customer {record.customer_id}",
                                    [FieldIssue("customer_id", "no such customer")])
-                rows.append((index, record, features_of(ctx, customer, now) if record.as_of is None
-                             else features_as_of(ctx, customer, record.as_of)))
+                if record.as_of is None:
+                    rows.append((index, record, *features_of(ctx, customer, now)))
+                else:
+                    rows.append((index, record, features_as_of(ctx, customer, record.as_of), False))
             else:
-                rows.append((index, record, check_raw_features(record.features or {}, FEATURES)))
+                rows.append((index, record, check_raw_features(record.features or {}, FEATURES), False))
         except (NotFound, ValidationFailed) as exc:
             errors.append(_record_error(index, exc))
-    scores = scorer.score([features for _, _, features in rows])
+    scores = scorer.score([features for _, _, features, _ in rows])
     results = []
-    for (index, record, _), result in zip(rows, scores, strict=True):
+    for (index, record, _, recomputed), result in zip(rows, scores, strict=True):
         intervention_id = None
         if record.customer_id is not None and record.as_of is None:
-            intervention_id = store_score(ctx, customers[record.customer_id], result, scorer.version, now)
+            intervention_id = store_score(ctx, customers[record.customer_id], result, scorer.version, now,
+                                          features_recomputed=recomputed)
         results.append(BatchScoreResult(
             index=index, customer_id=record.customer_id, probability=result.probability,
             risk_score=result.risk_score, risk_level=result.risk_level, intervention_id=intervention_id,
