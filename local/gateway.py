@@ -175,7 +175,8 @@ class LocalGateway:
         if not path.startswith("/v1"):
             return self._static(path)
         if method == "OPTIONS":
-            return 204, _cors_headers(), b""
+            origin = next((v for k, v in headers.items() if k.lower() == "origin"), None)
+            return 204, _cors_headers(origin), b""
         route = find_route(method, path)
         if route is None:
             allowed = allowed_methods(path)
@@ -216,11 +217,18 @@ class LocalGateway:
         return 404, {"Content-Type": "application/json"}, error_body("not_found", f"No page {path}")
 
 
-def _cors_headers() -> dict[str, str]:
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """A preflight's answer: the origin echoed only when it is one of CORS_ALLOWED_ORIGINS (the functions'
+    own setting, as API Gateway's preflight is configured from the same cdk.json value)."""
+    from finscore.settings import ApiSettings, load_settings
+
+    if origin is None or origin not in load_settings(ApiSettings).cors_allowed_origins:
+        return {}
     return {
-        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "GET,POST,PATCH,OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type,x-api-key,Idempotency-Key",
+        "Vary": "Origin",
     }
 
 

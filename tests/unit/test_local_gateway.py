@@ -202,3 +202,14 @@ def test_keep_alive_clients_are_served_one_request_after_another(served):
         assert response.status == 200 and json.loads(response.read()) == {"ok": True}
     connection.close()
     assert len(served.functions["recommend_api"].events) == 3
+
+
+def test_a_preflight_is_answered_only_for_the_configured_origins(gateway, monkeypatch):
+    from finscore.settings import reset_settings
+
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173")
+    reset_settings()
+    status, headers, _ = gateway.handle("OPTIONS", "/v1/recommendations", {"Origin": "http://127.0.0.1:5173"}, b"")
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:5173"
+    _, headers, _ = gateway.handle("OPTIONS", "/v1/recommendations", {"Origin": "https://elsewhere.example"}, b"")
+    assert "Access-Control-Allow-Origin" not in headers
