@@ -68,6 +68,8 @@ class FinScoreConfig:
     api_quota_per_day: int
     api_stage_throttle_rate_limit: int
     api_stage_throttle_burst_limit: int
+    # Browser origins the API answers CORS preflights for (cdk.json corsAllowedOrigins, comma-separated).
+    cors_allowed_origins: tuple[str, ...]
     log_retention_days: int
     log_retention: logs.RetentionDays
     xray_sdk_tracing: bool
@@ -121,6 +123,8 @@ class FinScoreConfig:
             api_quota_per_day=reader.positive_int("apiQuotaPerDay"),
             api_stage_throttle_rate_limit=reader.positive_int("apiStageThrottleRateLimit"),
             api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
+            cors_allowed_origins=tuple(origin.strip() for origin in reader.text("corsAllowedOrigins").split(",")
+                                       if origin.strip()),
             log_retention_days=retention_days,
             log_retention=_RETENTION_BY_DAYS[retention_days],
             xray_sdk_tracing=reader.flag("xraySdkTracing"),

@@ -22,11 +22,13 @@ from infra.stacks.finscore_stack import STACK_NAME, FinScoreStack
 DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 
 
-def build_app(outdir: str | Path | None = None) -> App:
-    """The FinScore app with its one stack and the cdk-nag packs; outdir None means CDK_OUTDIR/cdk.out."""
+def build_app(outdir: str | Path | None = None, overrides: dict | None = None) -> App:
+    """The FinScore app with its one stack and the cdk-nag packs; outdir None means CDK_OUTDIR/cdk.out.
+    OVERRIDES replace cdk.json context values, as `cdk synth -c key=value` does."""
     # Asset and path metadata are what the CDK CLI adds by default; `sam local invoke` needs them to
     # find each function's code and layers in the cloud assembly.
-    context = {**cdk_json_context(), "aws:cdk:enable-asset-metadata": True, "aws:cdk:enable-path-metadata": True}
+    context = {**cdk_json_context(), **(overrides or {}), "aws:cdk:enable-asset-metadata": True,
+               "aws:cdk:enable-path-metadata": True}
     app = App(outdir=str(outdir) if outdir else None, context=context)
     FinScoreStack(app, STACK_NAME, description="FinScore: serverless ML scoring for retail finance")
     add_compliance_checks(app)

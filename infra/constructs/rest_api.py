@@ -90,11 +90,11 @@ class ScoringApi(Construct):
                 type=response_type,
                 templates={"application/json": _error_template(code)},
             )
-        self._add_routes(functions)
+        self._add_routes(functions, config)
         self.usage_plan, self.api_key = self._metered_access(config)
         self._acknowledge_findings()
 
-    def _add_routes(self, functions: dict[FunctionSpec, lambda_.IFunction]) -> None:
+    def _add_routes(self, functions: dict[FunctionSpec, lambda_.IFunction], config: FinScoreConfig) -> None:
         base = self.api.root.add_resource(API_BASE_PATH.strip("/"))
         for spec, function in functions.items():
             # One invoke permission per function for this API instead of two per method: the
@@ -112,6 +112,15 @@ class ScoringApi(Construct):
                     method, integration, authorization_type=authorization, api_key_required=key_required
                 )
                 _acknowledge_method_findings(api_method, authorization, key_required)
+            if config.cors_allowed_origins:
+                for path in {path for _, path, _, _ in routes}:
+                    resource = base.resource_for_path(path.strip("/"))
+                    if resource.node.try_find_child("OPTIONS") is None:
+                        _acknowledge_preflight(resource.add_cors_preflight(
+                            allow_origins=list(config.cors_allowed_origins),
+                            allow_headers=["Content-Type", "x-api-key", "Idempotency-Key"],
+                            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+                        ))
 
     def _metered_access(self, config: FinScoreConfig) -> tuple[apigw.UsagePlan, apigw.IApiKey]:
         plan = self.api.add_usage_plan(
@@ -156,13 +165,21 @@ class ScoringApi(Construct):
         )
 
 
+def _acknowledge_preflight(method: apigw.Method) -> None:
+    reason = ("CORS preflight for the configured browser origins (cdk.json corsAllowedOrigins): a mock integration "
+              "that answers headers only, never data; browsers send it without credentials by design.")
+    Validations.of(method).acknowledge(*(Acknowledgment(id=finding, reason=reason)
+                                         for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4")))
+
+
 def _acknowledge_method_findings(
     method: apigw.Method, authorization: apigw.AuthorizationType, key_required: bool
 ) -> None:
     if not key_required:
         reason = (
-            "/v1/health answers without credentials by design (SPEC §7) so load balancers and uptime probes can "
-            "call it; it returns dependency status only, no customer or model data, and stage throttling caps it."
+            "/v1/health, /v1/openapi.json and /v1/docs answer without credentials by design: probes call health "
+            "(dependency status only) and browsers open the API's own description; none returns customer or model "
+            "data, and stage throttling caps them."
         )
         findings = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
     elif authorization == apigw.AuthorizationType.IAM:

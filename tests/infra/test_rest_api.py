@@ -163,3 +163,20 @@ def test_gateway_errors_use_the_finscore_error_shape(synthesized):
     # The local gateway answers a missing or wrong key with the same code.
     assert _rendered_error(by_type["INVALID_API_KEY"])["code"] == "forbidden"
     assert _rendered_error(by_type["THROTTLED"])["code"] == "throttled"
+
+
+def test_configured_origins_get_a_preflight_and_the_synth_stays_clean(tmp_path):
+    from infra.synth import build_app
+
+    origin = "https://dashboard.example.com"
+    # When an owner allows a browser origin, then the synth (cdk-nag included) still passes...
+    assembly = build_app(tmp_path, {"corsAllowedOrigins": origin}).synth()
+    template = assembly.get_stack_by_name("FinScore").template
+    preflights = [resource for resource in template["Resources"].values()
+                  if resource["Type"] == "AWS::ApiGateway::Method" and resource["Properties"]["HttpMethod"] == "OPTIONS"]
+    # ...and every route's resource answers a preflight for that origin only.
+    assert len(preflights) == len({path for spec in all_functions() for _, path in
+                                   (*spec.routes, *spec.public_routes, *spec.admin_routes)})
+    for preflight in preflights:
+        headers = preflight["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
