@@ -62,7 +62,8 @@ def _document_errors(operation: dict[str, Any], *, keyed: bool) -> None:
                                       or ERROR_STATUSES[422]}
     if responses["422"]["description"] == "Validation Error":
         responses["422"]["description"] = ERROR_STATUSES[422]
-    statuses = [503]
+    # Any URL can be too long for the gateway; any route can find a dependency down.
+    statuses = [414, 503]
     if "requestBody" in operation:
         statuses += [400, 413]
     if any(parameter.get("name") == "cursor" for parameter in operation.get("parameters", [])):

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field
 
-from finscore.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_NUMBER_DIGITS
+from finscore.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, MAX_URL_LENGTH
 from finscore.errors import FieldIssue, FinScoreError
 from finscore.observability import logger
 
@@ -46,6 +46,7 @@ ERROR_STATUSES: dict[int, str] = {
     404: "No such resource",
     409: "Conflicts with the resource's current state",
     413: f"Body larger than {MAX_BODY_BYTES} bytes",
+    414: f"URL longer than {MAX_URL_LENGTH} characters (path and query, as sent)",
     422: "One or more fields failed validation; each is named in details",
     429: "Too many requests for this API key (the usage plan's rate or daily quota)",
     503: "A dependency (storage or the served model) is unavailable; the reason is in the message; retry",
@@ -56,7 +57,7 @@ def route_responses(*errors: int, ok: Mapping[int, str] | None = None, **descrip
     """OpenAPI `responses` of a route: its success statuses OK (default 200; their body is the route's
     return model) and the error STATUSES it answers itself, in the error shape. DESCRIPTIONS by
     "s<status>" (e.g. s409="...") replace the generic texts. Statuses every route shares (400, 413,
-    403, 429, 503) are added to the document by its generator."""
+    414, 403, 429, 503) are added to the document by its generator."""
     documented: dict[int, dict[str, Any]] = {status: {"description": text} for status, text in (ok or {200: "OK"}).items()}
     for status in errors:
         documented[status] = {"description": descriptions.get(f"s{status}", ERROR_STATUSES[status]),
