@@ -5,7 +5,7 @@ small fleet of callers would; a failed connection or a non-2xx answer counts as 
 client reconnects. `burst` opens many connections at the same instant, as concurrent clients do when
 they start together, and counts those that were refused, reset or left unanswered.
 
-    python benchmarks/gateway_load.py http://127.0.0.1:3000 KEY   (prints both measures for risk and recommend)
+    python benchmarks/gateway_load.py http://127.0.0.1:3000 KEY   (bursts, then each product's requests)
 """
 
 from __future__ import annotations
@@ -31,9 +31,18 @@ def example_request(event: str) -> tuple[str, str, Any]:
     return sent["httpMethod"], sent["path"], json.loads(sent["body"]) if sent.get("body") else None
 
 
-# What `make bench` and the command line send: risk by a stored customer's id, recommend by features.
-RISK_BY_ID = "risk_api/score-by-id.json"
-RECOMMEND = "recommend_api/recommend.json"
+def requests_to_load() -> dict[str, str]:
+    """What `make bench` and the command line send, from the product registry: each product's example
+    request (everything in the body) and, where it declares one, its request by stored id."""
+    from finscore.products import products
+
+    found = {}
+    for spec in products().values():
+        if spec.example_event:
+            found[spec.name] = spec.example_event
+        if spec.stored_event:
+            found[f"{spec.name} by id"] = spec.stored_event
+    return found
 
 
 @dataclass(frozen=True)
@@ -160,10 +169,10 @@ BURSTS = (20, 64)
 
 
 def measure(base_url: str, api_key: str, *, clients: int = 16, requests: int = 1600) -> dict[str, Any]:
-    """Connection errors of each burst in BURSTS, then risk by id and recommend under the same load."""
+    """Connection errors of each burst in BURSTS, then every request of requests_to_load() under the same load."""
     bursts = {concurrent: burst(base_url, concurrent) for concurrent in BURSTS}
     loads = {}
-    for name, event in {"risk by id": RISK_BY_ID, "recommend": RECOMMEND}.items():
+    for name, event in requests_to_load().items():
         method, path, body = example_request(event)
         load(base_url, api_key, method, path, body, clients=clients, requests=clients * WARM_UP_PER_CLIENT)
         loads[name] = load(base_url, api_key, method, path, body, clients=clients, requests=requests)
@@ -178,7 +187,7 @@ def main(argv: list[str]) -> int:
     for concurrent, kinds in measured["bursts"].items():
         print(f"burst of {concurrent} connections: {sum(kinds.values())} errors {dict(kinds) or ''}")
     for name, result in measured["loads"].items():
-        print(f"{name:<12} {clients} clients {requests} requests: {result.requests_per_s:7.1f} req/s  "
+        print(f"{name:<16} {clients} clients {requests} requests: {result.requests_per_s:7.1f} req/s  "
               f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors} "
               f"{dict(result.error_kinds) or ''}")
     return 0

@@ -80,6 +80,9 @@ class ProductSpec:
     # A request that scores one record with everything it needs in the body: the warm and cold
     # benchmark, the fresh-process import test and the local run's example call.
     example_event: str = ""       # path under events/
+    # A request that scores a record from the product's own stores (by id), if it has one: the local
+    # gateway load of `make bench` serves it beside the example request.
+    stored_event: str = ""        # path under events/
     # Training of a small model (tests, quick local runs): rows of synthetic data and trainer config.
     quick_training: Mapping[str, Any] = field(default_factory=dict)
 

@@ -187,5 +187,6 @@ RISK = ProductSpec(
     topics=(APP_PUSH_TOPIC,),
     retrain_schedule="cron(0 3 ? * SUN *)",
     example_event="risk_api/score-features.json",
+    stored_event="risk_api/score-by-id.json",
     quick_training={"rows": 1_500, "seed": 11, "config": {"rounds": 60}},
 )
