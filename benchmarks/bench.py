@@ -154,7 +154,8 @@ def gateway_rows(measured: dict) -> list[tuple[str, str, str, bool | None]]:
     ranked = sorted(loads.items(), key=lambda item: item[1].requests_per_s)
     (slow, slowest), (fast, fastest) = ranked[0], ranked[-1]
     ratio = fastest.requests_per_s / slowest.requests_per_s if slowest.requests_per_s else None
-    rows.append((f"gateway throughput: {fast} / {slow}", f"{ratio:.1f}x" if ratio else "n/a", "", None))
+    rows.append((f"gateway throughput: {fast} / {slow}", f"{ratio:.1f}x" if ratio else "n/a", "<= 3x",
+                 ratio is not None and ratio <= 3))
     return rows
 
 

@@ -6,8 +6,12 @@ import logging
 import os
 import socket
 from contextlib import closing
+from typing import Any
+from urllib.parse import urlsplit
 
 from finscore.aws import reset_clients
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 4566
 LOCAL_CREDENTIALS = {
@@ -30,13 +34,61 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class InProcessTransport:
+    """Hands this process's SDK calls to the embedded AWS straight to moto's WSGI application.
+
+    The same signed requests reach the same moto, minus the loopback socket: moto's server (Werkzeug's
+    development server) closes the connection after every answer, so each SDK call over HTTP paid a
+    TCP handshake and a new server thread — most of a small GetItem's cost under concurrent load.
+    Other processes (the AWS CLI, the e2e tests, `finscore invoke` against a running stack) still
+    come over HTTP; calls to any other endpoint (the local Lambda invoke) are left alone.
+    """
+
+    def __init__(self, endpoint_url: str):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        # moto's backends are module state: this application and the server's answer from the same data.
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self._netloc = urlsplit(endpoint_url).netloc
+        self.enabled = True
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        """botocore's before-send hook: a response ends the call; None lets it go over HTTP."""
+        url = urlsplit(request.url)
+        if not self.enabled or url.netloc != self._netloc:
+            return None
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+        from werkzeug.exceptions import InternalServerError
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        headers = {name: value.decode() if isinstance(value, bytes) else value
+                   for name, value in request.headers.items()}
+        environ = EnvironBuilder(path=url.path or "/", query_string=url.query, method=request.method,
+                                 headers=headers, data=body or b"",
+                                 base_url=f"{url.scheme}://{url.netloc}").get_environ()
+        try:
+            answer, status, answer_headers = run_wsgi_app(self._app, environ, buffered=True)
+        except Exception:  # moto's app runs in debug mode: its failures propagate, as to the server
+            # The server answers them with a 500 and logs the traceback; so does this.
+            logger.exception("The embedded AWS failed on %s %s", request.method, url.path)
+            answer, status, answer_headers = run_wsgi_app(InternalServerError(), environ, buffered=True)
+        content = b"".join(answer)
+        return AWSResponse(request.url, int(status.split(" ", 1)[0]), dict(answer_headers.items()),
+                           MockRawResponse(content))
+
+
 class EmbeddedAws:
-    """moto's ThreadedMotoServer; `start()` also points this process's AWS clients at it."""
+    """moto's ThreadedMotoServer; `start()` also points this process's AWS clients at it, in process."""
 
     def __init__(self, port: int = DEFAULT_PORT):
         self.port = port
         self.endpoint_url = f"http://127.0.0.1:{port}"
         self._server = None
+        self._transport: InProcessTransport | None = None
 
     def start(self) -> "EmbeddedAws":
         if port_in_use(self.port):
@@ -45,10 +97,16 @@ class EmbeddedAws:
             )
         from moto.server import ThreadedMotoServer
 
+        from local.moto_tuning import remember_repeated_lookups
+
+        remember_repeated_lookups()
         # One access-log line per SDK call would bury everything else on the console.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        self._transport = InProcessTransport(self.endpoint_url)
+        # Every botocore session created from now on (each client of finscore.aws is one) gets the hook.
+        _builtin_handlers().append(("before-send", self._transport))
         self.use()
         return self
 
@@ -60,6 +118,19 @@ class EmbeddedAws:
         reset_clients()
 
     def stop(self) -> None:
+        if self._transport is not None:
+            # Clients created meanwhile keep the hook: disabled, their calls go to the (closed) port.
+            self._transport.enabled = False
+            handlers = _builtin_handlers()
+            if ("before-send", self._transport) in handlers:
+                handlers.remove(("before-send", self._transport))
+            self._transport = None
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _builtin_handlers() -> list:
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    return BUILTIN_HANDLERS

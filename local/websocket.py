@@ -224,7 +224,7 @@ class LocalWebSocketApi:
         if path == "/health":
             return connection.respond(HTTPStatus.OK, "OK\n")
         return connection.respond(HTTPStatus.UPGRADE_REQUIRED, "This is the FinScore WebSocket endpoint; "
-                                  f"connect with a WebSocket client, or GET /outbox\n")
+                                  "connect with a WebSocket client, or GET /outbox\n")
 
     async def _session(self, connection: Any) -> None:
         connection_id = getattr(connection, "finscore_connection_id", None)

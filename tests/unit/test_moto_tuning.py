@@ -1,0 +1,137 @@
+"""The embedded AWS answers the same bytes with moto's repeated lookups remembered as without, and
+SDK calls in its own process reach it without a socket."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.embedded_aws import EmbeddedAws, free_port
+from local.moto_tuning import forget_repeated_lookups, remember_repeated_lookups
+
+ITEM = {
+    "pk": {"S": "customer-1"}, "sk": {"N": "7"}, "blob": {"B": b"\x00\x01binary"},
+    "names": {"SS": ["a", "b"]}, "amounts": {"NS": ["1", "2.5"]}, "blobs": {"BS": [b"x", b"y"]},
+    "features": {"M": {"ratio": {"N": "0.25"}, "nested": {"M": {"flag": {"BOOL": True}}},
+                       "history": {"L": [{"N": "1"}, {"S": "two"}, {"NULL": True}]}}},
+    "missing": {"NULL": True}, "active": {"BOOL": False},
+}
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    server = EmbeddedAws(free_port()).start()
+    yield server
+    server.stop()
+    os.environ.pop("AWS_ENDPOINT_URL", None) if saved is None else os.environ.update(AWS_ENDPOINT_URL=saved)
+
+
+def sdk(embedded, service):
+    return boto3.session.Session().client(service, endpoint_url=embedded.endpoint_url, region_name="us-east-1",
+                                          aws_access_key_id="local", aws_secret_access_key="local",
+                                          config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def resources(embedded):
+    dynamodb, s3, sqs = sdk(embedded, "dynamodb"), sdk(embedded, "s3"), sdk(embedded, "sqs")
+    dynamodb.create_table(
+        TableName="items", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    for number in range(5):
+        dynamodb.put_item(TableName="items", Item={**ITEM, "sk": {"N": str(number)}})
+    s3.create_bucket(Bucket="files")
+    s3.put_object(Bucket="files", Key="incoming/a b.csv", Body=b"id,amount\n1,2\n", Metadata={"source": "test"})
+    queue = sqs.create_queue(QueueName="work")["QueueUrl"]
+    stream = dynamodb.describe_table(TableName="items")["Table"]["LatestStreamArn"]
+    return {"queue": queue, "stream": stream}
+
+
+def read_calls(embedded, resources):
+    """Read-only calls over the shapes FinScore uses (and an error of each protocol): name -> answer."""
+    dynamodb, s3, sqs = sdk(embedded, "dynamodb"), sdk(embedded, "s3"), sdk(embedded, "sqs")
+    streams = sdk(embedded, "dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=resources["stream"])["StreamDescription"]["Shards"][0]["ShardId"]
+    key = {"pk": ITEM["pk"], "sk": {"N": "3"}}
+    return {
+        "GetItem": lambda: dynamodb.get_item(TableName="items", Key=key),
+        "Query": lambda: dynamodb.query(TableName="items", KeyConditionExpression="pk = :pk", Limit=2,
+                                        ExpressionAttributeValues={":pk": ITEM["pk"]}),
+        "Scan": lambda: dynamodb.scan(TableName="items"),
+        "BatchGetItem": lambda: dynamodb.batch_get_item(RequestItems={"items": {"Keys": [key]}}),
+        "DescribeTable": lambda: dynamodb.describe_table(TableName="items"),
+        "GetItem of no table": lambda: dynamodb.get_item(TableName="absent", Key=key),
+        "DescribeStream": lambda: streams.describe_stream(StreamArn=resources["stream"]),
+        "GetRecords": lambda: streams.get_records(ShardIterator=streams.get_shard_iterator(
+            StreamArn=resources["stream"], ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]),
+        "ListObjectsV2": lambda: s3.list_objects_v2(Bucket="files", Prefix="incoming/"),
+        "HeadObject": lambda: s3.head_object(Bucket="files", Key="incoming/a b.csv"),
+        "GetObject": lambda: s3.get_object(Bucket="files", Key="incoming/a b.csv"),
+        "GetObject of no key": lambda: s3.get_object(Bucket="files", Key="absent"),
+        "GetQueueAttributes": lambda: sqs.get_queue_attributes(QueueUrl=resources["queue"], AttributeNames=["All"]),
+    }
+
+
+def answers(calls) -> dict[str, bytes]:
+    """Each call's status, streamed body and parsed answer."""
+    bodies = {}
+    for name, call in calls.items():
+        try:
+            response = call()
+            body = response["Body"].read() if "Body" in response else None
+            # Request ids and shard iterators are minted anew for every call.
+            shown = {field: value for field, value in response.items()
+                     if field not in ("ResponseMetadata", "Body", "NextShardIterator")}
+            bodies[name] = (response["ResponseMetadata"]["HTTPStatusCode"], body, shown)
+        except ClientError as exc:
+            bodies[name] = (exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"])
+    return bodies
+
+
+def test_remembered_lookups_answer_as_moto_does(embedded, resources):
+    calls = read_calls(embedded, resources)
+    forget_repeated_lookups()
+    try:
+        moto_own = answers(calls)
+    finally:
+        remember_repeated_lookups()
+    remembered = answers(calls)
+    assert remembered == moto_own
+    assert remembered["GetItem"][2]["Item"]["features"]["M"]["history"]["L"][2] == {"NULL": True}
+    assert remembered["GetItem"][2]["Item"]["blob"]["B"] == b"\x00\x01binary"
+    assert remembered["GetObject"][1] == b"id,amount\n1,2\n"
+    assert remembered["GetItem of no table"][0] == 400
+
+
+def test_calls_in_this_process_do_not_open_sockets(embedded, resources, monkeypatch):
+    """The process that runs the embedded AWS hands its SDK calls straight to moto's application."""
+    import urllib3.connectionpool
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("an SDK call in the embedded AWS's process went over HTTP")
+
+    monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", no_socket)
+    s3 = sdk(embedded, "s3")
+    s3.put_object(Bucket="files", Key="in-process.txt", Body=b"x" * 100_000)
+    assert s3.get_object(Bucket="files", Key="in-process.txt")["Body"].read() == b"x" * 100_000
+    assert sdk(embedded, "dynamodb").get_item(TableName="items", Key={"pk": ITEM["pk"], "sk": {"N": "0"}})["Item"]
+
+
+def test_a_stopped_embedded_aws_is_unreachable_in_its_own_process():
+    server = EmbeddedAws(free_port()).start()
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    client = sdk(server, "s3")
+    client.create_bucket(Bucket="gone")
+    server.stop()
+    os.environ.pop("AWS_ENDPOINT_URL", None) if saved is None else os.environ.update(AWS_ENDPOINT_URL=saved)
+    with pytest.raises(Exception) as stopped:
+        client.head_bucket(Bucket="gone")
+    assert "Could not connect" in str(stopped.value)
