@@ -74,6 +74,8 @@ class FinScoreConfig:
     log_retention: logs.RetentionDays
     xray_sdk_tracing: bool
     enable_interventions: bool
+    # Whether a retrain without training files may generate synthetic data (false in deployments).
+    allow_synthetic_training: bool
     auto_trigger_threshold: int | None  # None: the critical level triggers
     auto_trigger_cooldown_hours: int
     risk_level_cutoffs: str
@@ -88,6 +90,7 @@ class FinScoreConfig:
         config checks the key (booleans as true/false, cut-offs as 30,60,80)."""
         normalised = {
             "enableInterventions": "true" if self.enable_interventions else "false",
+            "allowSyntheticTraining": "true" if self.allow_synthetic_training else "false",
             "autoTriggerThreshold": "" if self.auto_trigger_threshold is None else str(self.auto_trigger_threshold),
             "autoTriggerCooldownHours": str(self.auto_trigger_cooldown_hours),
             "riskLevelCutoffs": self.risk_level_cutoffs,
@@ -129,6 +132,7 @@ class FinScoreConfig:
             log_retention=_RETENTION_BY_DAYS[retention_days],
             xray_sdk_tracing=reader.flag("xraySdkTracing"),
             enable_interventions=reader.flag("enableInterventions"),
+            allow_synthetic_training=reader.flag("allowSyntheticTraining"),
             auto_trigger_threshold=None if reader.is_empty("autoTriggerThreshold")
             else reader.int_between("autoTriggerThreshold", 0, 100),
             auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),

@@ -66,14 +66,21 @@ def _local_refs(port: int) -> dict[str, str]:
 
 
 def resolve_environment(variables: dict[str, Any], aws_port: int) -> dict[str, str]:
-    """Template environment values with Refs to FinScore resources replaced by their local names."""
+    """Template environment values with Refs to FinScore resources replaced by their local names, and
+    cdk.json settings as the local run gives them (interventions and synthetic training on), so that a
+    function invoked here behaves as the running stack's do. The caller's environment wins."""
+    from local.run import context_settings
+
     resolved = {}
     refs = _local_refs(aws_port)
+    local_settings = context_settings()
     for key, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:
             resolved[key] = refs.get(value["Ref"], resources.local_name(value["Ref"]))
         elif key in os.environ:
             resolved[key] = os.environ[key]
+        elif key in local_settings:
+            resolved[key] = local_settings[key]
         elif isinstance(value, (str, int, float)):
             resolved[key] = str(value)
         else:

@@ -35,6 +35,8 @@ DEFAULT_API_PORT = 3000
 # switch them on, and on here, where every message lands in the local outbox.
 LOCAL_CONTEXT = {
     "enableInterventions": True,
+    # No one brings training files to a first local run: products train on their synthetic data.
+    "allowSyntheticTraining": True,
     # The dashboard is served by the local gateway itself (same origin); a dashboard dev server on
     # its usual ports may call the API too. The admin key may read customers' contact details.
     "corsAllowedOrigins": "http://127.0.0.1:5173,http://localhost:5173",

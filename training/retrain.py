@@ -25,7 +25,7 @@ from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.settings import ModelServingSettings, load_settings
 from training.data import load_training_data, row_rejects, write_rejects_report
-from training.pipeline import DEFAULT_TOLERANCE, TrainingDataError, load_product, train_product, trainable_products
+from training.pipeline import DEFAULT_TOLERANCE, load_product, train_product, trainable_products
 
 ALLOW_SYNTHETIC_ENV = "ALLOW_SYNTHETIC_TRAINING"
 SCHEDULED_EVENT = "Scheduled Event"
@@ -35,13 +35,10 @@ SHARED_OPTIONS = ("rows", "seed", "tolerance")
 
 class RetrainSettings(ModelServingSettings):
     data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
-    # Synthetic data is generated only when this allows it and no training files exist.
-    allow_synthetic: Annotated[bool, Field(alias=ALLOW_SYNTHETIC_ENV)] = True
+    # Synthetic data is generated only when this allows it and no training files exist. Off unless
+    # set: a deployment must never train, let alone promote, a model on made-up data by omission.
+    allow_synthetic: Annotated[bool, Field(alias=ALLOW_SYNTHETIC_ENV)] = False
     tolerance: Annotated[float, Field(alias="PROMOTION_TOLERANCE", ge=0, le=1)] = DEFAULT_TOLERANCE
-
-
-class NoTrainingData(TrainingDataError):
-    """No files under training/<product>/ and synthetic data is not allowed."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +77,7 @@ def retrain(request: RetrainRequest) -> dict[str, Any]:
     product = load_product(request.product)
     data = load_training_data(data_bucket, request.product, getattr(product, "assemble", None))
     if data is None and not settings.allow_synthetic:
-        raise NoTrainingData(f"{request.product}: no files under training/{request.product}/ and "
-                             f"{ALLOW_SYNTHETIC_ENV} is false")
+        return rejected_without_data(request)
     result = train_product(
         product, store=store, registry=registry, seed=request.seed, tolerance=tolerance,
         actor=f"promotion gate ({request.trigger} retrain {request.retrain_id})",
@@ -118,6 +114,26 @@ def retrain(request: RetrainRequest) -> dict[str, Any]:
     if result.registered:
         publish_event(MODEL_REGISTERED, summary)
     publish_event(MODEL_PROMOTED if result.promoted else MODEL_REJECTED, summary)
+    return summary
+
+
+def rejected_without_data(request: RetrainRequest) -> dict[str, Any]:
+    """A run with nothing to train on: nothing is trained, and ModelRejected says why (the alert
+    topic hears it), rather than a failure Lambda would retry to the same end."""
+    summary: dict[str, Any] = {
+        "retrain_id": request.retrain_id,
+        "product": request.product,
+        "version": None,
+        "trigger": request.trigger,
+        "data": None,
+        "registered": False,
+        "promoted": False,
+        "reason": f"no training data: no files under training/{request.product}/ in the data bucket, and "
+                  f"synthetic data is off ({ALLOW_SYNTHETIC_ENV} false; cdk.json allowSyntheticTraining)",
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    logger.warning("Nothing to train on", extra={"product": request.product, "trigger": request.trigger})
+    publish_event(MODEL_REJECTED, summary)
     return summary
 
 

@@ -96,8 +96,6 @@ class ModelLifecycle(Construct):
         # Environment.
         for fn in (retrain, drift):
             fn.function.add_environment(EVENT_BUS_ENV, bus.event_bus_name)
-        retrain.function.add_environment("ALLOW_SYNTHETIC_TRAINING",
-                                         "true" if context("allowSyntheticTraining") in (True, "true") else "false")
         drift.function.add_environment("RETRAIN_ON_DRIFT", "true" if retrain_on_drift else "false")
         platform = next(fn for spec, fn in functions.items() if spec.name == PLATFORM_API.name)
         platform.function.add_environment("RETRAIN_FUNCTION_NAME", retrain.function.function_name)

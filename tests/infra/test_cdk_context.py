@@ -65,6 +65,7 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("lambdaMemoryMb", "recommend_api=1024"),
         ("xraySdkTracing", "sometimes"),
         ("enableInterventions", "maybe"),
+        ("allowSyntheticTraining", "sometimes"),
         ("autoTriggerThreshold", 101),
         ("autoTriggerCooldownHours", 0),
         ("riskLevelCutoffs", "60,30,80"),

@@ -91,3 +91,9 @@ def test_async_failures_of_lifecycle_functions_reach_a_queue(synthesized):
     functions = {c["Properties"]["FunctionName"]["Ref"] for c in configs if "OnFailure" in
                  c["Properties"].get("DestinationConfig", {})}
     assert {MODEL_RETRAIN.logical_id, DRIFT_MONITOR.logical_id} <= functions
+
+
+def test_a_deployment_does_not_train_on_synthetic_data(synthesized, context):
+    assert context["allowSyntheticTraining"] is False
+    env = synthesized.resource(MODEL_RETRAIN.logical_id)["Properties"]["Environment"]["Variables"]
+    assert env["ALLOW_SYNTHETIC_TRAINING"] == "false"

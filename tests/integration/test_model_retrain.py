@@ -126,12 +126,27 @@ def test_the_admin_payload_event_file_trains_the_worse_configuration(aws, lifecy
     assert summary["data"].startswith("synthetic:recommend")
 
 
-def test_synthetic_data_is_refused_when_not_allowed(aws, monkeypatch):
-    from training.retrain import NoTrainingData
-
+def test_without_training_files_nothing_is_trained_and_model_rejected_says_no_training_data(
+        aws, lifecycle_events, monkeypatch):
+    # Given a deployment's setting: no synthetic data
     monkeypatch.setenv("ALLOW_SYNTHETIC_TRAINING", "false")
-    with pytest.raises(NoTrainingData, match="ALLOW_SYNTHETIC_TRAINING"):
-        run_retrain(load_event("model_retrain", "scheduled-recommend"))
+
+    summary = run_retrain(load_event("model_retrain", "scheduled-recommend"))
+
+    assert summary["registered"] is False and summary["promoted"] is False and summary["version"] is None
+    assert summary["reason"].startswith("no training data: no files under training/recommend/")
+    assert ModelRegistry(aws["REGISTRY_TABLE"]).list_versions("recommend") == []
+    [(detail_type, detail)] = [(e["detail-type"], e["detail"]) for e in lifecycle_events()]
+    assert detail_type == "ModelRejected" and detail["reason"] == summary["reason"]
+
+
+def test_synthetic_data_is_off_unless_the_environment_allows_it(monkeypatch):
+    from training.retrain import RetrainSettings
+
+    monkeypatch.delenv("ALLOW_SYNTHETIC_TRAINING", raising=False)
+    settings = RetrainSettings.model_validate({"DATA_BUCKET": "data", "MODELS_BUCKET": "models",
+                                               "REGISTRY_TABLE": "registry"})
+    assert settings.allow_synthetic is False
 
 
 def test_drift_event_retrains_only_when_asked(aws):
@@ -153,18 +168,20 @@ def test_a_scheduled_event_naming_no_product_retrains_each_trainable_product_on_
     # When EventBridge's plain scheduled event arrives
     result = run_retrain(load_event("model_retrain", "scheduled-all-products"))
 
-    # Then each product has its own result: recommend trained and promoted, the others' failures listed
+    # Then each product has its own result: recommend trained and promoted, the others rejected for
+    # want of data, each with its ModelRejected
     products = trainable_products()
     assert len(products) > 1 and "recommend" in products
     assert [summary["product"] for summary in result["results"]] == products
     by_product = {summary["product"]: summary for summary in result["results"]}
     assert by_product["recommend"]["promoted"] is True and by_product["recommend"]["trigger"] == "schedule"
-    assert result["failed"] == [product for product in products if product != "recommend"]
-    for product in result["failed"]:
-        assert by_product[product]["error"].startswith("NoTrainingData:") and f"training/{product}/" in \
-            by_product[product]["error"]
-    assert [(e["detail-type"], e["detail"]["product"]) for e in lifecycle_events()] == [
-        ("ModelRegistered", "recommend"), ("ModelPromoted", "recommend")]
+    assert result["failed"] == []
+    others = [product for product in products if product != "recommend"]
+    for product in others:
+        assert by_product[product]["reason"].startswith(f"no training data: no files under training/{product}/")
+    assert sorted((e["detail-type"], e["detail"]["product"]) for e in lifecycle_events()) == sorted(
+        [("ModelRegistered", "recommend"), ("ModelPromoted", "recommend")]
+        + [("ModelRejected", product) for product in others])
 
 
 def recommend_rows(count: int, seed: int) -> list[dict]:

@@ -202,6 +202,8 @@ MODEL_RETRAIN = FunctionSpec(
     memory_mb=3008,
     timeout_s=900,
     package="image",
+    # A deployment trains on its users' files only; the local run may fall back to synthetic data.
+    context=(("ALLOW_SYNTHETIC_TRAINING", "allowSyntheticTraining"),),
 )
 
 DRIFT_MONITOR = FunctionSpec(
