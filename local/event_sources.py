@@ -74,6 +74,8 @@ class Mapping:
     function: str
     source: str  # "stream" | "queue"
     resource: str  # table or queue name
+    # Stream record kinds the function is invoked for (its spec's stream_events); empty: all.
+    event_names: tuple[str, ...] = ()
 
 
 def mappings(names: dict[str, str]) -> list[Mapping]:
@@ -82,7 +84,7 @@ def mappings(names: dict[str, str]) -> list[Mapping]:
     for spec in all_functions():
         for table in spec.streams:
             if table.stream:
-                found.append(Mapping(spec.name, "stream", names[table.env_var]))
+                found.append(Mapping(spec.name, "stream", names[table.env_var], spec.stream_events))
         if spec.queue is not None:
             found.append(Mapping(spec.name, "queue", resources.local_name(spec.queue.logical_id)))
     return found
@@ -208,10 +210,13 @@ class _ShardReader:
     attempts: int = 0  # failed deliveries of pending[0]
     idle: bool = False  # the last read found nothing
 
-    def accept(self, records: list[dict[str, Any]]) -> None:
+    def accept(self, records: list[dict[str, Any]], event_names: tuple[str, ...] = ()) -> None:
+        """Records read; those of EVENT_NAMES (all when empty) are to be delivered, as the mapping's
+        filter criteria let through in AWS."""
         for record in records:
             self.read.append((record["dynamodb"]["SequenceNumber"], record["eventID"]))
-            self.pending.append(lambda_stream_record(record, self.stream_arn))
+            if not event_names or record["eventName"] in event_names:
+                self.pending.append(lambda_stream_record(record, self.stream_arn))
 
 
 def _record_at(stream_arn: str, shard_id: str, sequence_number: str | None) -> dict[str, Any] | None:
@@ -308,7 +313,7 @@ class StreamPoller(_Poller):
             return
         reader.iterator = answer.get("NextShardIterator")  # None: a closed shard, read to its end
         reader.idle = not records
-        reader.accept(records)
+        reader.accept(records, self.mapping.event_names)
 
     def _records_after(self, reader: _ShardReader, *, limit: int) -> list[dict[str, Any]]:
         """Up to LIMIT records after the last one READER read, through a new iterator."""

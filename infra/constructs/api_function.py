@@ -236,6 +236,8 @@ class FinScoreFunction(Construct):
                     retry_attempts=config.stream_retry_attempts,
                     on_failure=event_sources.SqsDlq(failures),
                     report_batch_item_failures=True,
+                    filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_(*spec.stream_events)})]
+                    if spec.stream_events else None,
                 )
             )
         return failures

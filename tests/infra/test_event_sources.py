@@ -76,6 +76,11 @@ def test_stream_mapping_bisects_retries_reports_items_and_keeps_failures(synthes
     destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     assert synthesized.resource(destination)["Type"] == "AWS::SQS::Queue"
     assert mapping["StartingPosition"] == ("LATEST" if spec.posts_to_connections else "TRIM_HORIZON")
+    if spec.stream_events:
+        (pattern,) = mapping["FilterCriteria"]["Filters"]
+        assert json.loads(pattern["Pattern"]) == {"eventName": list(spec.stream_events)}
+    else:
+        assert "FilterCriteria" not in mapping
 
 
 def test_queue_mappings_report_batch_item_failures(synthesized, context):

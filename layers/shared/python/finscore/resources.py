@@ -132,6 +132,9 @@ class FunctionSpec:
     context: tuple[tuple[str, str], ...] = ()
     # Event sources other than the REST API.
     streams: tuple[TableSpec, ...] = ()
+    # The stream record kinds (INSERT, MODIFY, REMOVE) it is invoked for; empty: every record. The
+    # event source mapping filters out the rest before invoking, in AWS and locally alike.
+    stream_events: tuple[str, ...] = ()
     queue: QueueSpec | None = None
     websocket_routes: tuple[str, ...] = ()
     # What it sends: SNS topics it publishes to, SMS through SNS, email through SES, WebSocket posts.

@@ -136,6 +136,8 @@ INTERVENTION_DELIVERY = FunctionSpec(
     writes=(INTERVENTIONS_TABLE,),
     timeout_s=60,
     streams=(INTERVENTIONS_TABLE,),
+    # A new intervention is a delivery; its status changes (which delivery itself writes) are not.
+    stream_events=("INSERT",),
     topics=(APP_PUSH_TOPIC,),
     sends_sms=True,
     sends_email=True,
