@@ -182,8 +182,10 @@ class FinScoreFunction(Construct):
         spec = self.spec
         self._allow(["sns:Publish"], [messaging.topics[topic].topic_arn for topic in spec.topics])
         if spec.sends_sms:
-            # SMS goes to a phone number, which has no ARN: sns:Publish cannot be scoped further.
-            self._allow(["sns:Publish"], ["*"])
+            # SMS goes to a phone number, which has no ARN to name; what is not an SNS ARN is one, so
+            # this allows direct SMS and no topic, application endpoint or other account's resource.
+            self.role.add_to_policy(iam.PolicyStatement(
+                actions=["sns:Publish"], not_resources=[f"arn:{Stack.of(self).partition}:sns:*:*:*"]))
         if spec.sends_email:
             stack = Stack.of(self)
             domain = config.sender_email.split("@", 1)[1]
@@ -254,9 +256,6 @@ class FinScoreFunction(Construct):
         if spec.streams:
             wildcard_uses.append("dynamodb:ListStreams (added by the stream event source): it has no "
                                  "resource-level permissions")
-        if spec.sends_sms:
-            wildcard_uses.append("sns:Publish for SMS: messages go straight to customers' phone numbers, which "
-                                 "have no ARN to scope to (topic publishes are scoped to the topic separately)")
         policy.acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
