@@ -15,13 +15,14 @@ export UV
 PYTHON := .venv/bin/python
 SERVING_LAYER := build/layers/serving/.stamp
 
-.PHONY: help install run test test-unit test-integration test-infra test-e2e bench synth openapi clean
+.PHONY: help install run test test-unit test-integration test-infra test-e2e bench synth openapi requirements clean
 
 help:
 	@echo "make run    start the embedded AWS, train or restore models, serve the API on 127.0.0.1:3000"
 	@echo "make test   run every test suite (unit, integration, infra, e2e)"
 	@echo "make bench  print the benchmark table beside the SPEC budgets"
 	@echo "make synth  synthesize the CDK app with cdk-nag into cdk.out/"
+	@echo "make requirements  rewrite the image functions' requirements.txt from uv.lock"
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -54,6 +55,9 @@ bench: install $(SERVING_LAYER)
 
 synth: install $(SERVING_LAYER)
 	node_modules/.bin/cdk synth --quiet
+
+requirements: install
+	$(PYTHON) -m infra.image_requirements
 
 openapi: install
 	.venv/bin/finscore openapi

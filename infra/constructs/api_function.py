@@ -313,9 +313,12 @@ def image_code(spec: FunctionSpec, python_version: str) -> lambda_.DockerImageCo
     dockerfile = FUNCTIONS_DIR / spec.folder / "Dockerfile"
     if not dockerfile.is_file():
         raise RuntimeError(f"{spec.name} is an image function but {dockerfile} does not exist")
-    sources = dockerfile_sources(dockerfile.read_text())
     # The repository root holds .venv, node_modules and cdk.out: hashing and sending them as build
-    # context would take minutes, so the context is the Dockerfile's COPY sources and nothing else.
+    # context would take minutes, so the context is the Dockerfile, its Dockerfile.dockerignore (which
+    # docker reads beside a -f Dockerfile) and its COPY sources. CDK keeps a Dockerfile only at the root.
+    staged = [dockerfile, dockerfile.with_name(dockerfile.name + ".dockerignore")]
+    sources = [str(path.relative_to(REPO_ROOT)) for path in staged if path.is_file()]
+    sources += dockerfile_sources(dockerfile.read_text())
     include = [f"!{source}" for source in sources] + [f"!{source}/**" for source in sources]
     return lambda_.DockerImageCode.from_image_asset(
         str(REPO_ROOT),

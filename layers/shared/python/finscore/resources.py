@@ -121,6 +121,9 @@ class FunctionSpec:
     admin_routes: tuple[tuple[str, str], ...] = ()
     # "zip" functions use the shared and serving layers; "image" functions build functions/<code>/Dockerfile.
     package: str = "zip"
+    # An image's pyproject dependency groups on top of the serving stack (infra/image_requirements.py
+    # exports them from uv.lock into functions/<code>/requirements.txt).
+    dependency_groups: tuple[str, ...] = ()
     # Its folder under functions/ when it is not NAME: product APIs share functions/product_api/.
     code: str | None = None
     # The product it belongs to, if any (its drift capture prefix, its settings).
@@ -192,6 +195,7 @@ BATCH_SCORE = FunctionSpec(
     memory_mb=3008,
     timeout_s=900,
     package="image",
+    dependency_groups=("tabular",),
     queue=BATCH_INCOMING_QUEUE,
     output_prefixes=(BATCH_SCORED_PREFIX, BATCH_PARTS_PREFIX),
 )
@@ -205,6 +209,7 @@ MODEL_RETRAIN = FunctionSpec(
     memory_mb=3008,
     timeout_s=900,
     package="image",
+    dependency_groups=("training",),
     # A deployment trains on its users' files only; the local run may fall back to synthetic data.
     context=(("ALLOW_SYNTHETIC_TRAINING", "allowSyntheticTraining"),),
 )

@@ -106,6 +106,7 @@ RISK_EXPLAIN = FunctionSpec(
     memory_mb=1024,
     timeout_s=29,
     package="image",
+    dependency_groups=("boosters",),
     routes=(("GET", "/risk/customers/{customer_id}/explanation"),),
 )
 
@@ -122,6 +123,7 @@ RISK_INGEST = FunctionSpec(
     timeout_s=300,
     # An image: files are read with the tabular reader (pyarrow), which the zip layers cannot hold.
     package="image",
+    dependency_groups=("tabular",),
     queue=TRANSACTIONS_QUEUE,
     output_prefixes=(INGEST_REJECTS_PREFIX, INGEST_SUMMARIES_PREFIX),
     context=POLICY_CONTEXT,
