@@ -84,6 +84,8 @@ class FinScoreConfig:
     stream_retry_attempts: int
     queue_batch_size: int
     queue_max_receive_count: int
+    # Where the alert topic also sends email (cdk.json alertEmail); None: the topic only.
+    alert_email: str | None
 
     def context_value(self, key: str) -> str:
         """A context value as a function's environment gets it: validated and normalised where this
@@ -143,6 +145,8 @@ class FinScoreConfig:
             # SQS event source mappings take up to 10 messages per batch without a batching window.
             queue_batch_size=reader.int_between("queueBatchSize", 1, 10),
             queue_max_receive_count=reader.int_between("queueMaxReceiveCount", 1, 1000),
+            alert_email=None if reader.is_empty("alertEmail")
+            else reader.email("alertEmail", "an email address that receives the alarms"),
         )
 
     def memory_mb(self, function_name: str, default: int) -> int:
@@ -210,10 +214,10 @@ class _ContextReader:
             )
         return ",".join(f"{part:g}" for part in parts)
 
-    def email(self, key: str) -> str:
+    def email(self, key: str, expected: str = "an email address (a verified SES identity)") -> str:
         raw = self.text(key)
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
-            raise ValueError(f"CDK context {key!r} must be an email address (a verified SES identity), got {raw!r}")
+            raise ValueError(f"CDK context {key!r} must be {expected}, got {raw!r}")
         return raw
 
     def memory_overrides(self, key: str) -> dict[str, int]:

@@ -65,7 +65,7 @@ class ModelLifecycle(Construct):
         by_name = {spec.name: fn for spec, fn in functions.items()}
         retrain = by_name[MODEL_RETRAIN.name]
         drift = by_name[DRIFT_MONITOR.name]
-        bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        self.bus = bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
         self.failures = messaging.dead_letter_queue(self, "LifecycleFailures")
 
         trained = {name: spec.retrain_schedule for name, spec in products().items() if spec.trainer}

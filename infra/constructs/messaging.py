@@ -26,6 +26,8 @@ class Messaging(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: FinScoreConfig, data: DataStores) -> None:
         super().__init__(scope, construct_id)
         self.config = config
+        # Every dead-letter queue of the stack, whichever construct asked for it: monitoring alarms on each.
+        self.all_dead_letter_queues: list[sqs.Queue] = []
         self.topics: dict[TopicSpec, sns.Topic] = {spec: self._topic(spec) for spec in all_topics()}
         self.dead_letter_queues: dict[QueueSpec, sqs.Queue] = {}
         self.queues: dict[QueueSpec, sqs.Queue] = {spec: self._queue(spec) for spec in all_queues()}
@@ -106,6 +108,7 @@ class Messaging(Construct):
         )
         if logical_id:
             queue.node.default_child.override_logical_id(logical_id)
+        self.all_dead_letter_queues.append(queue)
         Validations.of(queue.node.default_child).acknowledge(
             Acknowledgment(
                 id="Serverless-SQSRedrivePolicy",

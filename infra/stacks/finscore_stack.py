@@ -1,5 +1,5 @@
-"""The FinScore stack: data stores, messaging, layers, one function per FunctionSpec, the REST API in front
-and the live-updates WebSocket API."""
+"""The FinScore stack: data stores, messaging, layers, one function per FunctionSpec, the REST API in front,
+the live-updates WebSocket API and the alarms, alerts and dashboard that watch them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from infra.constructs.layers import FunctionLayers
 from infra.constructs.lifecycle import ModelLifecycle
 from infra.constructs.live_api import LiveApi
 from infra.constructs.messaging import Messaging
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.rest_api import ScoringApi
 
 STACK_NAME = "FinScore"
@@ -51,6 +52,12 @@ class FinScoreStack(Stack):
         self.live = LiveApi(
             self, "Live", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}
         )
+        # Last: it alarms on every dead-letter queue made before it.
+        self.monitoring = Monitoring(
+            self, "Monitoring", config=config, messaging=self.messaging,
+            functions={spec: fn.function for spec, fn in self.functions.items()}, api=self.api.api,
+            state_machine=self.batch.state_machine, event_bus=self.lifecycle.bus,
+        )
         CfnOutput(self, "LiveUrl", value=self.live.url, description="WebSocket URL of the live risk updates")
         CfnOutput(self, "ApiBaseUrl", value=self.api.api.url_for_path(API_BASE_PATH))
         CfnOutput(
@@ -59,6 +66,8 @@ class FinScoreStack(Stack):
             value=self.api.api_key.key_id,
             description="`aws apigateway get-api-key --include-value --api-key <id>` prints the key",
         )
+        CfnOutput(self, "AlertTopicArn", value=self.monitoring.topic.topic_arn,
+                  description="Alarms and ModelRejected/DriftDetected events; subscribe operators here")
         for spec, bucket in self.data.buckets.items():
             CfnOutput(self, f"{spec.logical_id}Name", value=bucket.bucket_name)
         for spec, table in self.data.tables.items():

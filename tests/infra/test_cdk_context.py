@@ -71,6 +71,7 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("riskLevelCutoffs", "60,30,80"),
         ("riskLevelCutoffs", "30,60"),
         ("senderEmail", "not-an-address"),
+        ("alertEmail", "ops at bank"),
         ("streamBatchSize", 0),
         ("queueBatchSize", 11),
         ("queueMaxReceiveCount", 0),

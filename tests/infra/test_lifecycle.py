@@ -42,7 +42,8 @@ def test_daily_drift_schedule_targets_the_monitor(synthesized, context):
 
 
 def test_retrain_on_drift_rule_follows_the_context(synthesized, context):
-    on_drift = [rule for rule in _rules(synthesized) if "EventPattern" in rule]
+    on_drift = [rule for rule in _rules(synthesized)
+                if "EventPattern" in rule and _targets_function(rule, MODEL_RETRAIN.logical_id)]
     if context["retrainOnDrift"]:
         assert on_drift[0]["EventPattern"] == {"source": ["finscore.models"], "detail-type": ["DriftDetected"]}
     else:
