@@ -8,6 +8,7 @@ notification from Messaging. This construct adds the state machine
       -> ScoreChunks: Distributed Map over the plan's chunks (batch_score: {"action": "score_chunk"}),
          at most cdk.json `batchMaxConcurrency` at once
       -> Join (batch_score: {"action": "join"})
+    any of them failing for good -> RecordFailure (the file's manifest says why) -> Failed
 
 and what the function needs to start it: the state machine's ARN (built from its fixed name, since
 the state machine already depends on the function), states:StartExecution on it alone, the
@@ -117,6 +118,15 @@ class BatchScoring(Construct):
             "job": sfn.JsonPath.object_at("$.job"),
             "chunk_count": sfn.JsonPath.array_length(sfn.JsonPath.list_at("$.chunks")),
         }))
+        # Whatever fails for good (after the retries) is caught: batch_score writes the file's manifest
+        # with the reason, and the execution fails with it, which the monitoring alarms on.
+        record = self._task("RecordFailure", function, sfn.TaskInput.from_object(
+            {"action": "record_failure", "state": sfn.JsonPath.entire_payload}))
+        record.add_catch(sfn.Fail(self, "FailedUnrecorded", error="BatchScoringFailed",
+                                  cause="the failure could not be recorded in the file's manifest"))
+        record.next(sfn.Fail(self, "Failed", error="BatchScoringFailed", cause_path="$.reason"))
+        for step in (plan, chunks, join):
+            step.add_catch(record, result_path="$.failure")
         return plan.next(chunks).next(join)
 
     def _acknowledge_findings(self, function: FinScoreFunction) -> None:

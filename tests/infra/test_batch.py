@@ -43,6 +43,19 @@ def test_state_machine_plans_maps_chunks_distributed_and_joins(template, context
         assert task["Resource"] == "FUNCTION_ARN"
 
 
+def test_a_step_failing_for_good_is_recorded_in_the_manifest_and_fails_the_execution(template):
+    states = _definition(template)["States"]
+    for step in ("Plan", "ScoreChunks", "Join"):
+        (catch,) = states[step]["Catch"]
+        assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailure"}
+    record = states["RecordFailure"]
+    assert record["Parameters"] == {"action": "record_failure", "state.$": "$"}
+    assert record["Next"] == "Failed"
+    assert states["Failed"] == {"Type": "Fail", "Error": "BatchScoringFailed", "CausePath": "$.reason"}
+    (unrecorded,) = record["Catch"]
+    assert states[unrecorded["Next"]]["Type"] == "Fail"
+
+
 def test_state_machine_logs_every_event_and_is_traced(template):
     properties = template["Resources"][BATCH_STATE_MACHINE.logical_id]["Properties"]
     assert properties["StateMachineType"] == "STANDARD"

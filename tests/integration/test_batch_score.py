@@ -394,3 +394,27 @@ def test_step_functions_tasks_plan_score_chunks_and_join(batch, risk_champion, m
     assert sorted(rejects_of(batch, "scored/risk/branch scores 2025-07.csv/")) == [3, 5, 7]
     # A retried plan after the join: nothing left to do.
     assert run(plan_event)["chunks"] == []
+
+
+def test_a_failed_execution_leaves_a_manifest_saying_why_and_the_file_is_scored_when_put_again(
+        batch, risk_champion, monkeypatch):
+    _small_fanout(monkeypatch)
+    key = "incoming/risk/branch scores 2025-07.csv"
+    put(batch, key, bad_risk_csv().encode())
+    head = client("s3").head_object(Bucket=batch["DATA_BUCKET"], Key=key)
+    # The state machine's catch, after a chunk timed out for good
+    failed = copy.deepcopy(load_event(FUNCTION, "step-record-failure"))
+    failed["state"]["job"]["source"].update(bucket=batch["DATA_BUCKET"], etag=head["ETag"].strip('"'),
+                                            size=head["ContentLength"])
+
+    answer = run(failed)
+
+    assert answer["reason"].startswith("scoring in chunks failed: Lambda.Unknown: The cause could not")
+    manifest = json.loads(get(batch, "scored/risk/branch scores 2025-07.csv/_manifest.json"))
+    assert manifest["error"] == answer["reason"] and manifest["retryable"] is True
+    assert manifest["etag"] == head["ETag"].strip('"') and manifest["scored"] == 0
+    assert rejects_of(batch, "scored/risk/branch scores 2025-07.csv/") == {0: answer["reason"]}
+    # The same file again is scored, not skipped as done.
+    plan_event = copy.deepcopy(load_event(FUNCTION, "step-plan"))
+    plan_event["source"].update(bucket=batch["DATA_BUCKET"], etag=head["ETag"].strip('"'), size=head["ContentLength"])
+    assert run(plan_event)["chunks"]

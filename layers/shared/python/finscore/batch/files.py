@@ -63,9 +63,11 @@ def utc_iso(moment: float | None = None) -> str:
 
 
 def already_scored(bucket: Bucket, source: Source) -> dict[str, Any] | None:
-    """The manifest of an earlier run over this very ETag, if there is one."""
+    """The manifest of an earlier run over this very ETag, if there is one (one that failed in a way
+    a new attempt may not does not count)."""
     previous = bucket.read_json(source.manifest_key)
-    return previous if previous and previous.get("etag") == source.etag else None
+    done = previous and previous.get("etag") == source.etag and not previous.get("retryable")
+    return previous if done else None
 
 
 def write_manifest(bucket: Bucket, source: Source, fmt: str, *, rows_in: int, scored: int, rejected: int,

@@ -44,8 +44,10 @@ def execution_name(source: Source) -> str:
     return f"{readable[:EXECUTION_NAME_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def write_failure(bucket: Bucket, source: Source, reason: str, started: float) -> dict[str, Any]:
-    """A file that cannot be read at all: no rows, the reason in its rejects (row 0) and manifest."""
+def write_failure(bucket: Bucket, source: Source, reason: str, started: float, *,
+                  retryable: bool = False) -> dict[str, Any]:
+    """A file that cannot be scored: no rows, the reason in its rejects (row 0) and manifest. A file
+    that cannot be read at all is done with; a RETRYABLE failure is scored again when put again."""
     rejects_key = source.rejects_key
     bucket.write(rejects_key, rejects_csv([RowReject(0, reason)]), "text/csv")
     manifest = {
@@ -53,9 +55,30 @@ def write_failure(bucket: Bucket, source: Source, reason: str, started: float) -
         "rows_in": 0, "scored": 0, "rejected": 0, "model_version": None, "error": reason,
         "outputs": {"rejects": rejects_key}, "finished_at": utc_iso(),
         "timings": {"total_s": round(time.perf_counter() - started, 3)},
+        **({"retryable": True} if retryable else {}),
     }
     bucket.write_json(source.manifest_key, manifest)
     return manifest
+
+
+# Step Functions' error causes can be long (a stack trace); a manifest keeps their start.
+MAX_CAUSE_CHARS = 2000
+
+
+def record_failure(bucket: Bucket, state: dict[str, Any]) -> dict[str, str]:
+    """The state machine's catch: STATE is the failed step's input (the source, or the plan's job with
+    it) and the error under "failure". The file gets a manifest saying it failed and why, rather than
+    none at all; putting it again scores it again. Returns the reason, for the execution's failure."""
+    document = state.get("source") or (state.get("job") or {}).get("source")
+    if not document:
+        raise ValueError("record_failure: the state holds no source document")
+    source = Source.from_document(document)
+    failure = state.get("failure") or {}
+    cause = str(failure.get("Cause") or "")[:MAX_CAUSE_CHARS]
+    reason = f"scoring in chunks failed: {failure.get('Error') or 'unknown error'}" + (f": {cause}" if cause else "")
+    write_failure(bucket, source, reason, time.perf_counter(), retryable=True)
+    logger.error("Batch file failed", extra={"key": source.key, "reason": reason})
+    return {"reason": reason}
 
 
 def score_file(bucket: Bucket, source: Source) -> dict[str, Any]:
@@ -148,7 +171,7 @@ def process_created(source_bucket: str, key: str) -> dict[str, Any] | None:
 
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
-    """A Step Functions task: {"action": "plan" | "score_chunk" | "join", ...}."""
+    """A Step Functions task: {"action": "plan" | "score_chunk" | "join" | "record_failure", ...}."""
     action = event.get("action")
     bucket = data_bucket()
     if action == "plan":
@@ -162,4 +185,6 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
         return fanout.score_chunk(bucket, event["job"], event["chunk"])
     if action == "join":
         return fanout.summary(fanout.join(bucket, event["job"], int(event["chunk_count"])))
-    raise ValueError(f"unknown batch action {action!r}; expected plan, score_chunk or join")
+    if action == "record_failure":
+        return record_failure(bucket, event.get("state") or {})
+    raise ValueError(f"unknown batch action {action!r}; expected plan, score_chunk, join or record_failure")
