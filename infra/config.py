@@ -84,6 +84,9 @@ class FinScoreConfig:
     stream_retry_attempts: int
     queue_batch_size: int
     queue_max_receive_count: int
+    # At most this many concurrent invocations per queue consumer: a burst of dropped files must not
+    # take the account's concurrency from the scoring API.
+    queue_max_concurrency: int
     # Where the alert topic also sends email (cdk.json alertEmail); None: the topic only.
     alert_email: str | None
 
@@ -145,6 +148,8 @@ class FinScoreConfig:
             # SQS event source mappings take up to 10 messages per batch without a batching window.
             queue_batch_size=reader.int_between("queueBatchSize", 1, 10),
             queue_max_receive_count=reader.int_between("queueMaxReceiveCount", 1, 1000),
+            # SQS event sources' maximum concurrency is 2 to 1000.
+            queue_max_concurrency=reader.int_between("queueMaxConcurrency", 2, 1000),
             alert_email=None if reader.is_empty("alertEmail")
             else reader.email("alertEmail", "an email address that receives the alarms"),
         )

@@ -207,7 +207,8 @@ class FinScoreFunction(Construct):
         if spec.queue is not None:
             self.function.add_event_source(
                 event_sources.SqsEventSource(
-                    messaging.queues[spec.queue], batch_size=config.queue_batch_size, report_batch_item_failures=True
+                    messaging.queues[spec.queue], batch_size=config.queue_batch_size, report_batch_item_failures=True,
+                    max_concurrency=config.queue_max_concurrency,
                 )
             )
             for child in self.function.node.children:

@@ -75,6 +75,7 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("streamBatchSize", 0),
         ("queueBatchSize", 11),
         ("queueMaxReceiveCount", 0),
+        ("queueMaxConcurrency", 1),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):

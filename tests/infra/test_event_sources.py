@@ -90,6 +90,7 @@ def test_queue_mappings_report_batch_item_failures(synthesized, context):
         assert mapping["FunctionName"] == {"Ref": spec.logical_id}
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BatchSize"] == context["queueBatchSize"]
+        assert mapping["ScalingConfig"] == {"MaximumConcurrency": context["queueMaxConcurrency"]}
 
 
 def test_every_event_source_mapping_is_declared_in_the_specs(synthesized):
