@@ -269,6 +269,14 @@ def test_s3s_own_event_and_eventbridges_are_scored_like_the_queued_one(batch, ri
     assert [processed["etag"] for processed in result["processed"]] == [manifest["etag"]]
 
 
+def test_an_event_for_a_file_deleted_since_is_acknowledged_not_retried(batch, risk_champion):
+    # Given the queued event of a file that was removed before it was scored
+    result = run(notification(batch, "incoming/risk/removed before scoring.csv"))
+
+    assert result["batchItemFailures"] == []
+    assert keys_under(batch, "scored/") == {}
+
+
 def test_a_message_that_is_no_s3_event_is_logged_and_dropped_while_a_transient_failure_is_retried(
         batch, monkeypatch):
     # Given a batch: a file that cannot be scored yet (no champion), a JSON message and a text message

@@ -47,11 +47,15 @@ class Bucket:
         except BotoCoreError as exc:
             raise ServiceUnavailable(f"Bucket {self.name} is unreachable: {exc}") from exc
 
-    def head(self, key: str) -> tuple[int, str]:
-        """The object's size and ETag (without quotes)."""
+    def head(self, key: str) -> tuple[int, str] | None:
+        """The object's size and ETag (without quotes); None when there is no such object."""
         try:
             answer = client("s3").head_object(Bucket=self.name, Key=key)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise self._unavailable("read", key, exc) from exc
+        except BotoCoreError as exc:
             raise self._unavailable("read", key, exc) from exc
         return int(answer["ContentLength"]), answer.get("ETag", "").strip('"')
 

@@ -116,7 +116,13 @@ def process_object(bucket: Bucket, key: str) -> dict[str, Any]:
     """Score one dropped object once per ETag: in this process, or fanned out when it is large."""
     started = time.perf_counter()
     product, name = product_and_name(key)
-    size, etag = bucket.head(key)
+    found = bucket.head(key)
+    if found is None:
+        # Deleted (or replaced under another key) since the event was sent: nothing to score, and
+        # retrying the event would only fail again until it reached the dead-letter queue.
+        logger.warning("The file of the event no longer exists; nothing to score", extra={"key": key})
+        return {"source": {"bucket": bucket.name, "key": key}, "skipped": True, "error": "no such object"}
+    size, etag = found
     source = Source(bucket.name, key, product, name, etag, size)
     previous = already_scored(bucket, source)
     if previous is not None:
