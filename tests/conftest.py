@@ -33,6 +33,26 @@ def _isolated_aws_environment(monkeypatch):
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def _calls_are_granted():
+    """Every DynamoDB call a handler makes is one its role holds in AWS (tests/granted_calls.py)."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    from finscore.aws import reset_clients
+    from tests.granted_calls import CallRecorder
+
+    recorder = CallRecorder()
+    hook = ("before-parameter-build.dynamodb", recorder)
+    BUILTIN_HANDLERS.append(hook)
+    reset_clients()
+    try:
+        yield
+    finally:
+        BUILTIN_HANDLERS.remove(hook)
+    refused = recorder.refused()
+    assert not refused, "calls the function's role is not granted in AWS:\n" + "\n".join(refused)
+
+
 @pytest.fixture
 def aws(monkeypatch):
     """moto in-process with every bucket and table the CDK app defines, under their local names.

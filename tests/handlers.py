@@ -10,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from urllib.parse import quote_plus
 
+from tests.granted_calls import CURRENT_FUNCTION
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 
@@ -25,6 +27,17 @@ def load_handler(function: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
+    handler = module.lambda_handler
+
+    def as_function(event: dict, context: object) -> object:
+        # SDK calls made meanwhile are this function's (tests/granted_calls.py checks them).
+        token = CURRENT_FUNCTION.set(function)
+        try:
+            return handler(event, context)
+        finally:
+            CURRENT_FUNCTION.reset(token)
+
+    module.lambda_handler = as_function
     return module
 
 

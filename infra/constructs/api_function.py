@@ -26,7 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import DATA_BUCKET, MODELS_BUCKET, REGISTRY_TABLE, FunctionSpec
+from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, MODELS_BUCKET, FunctionSpec
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
@@ -35,18 +35,8 @@ from infra.constructs.messaging import Messaging
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.lambda_handler"
 METRICS_NAMESPACE = "FinScore"
-HEALTH_ROUTE = ("GET", "/health")
-
-TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query")
-LISTING_READS = ("dynamodb:BatchGetItem", "dynamodb:Scan")
-# TransactWriteItems is authorised per item by PutItem/UpdateItem/ConditionCheckItem.
-ITEM_WRITES = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-)
+# The DynamoDB actions that may name a global secondary index.
+INDEX_READS = ("Query", "Scan")
 # Lambda's own DynamoDB stream poller reads these; ListStreams has no resource-level permissions.
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
@@ -163,20 +153,17 @@ class FinScoreFunction(Construct):
             prefixes = (spec.queue.s3_prefix, *outputs)
             self._allow(["s3:GetObject"], [bucket.arn_for_objects(prefix + "*") for prefix in prefixes])
             self._allow(["s3:PutObject"], [bucket.arn_for_objects(prefix + "*") for prefix in outputs])
-        for table_spec in spec.tables:
+        # One statement per table and kind of action: reads may also use the table's indexes.
+        for table_spec, actions in spec.dynamodb_actions().items():
             table = data.tables[table_spec]
             index_arns = [f"{table.table_arn}/index/{name}" for name, _, _ in table_spec.global_indexes]
-            reads = (TABLE_READS if table_spec in spec.reads else ()) + \
-                (LISTING_READS if table_spec in spec.listings else ())
-            if reads:
-                self._allow(list(reads), [table.table_arn, *index_arns])
-            if table_spec in spec.writes:
-                self._allow(list(ITEM_WRITES), [table.table_arn])
-        if spec.admin_routes and REGISTRY_TABLE in spec.tables:
-            self._allow(["dynamodb:UpdateItem"], [data.tables[REGISTRY_TABLE].table_arn])
+            reads = [f"dynamodb:{action}" for action in actions if action in INDEX_READS]
+            others = [f"dynamodb:{action}" for action in actions if action not in INDEX_READS]
+            self._allow(reads, [table.table_arn, *index_arns])
+            self._allow(others, [table.table_arn])
         if HEALTH_ROUTE in spec.public_routes:
+            # HeadBucket, the health probe, is authorised by s3:ListBucket.
             self._allow(["s3:ListBucket"], [data.buckets[bucket].bucket_arn for bucket in spec.buckets])
-            self._allow(["dynamodb:DescribeTable"], [data.tables[table].table_arn for table in spec.tables])
 
     def _grant_messaging(self, config: FinScoreConfig, messaging: Messaging) -> None:
         spec = self.spec
@@ -246,7 +233,7 @@ class FinScoreFunction(Construct):
         return failures
 
     def _allow(self, actions: list[str], resources: list[str]) -> None:
-        if resources:
+        if actions and resources:
             self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _acknowledge_findings(self) -> None:

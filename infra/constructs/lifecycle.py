@@ -37,7 +37,6 @@ from finscore.resources import (
     MODEL_RETRAIN,
     MODELS_BUCKET,
     PLATFORM_API,
-    REGISTRY_TABLE,
     FunctionSpec,
 )
 from infra.constructs.api_function import METRICS_NAMESPACE, FinScoreFunction
@@ -47,7 +46,6 @@ from infra.constructs.messaging import Messaging
 TRAINING_PREFIX = "training/"
 TRAINING_REPORTS_PREFIX = "training-reports/"
 DRIFT_REPORTS_PREFIX = "drift/"
-REGISTRY_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
 _SCHEDULE = re.compile(r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
 
 
@@ -109,14 +107,12 @@ class ModelLifecycle(Construct):
 
         # Permissions.
         data_bucket, models_bucket = data.buckets[DATA_BUCKET], data.buckets[MODELS_BUCKET]
-        registry = data.tables[REGISTRY_TABLE]
         for fn in (retrain, drift):
             self._allow(fn, ["events:PutEvents"], [bus.event_bus_arn])
         self._allow(retrain, ["s3:ListBucket"], [data_bucket.bucket_arn], {"StringLike": {"s3:prefix": [f"{TRAINING_PREFIX}*"]}})
         self._allow(retrain, ["s3:GetObject"], [data_bucket.arn_for_objects(f"{TRAINING_PREFIX}*")])
         self._allow(retrain, ["s3:PutObject"], [data_bucket.arn_for_objects(f"{TRAINING_REPORTS_PREFIX}*")])
         self._allow(retrain, ["s3:PutObject"], [models_bucket.arn_for_objects("*")])
-        self._allow(retrain, REGISTRY_WRITES, [registry.table_arn])
         self._allow(drift, ["s3:ListBucket"], [data_bucket.bucket_arn],
                     {"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}*", f"{DRIFT_REPORTS_PREFIX}*"]}})
         self._allow(drift, ["s3:GetObject"], [data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}*"),

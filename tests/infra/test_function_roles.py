@@ -12,6 +12,7 @@ from finscore.products.risk.spec import (
     APP_PUSH_TOPIC,
     INTERVENTION_DELIVERY,
     LIVE_BROADCAST,
+    LIVE_CONNECTIONS,
     RISK_API,
     RISK_EXPLAIN,
     RISK_INGEST,
@@ -87,7 +88,9 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
         # Retraining registers candidates and moves the champion: the one writer of the registry.
         assert written == {_arn(REGISTRY_TABLE.logical_id)}
         return
-    assert written == {_arn(table.logical_id) for table in spec.writes}
+    writes = {f"dynamodb:{action}" for action in ("PutItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")}
+    assert written == {_arn(table.logical_id) for table, actions in spec.dynamodb_actions().items()
+                       if writes & {f"dynamodb:{action}" for action in actions}}
     assert _arn(REGISTRY_TABLE.logical_id) not in written
     if MODELS_BUCKET in spec.buckets:
         assert _objects_of(MODELS_BUCKET.logical_id) in grants["s3:GetObject"]
@@ -185,3 +188,15 @@ def test_wildcard_resources_are_only_where_aws_has_nothing_narrower(synthesized,
             allowed = action.startswith("xray:") or (action == "dynamodb:ListStreams" and spec.streams) or (
                 action == "cloudwatch:PutMetricData" and spec == DRIFT_MONITOR)
             assert allowed, action
+
+
+@pytest.mark.parametrize(("spec", "table", "actions"), [
+    (INTERVENTION_DELIVERY, "InterventionsTable", {"dynamodb:UpdateItem"}),
+    (LIVE_CONNECTIONS, "LiveConnectionsTable", {"dynamodb:PutItem", "dynamodb:DeleteItem"}),
+    (LIVE_BROADCAST, "LiveConnectionsTable", {"dynamodb:Scan", "dynamodb:DeleteItem"}),
+    (RISK_EXPLAIN, "RiskCustomersTable", {"dynamodb:GetItem"}),
+], ids=lambda value: getattr(value, "name", None) or str(value))
+def test_narrow_functions_hold_exactly_the_table_actions_their_code_calls(synthesized, spec, table, actions):
+    on_table = {action for action, resources in _grants(synthesized, spec).items()
+                if action.startswith("dynamodb:") and _arn(table) in resources}
+    assert on_table == actions

@@ -97,6 +97,14 @@ EVENT_SOURCE = "finscore.models"
 CAPTURE_PREFIX = "capture/"
 
 
+# DynamoDB actions (IAM names without "dynamodb:") by what a function does with a table. A
+# TransactWriteItems is authorised per item by PutItem, UpdateItem, DeleteItem or ConditionCheckItem.
+KEY_READS = ("GetItem", "Query")
+LISTINGS = ("BatchGetItem", "Scan")
+ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")
+HEALTH_ROUTE = ("GET", "/health")
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """A function: its code, the resources it uses and what it serves."""
@@ -112,6 +120,9 @@ class FunctionSpec:
     writes: tuple[TableSpec, ...] = ()
     # Tables it lists or reads in batches (Scan, BatchGetItem).
     listings: tuple[TableSpec, ...] = ()
+    # Exactly these DynamoDB actions on a table, where its code does less than the reads, writes and
+    # listings above would grant (the integration suite checks every call a handler makes is granted).
+    table_actions: tuple[tuple[TableSpec, tuple[str, ...]], ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
     # API Gateway routes as (method, path under /v1); "{proxy+}" style paths are not used so that
@@ -163,6 +174,24 @@ class FunctionSpec:
     def reads(self) -> tuple[TableSpec, ...]:
         return self.tables if self.key_reads is None else self.key_reads
 
+    def dynamodb_actions(self) -> dict[TableSpec, tuple[str, ...]]:
+        """The DynamoDB actions its role holds on each of its tables: what its reads, writes and
+        listings imply (or its exact table_actions), UpdateItem on the registry for the admin routes
+        (promote, rollback) and DescribeTable on every table for the health route."""
+        exact = dict(self.table_actions)
+        granted: dict[TableSpec, tuple[str, ...]] = {}
+        for table in self.tables:
+            actions = exact[table] if table in exact else (
+                (KEY_READS if table in self.reads else ()) + (LISTINGS if table in self.listings else ())
+                + (ITEM_WRITES if table in self.writes else ()))
+            if self.admin_routes and table == REGISTRY_TABLE and "UpdateItem" not in actions:
+                actions += ("UpdateItem",)
+            if HEALTH_ROUTE in self.public_routes:
+                actions += ("DescribeTable",)
+            if actions:
+                granted[table] = actions
+        return granted
+
 
 PLATFORM_API = FunctionSpec(
     name="platform_api",
@@ -206,6 +235,8 @@ MODEL_RETRAIN = FunctionSpec(
     description="FinScore retraining: data from training/<product>/, the promotion gate, lifecycle events",
     buckets=(DATA_BUCKET, MODELS_BUCKET),
     tables=(REGISTRY_TABLE,),
+    # It registers versions and, through the promotion gate, moves the champion (a transaction).
+    table_actions=((REGISTRY_TABLE, KEY_READS + ("PutItem", "UpdateItem", "ConditionCheckItem")),),
     memory_mb=3008,
     timeout_s=900,
     package="image",

@@ -103,6 +103,8 @@ RISK_EXPLAIN = FunctionSpec(
     product=NAME,
     buckets=(MODELS_BUCKET,),
     tables=(REGISTRY_TABLE, CUSTOMERS_TABLE),
+    # The customer's stored features, by key.
+    table_actions=((CUSTOMERS_TABLE, ("GetItem",)),),
     memory_mb=1024,
     timeout_s=29,
     package="image",
@@ -135,7 +137,8 @@ INTERVENTION_DELIVERY = FunctionSpec(
     description="FinScore intervention delivery: SMS and app push through SNS, email through SES, once",
     product=NAME,
     tables=(INTERVENTIONS_TABLE,),
-    writes=(INTERVENTIONS_TABLE,),
+    # The intervention comes in the stream record; delivery only moves its status, conditionally.
+    table_actions=((INTERVENTIONS_TABLE, ("UpdateItem",)),),
     timeout_s=60,
     streams=(INTERVENTIONS_TABLE,),
     # A new intervention is a delivery; its status changes (which delivery itself writes) are not.
@@ -152,8 +155,7 @@ LIVE_CONNECTIONS = FunctionSpec(
     description="FinScore live updates: WebSocket connect and disconnect",
     product=NAME,
     tables=(LIVE_CONNECTIONS_TABLE,),
-    key_reads=(),
-    writes=(LIVE_CONNECTIONS_TABLE,),
+    table_actions=((LIVE_CONNECTIONS_TABLE, ("PutItem", "DeleteItem")),),
     websocket_routes=("$connect", "$disconnect"),
 )
 
@@ -163,10 +165,8 @@ LIVE_BROADCAST = FunctionSpec(
     description="FinScore live updates: new high/critical scores and intervention status changes to dashboards",
     product=NAME,
     tables=(LIVE_CONNECTIONS_TABLE,),
-    key_reads=(),
-    # Connections found gone (410) are deleted by the broadcaster.
-    writes=(LIVE_CONNECTIONS_TABLE,),
-    listings=(LIVE_CONNECTIONS_TABLE,),
+    # It lists the open connections; those found gone (410) it deletes.
+    table_actions=((LIVE_CONNECTIONS_TABLE, ("Scan", "DeleteItem")),),
     timeout_s=60,
     streams=(CUSTOMERS_TABLE, INTERVENTIONS_TABLE),
     posts_to_connections=True,
