@@ -162,6 +162,12 @@ def _python_runtime(version: str) -> lambda_.Runtime:
     runtime = getattr(lambda_.Runtime, "PYTHON_" + version.replace(".", "_"), None)
     if runtime is None:
         raise ValueError(f"CDK context {PYTHON_VERSION_KEY!r}: python{version} is not a Lambda runtime")
+    snap_start = [spec.name for spec in all_functions() if spec.snap_start]
+    if snap_start and not runtime.supports_snap_start:
+        raise ValueError(
+            f"CDK context {PYTHON_VERSION_KEY!r}: python{version} has no Lambda SnapStart, which "
+            f"{', '.join(snap_start)} run with; use 3.12 or later"
+        )
     return runtime
 
 

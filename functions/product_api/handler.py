@@ -7,6 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore.observability import logger, metrics, tracer
 from finscore.products.api import resolve
+from finscore.products.snapshot import register_hooks
+
+# SnapStart: the champion is loaded before the snapshot and re-checked after each restore.
+register_hooks()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

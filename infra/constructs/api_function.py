@@ -2,7 +2,9 @@
 
 Zip functions (package "zip") run functions/<folder>/handler.py with the shared and serving layers;
 image functions (package "image") are built from functions/<folder>/Dockerfile with the repository
-root as build context (synth needs no Docker, only deploy does).
+root as build context (synth needs no Docker, only deploy does). Functions whose spec says snap_start
+run with Lambda SnapStart on published versions: each deployment publishes a version, and API
+Gateway invokes it through the alias "live".
 
 The role holds only what the function does, derived from its spec: read champion models (GetObject
 on the model store, GetItem/Query on the registry); promote and rollback when it serves admin routes
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, Duration, IgnoreMode, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, IgnoreMode, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -26,7 +28,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, MODELS_BUCKET, FunctionSpec
+from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, MODELS_BUCKET, PRODUCT_ENV, FunctionSpec
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
@@ -37,6 +39,8 @@ HANDLER = "handler.lambda_handler"
 METRICS_NAMESPACE = "FinScore"
 # The DynamoDB actions that may name a global secondary index.
 INDEX_READS = ("Query", "Scan")
+# The alias API Gateway invokes a SnapStart function through (FunctionSpec.snap_start).
+LIVE_ALIAS = "live"
 # Lambda's own DynamoDB stream poller reads these; ListStreams has no resource-level permissions.
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
@@ -107,6 +111,10 @@ class FinScoreFunction(Construct):
                 handler=HANDLER,
                 runtime=config.runtime,
                 layers=layers.all,
+                snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+                # Superseded versions go once the alias has moved on: each keeps a cached snapshot.
+                current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+                if spec.snap_start else None,
                 **common,
             )
         self.log_group.grant_write(self.role)
@@ -119,6 +127,17 @@ class FinScoreFunction(Construct):
         # implied by the Fn::GetAtt on its ARN, and cfn-lint (W3005) rightly calls it redundant.
         policy = self.role.node.find_child("DefaultPolicy").node.default_child
         cfn_function.add_override("DependsOn", [policy.logical_id])
+        # What API Gateway invokes. A SnapStart function restores from the snapshot of a published
+        # version only, so its callers go through an alias on the version of this deployment.
+        self.invoke_target: lambda_.IFunction = self.function
+        if spec.snap_start:
+            self.invoke_target = lambda_.Alias(
+                self, "LiveAlias", alias_name=LIVE_ALIAS, version=self.function.current_version
+            )
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Every deployment publishes a version (current_version) and the alias API Gateway invokes points at it.",
+            )
         self._acknowledge_findings()
 
     def _environment(self, config: FinScoreConfig, data: DataStores, messaging: Messaging) -> dict[str, str]:
@@ -140,6 +159,8 @@ class FinScoreFunction(Construct):
         if spec.queue is not None:
             environment[spec.queue.env_var] = messaging.queues[spec.queue].queue_url
         environment.update({variable: config.context_value(key) for variable, key in spec.settings_context})
+        if spec.product is not None:
+            environment[PRODUCT_ENV] = spec.product
         return environment
 
     def _grant_data_access(self, data: DataStores) -> None:

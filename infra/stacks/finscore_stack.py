@@ -46,8 +46,7 @@ class FinScoreStack(Stack):
             self,
             "Api",
             config=config,
-            functions={spec: fn.function for spec, fn in self.functions.items() if spec.routes or spec.public_routes
-                       or spec.admin_routes},
+            functions={spec: fn.invoke_target for spec, fn in self.functions.items() if spec.serves_rest},
         )
         self.live = LiveApi(
             self, "Live", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}

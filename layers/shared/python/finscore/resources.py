@@ -93,6 +93,8 @@ BATCH_STATE_MACHINE = StateMachineSpec("BatchScoreStateMachine", "BATCH_STATE_MA
 # Model lifecycle events (ModelRegistered, ModelPromoted, ModelRejected, DriftDetected) go to this bus.
 EVENT_BUS_ENV = "EVENT_BUS_NAME"
 EVENT_SOURCE = "finscore.models"
+# The product a function belongs to (FunctionSpec.product), for what it does before a SnapStart snapshot.
+PRODUCT_ENV = "FINSCORE_PRODUCT"
 # Scoring functions write a sample of their inputs and outputs here for the drift monitor.
 CAPTURE_PREFIX = "capture/"
 
@@ -164,6 +166,13 @@ class FunctionSpec:
     @property
     def serves_rest(self) -> bool:
         return bool(self.routes or self.public_routes or self.admin_routes)
+
+    @property
+    def snap_start(self) -> bool:
+        """Whether it runs with Lambda SnapStart: a zip function serving a product's REST routes with
+        the product's champion model, whose cold start is imports and a model load that a snapshot
+        taken after init skips (image functions cannot use SnapStart)."""
+        return self.package == "zip" and self.serves_rest and self.product is not None and MODELS_BUCKET in self.buckets
 
     @property
     def settings_context(self) -> tuple[tuple[str, str], ...]:

@@ -55,6 +55,11 @@ class ChampionCache(Generic[ModelT]):
     def current(self) -> LoadedModel[ModelT] | None:
         return self._current
 
+    def expire(self) -> None:
+        """Make the next get() ask the registry whatever the TTL says: after a SnapStart restore the last
+        check is as old as the snapshot, and the monotonic clock it was taken on is not this one."""
+        self._checked_at = float("-inf")
+
     def get(self) -> LoadedModel[ModelT]:
         """The champion to serve with, re-checking the registry when the TTL has passed."""
         current = self._current
