@@ -68,6 +68,8 @@ class FinScoreConfig:
     api_quota_per_day: int
     api_stage_throttle_rate_limit: int
     api_stage_throttle_burst_limit: int
+    # Requests one client IP may send in any 5 minutes before the web ACL answers 429.
+    waf_rate_limit_per_5min: int
     # Browser origins the API answers CORS preflights for (cdk.json corsAllowedOrigins, comma-separated).
     cors_allowed_origins: tuple[str, ...]
     log_retention_days: int
@@ -131,6 +133,8 @@ class FinScoreConfig:
             api_quota_per_day=reader.positive_int("apiQuotaPerDay"),
             api_stage_throttle_rate_limit=reader.positive_int("apiStageThrottleRateLimit"),
             api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
+            # The bounds WAFv2 accepts for a rate-based rule's limit.
+            waf_rate_limit_per_5min=reader.int_between("wafRateLimitPer5Min", 10, 2_000_000_000),
             cors_allowed_origins=tuple(origin.strip() for origin in reader.text("corsAllowedOrigins").split(",")
                                        if origin.strip()),
             log_retention_days=retention_days,

@@ -1,4 +1,5 @@
-"""The REST API: /v1 routes of every function (finscore.products.all_functions), API keys with a usage plan, IAM on admin routes.
+"""The REST API: /v1 routes of every function (finscore.products.all_functions), API keys with a usage plan, IAM on
+admin routes, and a WAF web ACL in front of the stage (infra/constructs/waf.py).
 
 API Gateway API keys cannot be scoped to methods, so a second "admin key" could call every route
 the first can; admin routes therefore take AWS_IAM (SigV4) on top of the key (SPEC §3: "a separate
@@ -17,6 +18,7 @@ from constructs import Construct
 
 from finscore.resources import API_BASE_PATH, FunctionSpec
 from infra.config import FinScoreConfig
+from infra.constructs.waf import ApiFirewall
 
 # API Gateway's own refusals (no key, throttled, ...) in FinScore's one error shape, with the codes
 # the local gateway uses. Gateway response templates allow plain $context substitution only (no
@@ -54,7 +56,7 @@ def _error_template(code: str) -> str:
 
 
 class ScoringApi(Construct):
-    """The API, its stage (tracing, JSON access logs, throttling), routes, usage plan and first key."""
+    """The API, its stage (tracing, JSON access logs, throttling, web ACL), routes, usage plan and first key."""
 
     def __init__(
         self,
@@ -100,6 +102,8 @@ class ScoringApi(Construct):
             )
         self._add_routes(functions, config)
         self.usage_plan, self.api_key = self._metered_access(config)
+        self.firewall = ApiFirewall(self, "Firewall", stage=self.api.deployment_stage,
+                                    rate_limit_per_5min=config.waf_rate_limit_per_5min)
         self._acknowledge_findings()
 
     def _add_routes(self, functions: dict[FunctionSpec, lambda_.IFunction], config: FinScoreConfig) -> None:
@@ -153,14 +157,6 @@ class ScoringApi(Construct):
                 reason="Requests are validated in the functions by the same pydantic models that drive the "
                 "OpenAPI document, so a bad field gets FinScore's error shape naming the field (SPEC §3, §7); "
                 "an API Gateway validator would answer first with its own shape and a second copy of the schemas.",
-            )
-        )
-        Validations.of(self.api.deployment_stage).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-APIG3",
-                reason="No WAF web ACL in this stack: the AWS managed common rule set blocks bodies over 8 KB, "
-                "which would reject batch scoring requests of up to 1,000 records; abuse is bounded by per-key "
-                "usage-plan throttling and quota plus stage-wide throttling. Attach a tuned web ACL per deployment.",
             )
         )
         Validations.of(self.api.node.find_child("CloudWatchRole")).acknowledge(

@@ -76,6 +76,8 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("queueBatchSize", 11),
         ("queueMaxReceiveCount", 0),
         ("queueMaxConcurrency", 1),
+        ("wafRateLimitPer5Min", 9),
+        ("wafRateLimitPer5Min", "many"),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):
