@@ -82,6 +82,9 @@ class FinScoreConfig:
     auto_trigger_cooldown_hours: int
     risk_level_cutoffs: str
     sender_email: str
+    # TRAI DLT entity and template ids sent with SMS to +91 numbers; "" leaves them unset.
+    sms_entity_id: str
+    sms_template_id: str
     stream_batch_size: int
     stream_retry_attempts: int
     queue_batch_size: int
@@ -102,6 +105,8 @@ class FinScoreConfig:
             "autoTriggerCooldownHours": str(self.auto_trigger_cooldown_hours),
             "riskLevelCutoffs": self.risk_level_cutoffs,
             "senderEmail": self.sender_email,
+            "smsEntityId": self.sms_entity_id,
+            "smsTemplateId": self.sms_template_id,
         }
         return normalised[key] if key in normalised else str(self.raw_context(key))
 
@@ -147,6 +152,8 @@ class FinScoreConfig:
             auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),
             risk_level_cutoffs=reader.cutoffs("riskLevelCutoffs"),
             sender_email=reader.email("senderEmail"),
+            sms_entity_id=reader.digits("smsEntityId", "TRAI DLT entity id"),
+            sms_template_id=reader.digits("smsTemplateId", "TRAI DLT template id"),
             stream_batch_size=reader.int_between("streamBatchSize", 1, 10000),
             stream_retry_attempts=reader.int_between("streamRetryAttempts", 0, 10000),
             # SQS event source mappings take up to 10 messages per batch without a batching window.
@@ -222,6 +229,15 @@ class _ContextReader:
                 f"\"30,60,80\", got {raw!r}"
             )
         return ",".join(f"{part:g}" for part in parts)
+
+    def digits(self, key: str, what: str) -> str:
+        """Empty (unset) or a registration id made of digits, as DLT portals issue them. Quoted: ids
+        run to 19 digits, which a JSON number loses on its way through the CDK's JavaScript."""
+        found = self._value(key)
+        raw = found.strip() if isinstance(found, str) else None
+        if raw is None or (raw and not (raw.isascii() and raw.isdigit())):
+            raise ValueError(f"CDK context {key!r} must be empty or a {what} as a string of digits, got {found!r}")
+        return raw
 
     def email(self, key: str, expected: str = "an email address (a verified SES identity)") -> str:
         raw = self.text(key)
