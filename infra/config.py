@@ -82,6 +82,8 @@ class FinScoreConfig:
     auto_trigger_cooldown_hours: int
     risk_level_cutoffs: str
     sender_email: str
+    # Whether the stack creates the SES identity of sender_email (false: it is verified elsewhere).
+    create_sender_identity: bool
     # TRAI DLT entity and template ids sent with SMS to +91 numbers; "" leaves them unset.
     sms_entity_id: str
     sms_template_id: str
@@ -152,6 +154,7 @@ class FinScoreConfig:
             auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),
             risk_level_cutoffs=reader.cutoffs("riskLevelCutoffs"),
             sender_email=reader.email("senderEmail"),
+            create_sender_identity=reader.flag("createSenderIdentity"),
             sms_entity_id=reader.digits("smsEntityId", "TRAI DLT entity id"),
             sms_template_id=reader.digits("smsTemplateId", "TRAI DLT template id"),
             stream_batch_size=reader.int_between("streamBatchSize", 1, 10000),

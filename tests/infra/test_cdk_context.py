@@ -90,6 +90,7 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("wafRateLimitPer5Min", "many"),
         ("smsEntityId", "1101-4567"),
         ("smsTemplateId", "template"),
+        ("createSenderIdentity", "perhaps"),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):
