@@ -68,6 +68,8 @@ class FinScoreConfig:
     api_quota_per_day: int
     api_stage_throttle_rate_limit: int
     api_stage_throttle_burst_limit: int
+    # Requests one client IP may send in any 5 minutes before the web ACL answers 429.
+    waf_rate_limit_per_5min: int
     # Browser origins the API answers CORS preflights for (cdk.json corsAllowedOrigins, comma-separated).
     cors_allowed_origins: tuple[str, ...]
     log_retention_days: int
@@ -80,6 +82,11 @@ class FinScoreConfig:
     auto_trigger_cooldown_hours: int
     risk_level_cutoffs: str
     sender_email: str
+    # Whether the stack creates the SES identity of sender_email (false: it is verified elsewhere).
+    create_sender_identity: bool
+    # TRAI DLT entity and template ids sent with SMS to +91 numbers; "" leaves them unset.
+    sms_entity_id: str
+    sms_template_id: str
     stream_batch_size: int
     stream_retry_attempts: int
     queue_batch_size: int
@@ -100,6 +107,8 @@ class FinScoreConfig:
             "autoTriggerCooldownHours": str(self.auto_trigger_cooldown_hours),
             "riskLevelCutoffs": self.risk_level_cutoffs,
             "senderEmail": self.sender_email,
+            "smsEntityId": self.sms_entity_id,
+            "smsTemplateId": self.sms_template_id,
         }
         return normalised[key] if key in normalised else str(self.raw_context(key))
 
@@ -131,6 +140,8 @@ class FinScoreConfig:
             api_quota_per_day=reader.positive_int("apiQuotaPerDay"),
             api_stage_throttle_rate_limit=reader.positive_int("apiStageThrottleRateLimit"),
             api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
+            # The bounds WAFv2 accepts for a rate-based rule's limit.
+            waf_rate_limit_per_5min=reader.int_between("wafRateLimitPer5Min", 10, 2_000_000_000),
             cors_allowed_origins=tuple(origin.strip() for origin in reader.text("corsAllowedOrigins").split(",")
                                        if origin.strip()),
             log_retention_days=retention_days,
@@ -143,6 +154,9 @@ class FinScoreConfig:
             auto_trigger_cooldown_hours=reader.int_between("autoTriggerCooldownHours", 1, 24 * 365),
             risk_level_cutoffs=reader.cutoffs("riskLevelCutoffs"),
             sender_email=reader.email("senderEmail"),
+            create_sender_identity=reader.flag("createSenderIdentity"),
+            sms_entity_id=reader.digits("smsEntityId", "TRAI DLT entity id"),
+            sms_template_id=reader.digits("smsTemplateId", "TRAI DLT template id"),
             stream_batch_size=reader.int_between("streamBatchSize", 1, 10000),
             stream_retry_attempts=reader.int_between("streamRetryAttempts", 0, 10000),
             # SQS event source mappings take up to 10 messages per batch without a batching window.
@@ -224,6 +238,15 @@ class _ContextReader:
                 f"\"30,60,80\", got {raw!r}"
             )
         return ",".join(f"{part:g}" for part in parts)
+
+    def digits(self, key: str, what: str) -> str:
+        """Empty (unset) or a registration id made of digits, as DLT portals issue them. Quoted: ids
+        run to 19 digits, which a JSON number loses on its way through the CDK's JavaScript."""
+        found = self._value(key)
+        raw = found.strip() if isinstance(found, str) else None
+        if raw is None or (raw and not (raw.isascii() and raw.isdigit())):
+            raise ValueError(f"CDK context {key!r} must be empty or a {what} as a string of digits, got {found!r}")
+        return raw
 
     def email(self, key: str, expected: str = "an email address (a verified SES identity)") -> str:
         raw = self.text(key)

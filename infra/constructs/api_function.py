@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, Annotations, Duration, IgnoreMode, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, IgnoreMode, RemovalPolicy, Size, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -94,6 +94,7 @@ class FinScoreFunction(Construct):
             architecture=lambda_.Architecture.X86_64,
             memory_size=config.memory_mb(spec.name, spec.memory_mb),
             timeout=Duration.seconds(spec.timeout_s),
+            ephemeral_storage_size=Size.mebibytes(spec.ephemeral_storage_mb),
             environment=self._environment(config, data, messaging),
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,

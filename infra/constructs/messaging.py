@@ -1,6 +1,6 @@
 """Topics and queues of the platform and the products (finscore.products): each queue with its
-dead-letter queue and the data bucket's ObjectCreated notifications that feed it, and the queues that
-keep stream batches which failed every retry.
+dead-letter queue and the data bucket's ObjectCreated notifications that feed it, the queues that
+keep stream batches which failed every retry, and the SES identity email is sent from.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -38,6 +39,11 @@ class Messaging(Construct):
             )
         if self.queues:
             self._tidy_notifications(data)
+        # SES sends only from a verified identity: created here (cdk.json createSenderIdentity), the
+        # deployment has one to verify (SES mails the address a link) instead of failing every send.
+        self.sender_identity = ses.EmailIdentity(
+            self, "SenderIdentity", identity=ses.Identity.email(config.sender_email)
+        ) if config.create_sender_identity and any(spec.sends_email for spec in all_functions()) else None
 
     def _tidy_notifications(self, data: DataStores) -> None:
         """Drop the dependencies cfn-lint (W3005) calls redundant and acknowledge CDK's handler role."""

@@ -124,3 +124,18 @@ def test_topics_and_queues_are_named_by_ref(synthesized, spec):
         assert variables[topic.env_var] == {"Ref": topic.logical_id}
     if spec.queue:
         assert variables[spec.queue.env_var] == {"Ref": spec.queue.logical_id}
+
+
+@every_function
+def test_function_gets_the_tmp_its_spec_declares(synthesized, spec):
+    properties = synthesized.resource(spec.logical_id)["Properties"]
+    assert properties.get("EphemeralStorage", {"Size": 512}) == {"Size": spec.ephemeral_storage_mb}
+
+
+def test_batch_scoring_has_room_in_tmp_to_join_files_beyond_one_function(synthesized, context):
+    # The join spools a fanned-out Parquet output through /tmp: files fan out when they are larger
+    # than cdk.json batchFanoutBytes, so Lambda's default 512 MB cannot be enough.
+    from finscore.resources import BATCH_SCORE
+
+    size_mb = synthesized.resource(BATCH_SCORE.logical_id)["Properties"]["EphemeralStorage"]["Size"]
+    assert size_mb == 10240 and size_mb * 1024 * 1024 > 4 * context["batchFanoutBytes"]

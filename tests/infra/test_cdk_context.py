@@ -48,6 +48,16 @@ def test_intervention_tunables_can_be_set_from_the_command_line_and_are_normalis
     assert config.context_value("riskLevelCutoffs") == "25,50,75"
 
 
+def test_dlt_ids_are_unset_by_default_and_taken_as_digits():
+    assert (_config().context_value("smsEntityId"), _config().context_value("smsTemplateId")) == ("", "")
+    config = _config(smsEntityId=" 1101456789012345678", smsTemplateId="1107456789012345678")
+    assert config.context_value("smsEntityId") == "1101456789012345678"
+    assert config.context_value("smsTemplateId") == "1107456789012345678"
+    # A JSON number would reach the app rounded (1107456789012345700): it must be quoted.
+    with pytest.raises(ValueError, match="smsTemplateId"):
+        _config(smsTemplateId=1107456789012345678)
+
+
 def test_x_ray_sdk_tracing_can_be_switched_on():
     assert _config(xraySdkTracing="true").xray_sdk_tracing is True
 
@@ -76,6 +86,11 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("queueBatchSize", 11),
         ("queueMaxReceiveCount", 0),
         ("queueMaxConcurrency", 1),
+        ("wafRateLimitPer5Min", 9),
+        ("wafRateLimitPer5Min", "many"),
+        ("smsEntityId", "1101-4567"),
+        ("smsTemplateId", "template"),
+        ("createSenderIdentity", "perhaps"),
     ],
 )
 def test_a_bad_tunable_fails_naming_its_key(key, value):

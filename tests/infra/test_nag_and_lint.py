@@ -22,7 +22,6 @@ PLATFORM_ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM5[Resource::<ModelsBucket.Arn>/*]",
     "AwsSolutions-APIG2",
-    "AwsSolutions-APIG3",
     "AwsSolutions-APIG4",
     "AwsSolutions-COG4",
     "Serverless-LambdaDLQ",

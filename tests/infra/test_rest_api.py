@@ -186,3 +186,12 @@ def test_configured_origins_get_a_preflight_and_the_synth_stays_clean(tmp_path):
     for preflight in preflights:
         headers = preflight["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+
+
+def test_access_logs_name_the_calling_api_key(synthesized):
+    (stage,) = synthesized.resources("AWS::ApiGateway::Stage").values()
+    fields = json.loads(stage["Properties"]["AccessLogSetting"]["Format"])
+    assert fields["apiKeyId"] == "$context.identity.apiKeyId"
+    # The standard fields stay: who called, what, when and with what answer.
+    assert {"requestId", "ip", "caller", "user", "requestTime", "httpMethod", "resourcePath", "status",
+            "protocol", "responseLength"} <= set(fields)

@@ -15,7 +15,7 @@ from moto.sns.models import sns_backends
 
 from finscore.aws import client
 from finscore.products.risk import delivery, service
-from finscore.dynamo import serialize
+from finscore.dynamo import deserialize, serialize
 from finscore.products.risk.repository import CustomerStore, InterventionStore
 from finscore.products.risk.settings import DEFAULT_SENDER_EMAIL
 from tests.handlers import FakeContext, invoke, load_event, load_handler
@@ -186,3 +186,53 @@ def test_a_record_that_cannot_be_processed_fails_alone(aws, senders):
 
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]}
     assert len(sms_sent()) == 1
+
+
+@pytest.fixture
+def sms_published(aws):
+    """The parameters of every SNS Publish call as sent (moto keeps an SMS's number and text only)."""
+    calls: list[dict] = []
+    sns = client("sns")
+
+    def record(params, **_):
+        calls.append(params)
+
+    sns.meta.events.register("provide-client-params.sns.Publish", record)
+    yield calls
+    sns.meta.events.unregister("provide-client-params.sns.Publish", record)
+
+
+def test_sms_to_india_carries_the_dlt_ids_and_other_numbers_do_not(aws, senders, sms_published, monkeypatch):
+    # Given the DLT registration in the delivery function's settings (cdk.json smsEntityId, smsTemplateId)
+    monkeypatch.setenv("SMS_ENTITY_ID", "1101456789012345678")
+    monkeypatch.setenv("SMS_TEMPLATE_ID", "1107456789012345678")
+    delivery.delivery_context.cache_clear()
+    sample = deserialize(load_event(DELIVERY, "stream-insert")["Records"][0]["dynamodb"]["NewImage"])
+    items = [{**sample, "intervention_id": f"iv-dlt-{number}", "destination": phone}
+             for number, phone in enumerate(("+919812345678", "+447700900123"), start=1)]
+    for item in items:
+        client("dynamodb").put_item(TableName=aws["INTERVENTIONS_TABLE"], Item=serialize(item))
+
+    # When both are delivered
+    event = stream_event(*items)
+    assert invoke_delivery(event) == {"batchItemFailures": []}
+
+    # Then the +91 number's SMS names the registration and the other number's does not
+    attributes = {call["PhoneNumber"]: call["MessageAttributes"] for call in sms_published}
+    india = attributes["+919812345678"]
+    assert india["AWS.MM.SMS.EntityId"] == {"DataType": "String", "StringValue": "1101456789012345678"}
+    assert india["AWS.MM.SMS.TemplateId"] == {"DataType": "String", "StringValue": "1107456789012345678"}
+    other = attributes["+447700900123"]
+    assert not any(name.startswith("AWS.MM.SMS.") for name in other)
+    assert india["AWS.SNS.SMS.SMSType"] == other["AWS.SNS.SMS.SMSType"]
+    assert sorted(phone for phone, _ in sms_sent()) == ["+447700900123", "+919812345678"]
+
+
+def test_without_a_dlt_registration_sms_to_india_sends_no_empty_ids(aws, senders, sms_published):
+    event = load_event(DELIVERY, "stream-insert")
+    client("dynamodb").put_item(TableName=aws["INTERVENTIONS_TABLE"], Item=event["Records"][0]["dynamodb"]["NewImage"])
+
+    invoke_delivery(event)
+
+    [call] = sms_published
+    assert set(call["MessageAttributes"]) == {"AWS.SNS.SMS.SMSType"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from finscore.errors import ConfigurationError
@@ -58,4 +60,16 @@ def test_delivery_needs_a_topic_arn_and_a_sender(monkeypatch):
     monkeypatch.setenv("APP_PUSH_TOPIC_ARN", "push-topic")
 
     with pytest.raises(ConfigurationError, match="APP_PUSH_TOPIC_ARN"):
+        load_settings(DeliverySettings)
+
+
+@pytest.mark.parametrize("variable", ["SMS_ENTITY_ID", "SMS_TEMPLATE_ID"])
+def test_delivery_takes_dlt_ids_of_digits_only(monkeypatch, variable):
+    monkeypatch.setenv("INTERVENTIONS_TABLE", "interventions")
+    monkeypatch.setenv("APP_PUSH_TOPIC_ARN", "arn:aws:sns:ap-south-1:123456789012:push")
+    # Unset by default: no registration, nothing sent with SMS to India.
+    assert getattr(DeliverySettings.model_validate(dict(os.environ)), variable.lower()) == ""
+
+    monkeypatch.setenv(variable, "1101-ABC")
+    with pytest.raises(ConfigurationError, match=variable):
         load_settings(DeliverySettings)

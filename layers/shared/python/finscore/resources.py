@@ -127,6 +127,8 @@ class FunctionSpec:
     table_actions: tuple[tuple[TableSpec, tuple[str, ...]], ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
+    # Its /tmp in MB (Lambda: 512..10240); more for functions that spool files larger than memory.
+    ephemeral_storage_mb: int = 512
     # API Gateway routes as (method, path under /v1); "{proxy+}" style paths are not used so that
     # every route is visible in the template and the OpenAPI document.
     routes: tuple[tuple[str, str], ...] = ()
@@ -232,6 +234,9 @@ BATCH_SCORE = FunctionSpec(
     tables=(REGISTRY_TABLE,),
     memory_mb=3008,
     timeout_s=900,
+    # The join of a fanned-out Parquet file spools the whole output through /tmp before the upload,
+    # and fanned-out files are the ones too large for one function: Lambda's largest /tmp.
+    ephemeral_storage_mb=10240,
     package="image",
     dependency_groups=("tabular",),
     queue=BATCH_INCOMING_QUEUE,

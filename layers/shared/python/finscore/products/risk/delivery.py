@@ -38,18 +38,36 @@ class DeliveryResult:
 
 @dataclass(frozen=True)
 class Senders:
-    """Where messages go: the app push topic and the SES sender identity."""
+    """Where messages go: the app push topic, the SES sender identity, and the DLT registration
+    (entity id, template id) that Indian carriers require of SMS to +91 numbers; empty when unset."""
 
     app_push_topic_arn: str
     sender_email: str
+    sms_entity_id: str = ""
+    sms_template_id: str = ""
 
 
-def send_sms(phone: str, text: str) -> str:
-    answer = client("sns").publish(
-        PhoneNumber=phone,
-        Message=text,
-        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-    )
+INDIA_PREFIX = "+91"
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
+
+
+def sms_attributes(senders: Senders, phone: str) -> dict[str, dict[str, str]]:
+    """SNS message attributes of an SMS to PHONE: transactional, and for +91 numbers the DLT ids
+    (TRAI's registration) that carriers check on local routes."""
+    attributes = {"AWS.SNS.SMS.SMSType": _string("Transactional")}
+    if phone.startswith(INDIA_PREFIX):
+        if senders.sms_entity_id:
+            attributes["AWS.MM.SMS.EntityId"] = _string(senders.sms_entity_id)
+        if senders.sms_template_id:
+            attributes["AWS.MM.SMS.TemplateId"] = _string(senders.sms_template_id)
+    return attributes
+
+
+def send_sms(senders: Senders, phone: str, text: str) -> str:
+    answer = client("sns").publish(PhoneNumber=phone, Message=text, MessageAttributes=sms_attributes(senders, phone))
     return answer["MessageId"]
 
 
@@ -85,7 +103,7 @@ def send_email(sender: str, recipient: str, subject: str, text: str) -> str:
 def send(senders: Senders, intervention: Mapping[str, Any]) -> str:
     channel = intervention["channel"]
     if channel == "sms":
-        return send_sms(intervention["destination"], intervention["message"])
+        return send_sms(senders, intervention["destination"], intervention["message"])
     if channel == "email":
         return send_email(senders.sender_email, intervention["destination"], intervention.get("subject") or "",
                           intervention["message"])
@@ -124,7 +142,9 @@ def deliver(store: InterventionStore, senders: Senders, intervention: Mapping[st
 def delivery_context() -> tuple[InterventionStore, Senders]:
     """The delivery function's interventions table and senders, from its settings."""
     settings = load_settings(DeliverySettings)
-    return InterventionStore(settings.interventions_table), Senders(settings.app_push_topic_arn, settings.sender_email)
+    return InterventionStore(settings.interventions_table), Senders(
+        settings.app_push_topic_arn, settings.sender_email, settings.sms_entity_id, settings.sms_template_id
+    )
 
 
 def deliver_stream_record(record: Mapping[str, Any]) -> DeliveryResult | None:

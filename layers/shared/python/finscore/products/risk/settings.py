@@ -94,3 +94,6 @@ class DeliverySettings(FunctionSettings):
     interventions_table: Annotated[str, Field(alias="INTERVENTIONS_TABLE", min_length=3)]
     app_push_topic_arn: Annotated[str, Field(alias="APP_PUSH_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")]
     sender_email: Annotated[str, Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = DEFAULT_SENDER_EMAIL
+    # TRAI's DLT registration, sent with SMS to +91 numbers (digits; empty: not registered, not sent).
+    sms_entity_id: Annotated[str, Field(alias="SMS_ENTITY_ID", pattern=r"^\d*$")] = ""
+    sms_template_id: Annotated[str, Field(alias="SMS_TEMPLATE_ID", pattern=r"^\d*$")] = ""

@@ -57,7 +57,7 @@ INGEST_SUMMARIES_PREFIX = "ingest/risk/summaries/"
 
 # The scoring policy (cdk.json context) every function that scores follows: how old stored features
 # may be, and the intervention policy, since scoring may auto-trigger an intervention; delivery
-# needs the sender.
+# needs the email sender and the DLT ids of SMS to India.
 POLICY_CONTEXT = (
     ("FEATURES_MAX_AGE_HOURS", "featuresMaxAgeHours"),
     ("ENABLE_INTERVENTIONS", "enableInterventions"),
@@ -65,7 +65,11 @@ POLICY_CONTEXT = (
     ("AUTO_TRIGGER_COOLDOWN_HOURS", "autoTriggerCooldownHours"),
     ("RISK_LEVEL_CUTOFFS", "riskLevelCutoffs"),
 )
-SENDER_CONTEXT = (("SENDER_EMAIL", "senderEmail"),)
+SENDER_CONTEXT = (
+    ("SENDER_EMAIL", "senderEmail"),
+    ("SMS_ENTITY_ID", "smsEntityId"),
+    ("SMS_TEMPLATE_ID", "smsTemplateId"),
+)
 
 RISK_API = FunctionSpec(
     name="risk_api",
