@@ -94,6 +94,9 @@ class FinScoreConfig:
     # At most this many concurrent invocations per queue consumer: a burst of dropped files must not
     # take the account's concurrency from the scoring API.
     queue_max_concurrency: int
+    # Chunks a fanned-out file's Distributed Map scores at once, and the file size that fans out.
+    batch_max_concurrency: int
+    batch_fanout_bytes: int
     # Where the alert topic also sends email (cdk.json alertEmail); None: the topic only.
     alert_email: str | None
 
@@ -164,6 +167,9 @@ class FinScoreConfig:
             queue_max_receive_count=reader.int_between("queueMaxReceiveCount", 1, 1000),
             # SQS event sources' maximum concurrency is 2 to 1000.
             queue_max_concurrency=reader.int_between("queueMaxConcurrency", 2, 1000),
+            # A Distributed Map runs at most 10,000 child workflows at once.
+            batch_max_concurrency=reader.int_between("batchMaxConcurrency", 1, 10_000),
+            batch_fanout_bytes=reader.int_between("batchFanoutBytes", 1024 * 1024, 2**40),
             alert_email=None if reader.is_empty("alertEmail")
             else reader.email("alertEmail", "an email address that receives the alarms"),
         )

@@ -65,7 +65,7 @@ def function_environment(names: dict[str, str], live_endpoint_url: str | None = 
         "REGISTRY_TTL": os.environ.get("REGISTRY_TTL", "5"),
         "FINSCORE_STAGE": "local",
         "POWERTOOLS_SERVICE_NAME": "finscore-local",
-        "POWERTOOLS_METRICS_NAMESPACE": "FinScore",
+        "POWERTOOLS_METRICS_NAMESPACE": resources.METRICS_NAMESPACE,
         # No X-Ray daemon runs locally; logs and EMF metrics go to each function's log file.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),

@@ -28,7 +28,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, MODELS_BUCKET, PRODUCT_ENV, FunctionSpec
+from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, METRICS_NAMESPACE, MODELS_BUCKET, PRODUCT_ENV, FunctionSpec
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
@@ -36,7 +36,6 @@ from infra.constructs.messaging import Messaging
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.lambda_handler"
-METRICS_NAMESPACE = "FinScore"
 # The DynamoDB actions that may name a global secondary index.
 INDEX_READS = ("Query", "Scan")
 # The alias API Gateway invokes a SnapStart function through (FunctionSpec.snap_start).

@@ -34,16 +34,6 @@ PARTS_PREFIX = BATCH_PARTS_PREFIX
 PARTS_EXPIRY = Duration.days(2)
 # The errors batch_score raises that a later attempt may not meet: S3 or the registry unreachable.
 RETRYABLE_ERRORS = ["ServiceUnavailable", "ModelUnavailable"]
-DEFAULT_MAX_CONCURRENCY = 40
-DEFAULT_FANOUT_BYTES = 256 * 1024 * 1024
-
-
-def _context_int(scope: Construct, key: str, default: int, minimum: int, maximum: int) -> int:
-    raw = scope.node.try_get_context(key)
-    value = default if raw is None else raw
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValueError(f"CDK context {key!r} must be an integer between {minimum} and {maximum}, got {raw!r}")
-    return value
 
 
 class BatchScoring(Construct):
@@ -51,9 +41,8 @@ class BatchScoring(Construct):
                  function: FinScoreFunction) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # A Distributed Map runs at most 10,000 child workflows at once.
-        self.max_concurrency = _context_int(self, "batchMaxConcurrency", DEFAULT_MAX_CONCURRENCY, 1, 10_000)
-        fanout_bytes = _context_int(self, "batchFanoutBytes", DEFAULT_FANOUT_BYTES, 1024 * 1024, 2**40)
+        self.max_concurrency = config.batch_max_concurrency
+        fanout_bytes = config.batch_fanout_bytes
         self.name = f"{stack.stack_name}-batch-score"
         arn = stack.format_arn(service="states", resource="stateMachine", resource_name=self.name,
                                arn_format=ArnFormat.COLON_RESOURCE_NAME)

@@ -35,11 +35,12 @@ from finscore.resources import (
     EVENT_BUS_ENV,
     EVENT_SOURCE,
     MODEL_RETRAIN,
+    METRICS_NAMESPACE,
     MODELS_BUCKET,
     PLATFORM_API,
     FunctionSpec,
 )
-from infra.constructs.api_function import METRICS_NAMESPACE, FinScoreFunction
+from infra.constructs.api_function import FinScoreFunction
 from infra.constructs.data import DataStores
 from infra.constructs.messaging import Messaging
 

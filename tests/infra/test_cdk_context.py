@@ -86,6 +86,8 @@ def test_x_ray_sdk_tracing_can_be_switched_on():
         ("queueBatchSize", 11),
         ("queueMaxReceiveCount", 0),
         ("queueMaxConcurrency", 1),
+        ("batchMaxConcurrency", 0),
+        ("batchFanoutBytes", 1024),
         ("wafRateLimitPer5Min", 9),
         ("wafRateLimitPer5Min", "many"),
         ("smsEntityId", "1101-4567"),

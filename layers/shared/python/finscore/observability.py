@@ -21,10 +21,12 @@ from typing import Any, Callable, Iterable
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from finscore.resources import METRICS_NAMESPACE
+
 # Routes that publish no metric of their own (health, docs) are normal, not worth a warning per call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-NAMESPACE = "FinScore"
+NAMESPACE = METRICS_NAMESPACE
 
 
 class InvocationLogger(Logger):

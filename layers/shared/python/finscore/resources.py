@@ -93,6 +93,8 @@ BATCH_STATE_MACHINE = StateMachineSpec("BatchScoreStateMachine", "BATCH_STATE_MA
 # Model lifecycle events (ModelRegistered, ModelPromoted, ModelRejected, DriftDetected) go to this bus.
 EVENT_BUS_ENV = "EVENT_BUS_NAME"
 EVENT_SOURCE = "finscore.models"
+# The CloudWatch namespace of every metric FinScore puts (Powertools EMF and the drift monitor's).
+METRICS_NAMESPACE = "FinScore"
 # The product a function belongs to (FunctionSpec.product), for what it does before a SnapStart snapshot.
 PRODUCT_ENV = "FINSCORE_PRODUCT"
 # Scoring functions write a sample of their inputs and outputs here for the drift monitor.

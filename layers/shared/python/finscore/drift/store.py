@@ -13,7 +13,7 @@ from finscore.errors import ServiceUnavailable
 from finscore.s3 import Bucket
 
 REPORT_PREFIX = "drift/"
-METRIC_NAMESPACE = "FinScore"
+METRIC_NAMESPACE = resources.METRICS_NAMESPACE
 MAX_PSI_METRIC = "MaxPSI"
 CAPTURE_TYPE = "application/x-ndjson"
 
