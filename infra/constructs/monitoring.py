@@ -29,10 +29,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from finscore.drift.statistics import PSI_ALERT, PSI_WARN
-from finscore.drift.store import MAX_PSI_METRIC, METRIC_NAMESPACE
+from finscore.drift.store import MAX_PSI_METRIC
 from finscore.events import DRIFT_DETECTED, MODEL_REJECTED
 from finscore.products import products
-from finscore.resources import EVENT_SOURCE, FunctionSpec
+from finscore.resources import EVENT_SOURCE, METRICS_NAMESPACE, FunctionSpec
 from infra.config import FinScoreConfig
 from infra.constructs.messaging import Messaging
 
@@ -180,7 +180,7 @@ class Monitoring(Construct):
         )
 
     def _drift(self, product: str) -> None:
-        max_psi = cloudwatch.Metric(namespace=METRIC_NAMESPACE, metric_name=MAX_PSI_METRIC,
+        max_psi = cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=MAX_PSI_METRIC,
                                     dimensions_map={"product": product}, period=DRIFT_PERIOD,
                                     statistic="Maximum")
         self._alarm(f"{product.title()}MaxPsi", max_psi, threshold=PSI_ALERT,

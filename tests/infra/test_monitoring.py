@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from finscore.drift.statistics import PSI_ALERT
-from finscore.drift.store import MAX_PSI_METRIC, METRIC_NAMESPACE
+from finscore.drift.store import MAX_PSI_METRIC
+from finscore.resources import METRICS_NAMESPACE
 from finscore.events import DRIFT_DETECTED, MODEL_REJECTED
 from finscore.products import all_functions, products
 from finscore.resources import BATCH_STATE_MACHINE, EVENT_SOURCE
@@ -121,7 +122,7 @@ def test_batch_state_machine_failures_alarm(synthesized, metric):
 
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_every_product_has_a_drift_alarm_at_the_monitors_alert_level(synthesized, product):
-    (alarm,) = _alarms_on(synthesized, METRIC_NAMESPACE, MAX_PSI_METRIC, product=product)
+    (alarm,) = _alarms_on(synthesized, METRICS_NAMESPACE, MAX_PSI_METRIC, product=product)
     assert alarm["Statistic"] == "Maximum"
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (PSI_ALERT, "GreaterThanOrEqualToThreshold")
 
@@ -142,7 +143,7 @@ def test_dashboard_shows_every_function_product_and_the_api(synthesized, context
         for name in ("Invocations", "Errors", "Throttles", "Duration"):
             assert ("AWS/Lambda", name, "FunctionName", spec.logical_id) in shown, (spec.name, name)
     for product in PRODUCTS:
-        assert (METRIC_NAMESPACE, MAX_PSI_METRIC, "product", product) in shown
+        assert (METRICS_NAMESPACE, MAX_PSI_METRIC, "product", product) in shown
     for name in ("Count", "4XXError", "5XXError", "Latency"):
         assert ("AWS/ApiGateway", name, "ApiName", "FinScore", "Stage", _api_stage(synthesized, context)) in shown
     assert {queue for namespace, name, *dimensions in shown if namespace == "AWS/SQS"

@@ -26,8 +26,6 @@ from finscore.resources import METRICS_NAMESPACE
 # Routes that publish no metric of their own (health, docs) are normal, not worth a warning per call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-NAMESPACE = METRICS_NAMESPACE
-
 
 class InvocationLogger(Logger):
     """Powertools Logger whose appended keys (inject_lambda_context's, the correlation id) hold for the
@@ -75,7 +73,7 @@ class InvocationEMFProvider(AmazonCloudWatchEMFProvider):
 
 
 logger = InvocationLogger()
-metrics = Metrics(namespace=NAMESPACE, provider=InvocationEMFProvider(namespace=NAMESPACE))
+metrics = Metrics(namespace=METRICS_NAMESPACE, provider=InvocationEMFProvider(namespace=METRICS_NAMESPACE))
 
 Handler = Callable[[dict, Any], Any]
 

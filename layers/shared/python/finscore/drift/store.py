@@ -13,7 +13,6 @@ from finscore.errors import ServiceUnavailable
 from finscore.s3 import Bucket
 
 REPORT_PREFIX = "drift/"
-METRIC_NAMESPACE = resources.METRICS_NAMESPACE
 MAX_PSI_METRIC = "MaxPSI"
 CAPTURE_TYPE = "application/x-ndjson"
 
@@ -59,7 +58,7 @@ def latest_report(bucket: str, product: str) -> dict[str, Any] | None:
 def put_max_psi(product: str, value: float) -> None:
     try:
         client("cloudwatch").put_metric_data(
-            Namespace=METRIC_NAMESPACE,
+            Namespace=resources.METRICS_NAMESPACE,
             MetricData=[{"MetricName": MAX_PSI_METRIC, "Dimensions": [{"Name": "product", "Value": product}],
                          "Value": float(value), "Unit": "None"}],
         )
