@@ -20,23 +20,27 @@ def find_route(method: str, path: str) -> tuple[resources.FunctionSpec, str, dic
         return None
     relative = path[len(base):] or "/"
     for spec in all_functions():
-        for route_method, template in (*spec.routes, *spec.public_routes, *spec.admin_routes):
-            if route_method != method:
+        for route in spec.all_routes:
+            if route.method != method:
                 continue
-            parameters = route_matches(template, relative)
+            parameters = route_matches(route.path, relative)
             if parameters is not None:
-                return spec, base + template, parameters
+                return spec, base + route.path, parameters
     return None
 
 
 def route_access(spec: resources.FunctionSpec, method: str, template: str) -> str:
     """'public', 'admin' or 'key' for the route TEMPLATE (with /v1) of SPEC."""
-    relative = template[len(resources.API_BASE_PATH):]
-    if (method, relative) in spec.public_routes:
+    scope = route_scope(spec, method, template)
+    if scope is None:
         return "public"
-    if (method, relative) in spec.admin_routes:
-        return "admin"
-    return "key"
+    return "admin" if scope == resources.ADMIN_SCOPE else "key"
+
+
+def route_scope(spec: resources.FunctionSpec, method: str, template: str) -> resources.Scope | None:
+    """The scope a token needs for the route TEMPLATE (with /v1) of SPEC; None for a public route."""
+    relative = template[len(resources.API_BASE_PATH):]
+    return next(route.scope for route in spec.all_routes if (route.method, route.path) == (method, relative))
 
 
 def rest_event(

@@ -116,7 +116,8 @@ def _without_name_clashes(documents: list[tuple[resources.FunctionSpec, dict[str
 def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = _error_schemas()
-    public = {(m, resources.API_BASE_PATH + p) for spec in all_functions() for m, p in spec.public_routes}
+    public = {(route.method, resources.API_BASE_PATH + route.path) for spec in all_functions()
+              for route in spec.public_routes}
     for document in _without_name_clashes(_function_documents()):
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():

@@ -29,7 +29,7 @@ ABUSIVE_BODIES = {
 
 def _body_routes():
     for spec in all_functions():
-        for method, template in (*spec.routes, *spec.admin_routes, *spec.public_routes):
+        for method, template, _ in spec.all_routes:
             if method in ("POST", "PATCH", "PUT"):
                 path = template
                 for parameter, value in PATH_VALUES.items():

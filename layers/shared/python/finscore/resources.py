@@ -9,6 +9,7 @@ spec (finscore.products); `finscore.products.all_functions()` and its siblings l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LOCAL_PREFIX = "finscore-local"
 
@@ -101,12 +102,66 @@ PRODUCT_ENV = "FINSCORE_PRODUCT"
 CAPTURE_PREFIX = "capture/"
 
 
+# Authorization: the Cognito user pool's resource server and its scopes, one per purpose. The CDK app
+# creates them and puts a route's scope on its method; the local run creates the same ones in the
+# embedded Cognito, and its gateway checks them when FINSCORE_AUTH=cognito.
+AUTH_RESOURCE_SERVER = "finscore"
+USER_POOL_LOGICAL_ID = "ApiUserPool"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An OAuth scope of the resource server: `<resource server>/<name>` in tokens and on methods."""
+
+    name: str
+    description: str
+
+    @property
+    def identifier(self) -> str:
+        return f"{AUTH_RESOURCE_SERVER}/{self.name}"
+
+
+SCORE_SCOPE = Scope("score", "Score records and read models, segments and metrics")
+CUSTOMER_DATA_SCOPE = Scope("customers.read", "Read customers' data: profiles, transactions, search, "
+                            "high-risk listings, interventions and full contact details")
+INTERVENTIONS_SCOPE = Scope("interventions.write", "Create interventions, record their outcomes, render messages")
+ADMIN_SCOPE = Scope("admin", "Promote, roll back and retrain models")
+SCOPES = (SCORE_SCOPE, CUSTOMER_DATA_SCOPE, INTERVENTIONS_SCOPE, ADMIN_SCOPE)
+
+
+@dataclass(frozen=True)
+class AppClientSpec:
+    """A user pool app client for machines: client credentials (id and secret) for tokens with SCOPES."""
+
+    logical_id: str
+    scopes: tuple[Scope, ...]
+
+
+# Bank and fintech systems call with the machine client; operators' tooling with the admin one, so
+# that no system that scores can also promote or retrain a model.
+MACHINE_CLIENT = AppClientSpec("MachineClient", (SCORE_SCOPE, CUSTOMER_DATA_SCOPE, INTERVENTIONS_SCOPE))
+ADMIN_CLIENT = AppClientSpec("AdminClient", (ADMIN_SCOPE,))
+APP_CLIENTS = (MACHINE_CLIENT, ADMIN_CLIENT)
+
+
+class Route(NamedTuple):
+    """An API Gateway route: (method, path under /v1) and the scope a caller's token needs for it.
+
+    A function's ROUTES may be declared as plain (method, path) pairs: they take the function's
+    SCOPE. After construction every route of a FunctionSpec carries its scope; public routes none.
+    """
+
+    method: str
+    path: str
+    scope: Scope | None = None
+
+
 # DynamoDB actions (IAM names without "dynamodb:") by what a function does with a table. A
 # TransactWriteItems is authorised per item by PutItem, UpdateItem, DeleteItem or ConditionCheckItem.
 KEY_READS = ("GetItem", "Query")
 LISTINGS = ("BatchGetItem", "Scan")
 ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")
-HEALTH_ROUTE = ("GET", "/health")
+HEALTH_ROUTE = Route("GET", "/health")
 
 
 @dataclass(frozen=True)
@@ -131,11 +186,14 @@ class FunctionSpec:
     timeout_s: int = 15
     # Its /tmp in MB (Lambda: 512..10240); more for functions that spool files larger than memory.
     ephemeral_storage_mb: int = 512
-    # API Gateway routes as (method, path under /v1); "{proxy+}" style paths are not used so that
-    # every route is visible in the template and the OpenAPI document.
-    routes: tuple[tuple[str, str], ...] = ()
-    public_routes: tuple[tuple[str, str], ...] = ()
-    admin_routes: tuple[tuple[str, str], ...] = ()
+    # API Gateway routes as Route(method, path under /v1, scope) or (method, path) pairs taking SCOPE;
+    # "{proxy+}" style paths are not used so that every route is visible in the template and the
+    # OpenAPI document. Public routes need no credentials; admin routes need ADMIN_SCOPE.
+    routes: tuple[Route | tuple[str, str], ...] = ()
+    public_routes: tuple[Route | tuple[str, str], ...] = ()
+    admin_routes: tuple[Route | tuple[str, str], ...] = ()
+    # The scope of the ROUTES that do not name their own.
+    scope: Scope = SCORE_SCOPE
     # "zip" functions use the shared and serving layers; "image" functions build functions/<code>/Dockerfile.
     package: str = "zip"
     # An image's pyproject dependency groups on top of the serving stack (infra/image_requirements.py
@@ -163,9 +221,25 @@ class FunctionSpec:
     sends_email: bool = False
     posts_to_connections: bool = False
 
+    def __post_init__(self) -> None:
+        def scoped(routes: tuple, scope: Scope | None, fixed: bool) -> tuple[Route, ...]:
+            declared = tuple(Route(*route) for route in routes)
+            if fixed and any(route.scope not in (None, scope) for route in declared):
+                raise ValueError(f"{self.name}: public and admin routes cannot name another scope")
+            return tuple(route._replace(scope=scope if fixed else route.scope or scope) for route in declared)
+
+        object.__setattr__(self, "routes", scoped(self.routes, self.scope, fixed=False))
+        object.__setattr__(self, "public_routes", scoped(self.public_routes, None, fixed=True))
+        object.__setattr__(self, "admin_routes", scoped(self.admin_routes, ADMIN_SCOPE, fixed=True))
+
     @property
     def folder(self) -> str:
         return self.code or self.name
+
+    @property
+    def all_routes(self) -> tuple[Route, ...]:
+        """Every REST route it serves: its own, the public ones and the admin ones, each with its scope."""
+        return self.routes + self.public_routes + self.admin_routes
 
     @property
     def serves_rest(self) -> bool:

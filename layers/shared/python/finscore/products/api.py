@@ -40,8 +40,8 @@ def product_of_route(method: str, path: str) -> str | None:
     base = resources.API_BASE_PATH
     relative = path[len(base):] if path.startswith(base + "/") else path
     for spec in products().values():
-        for route_method, template in spec.api.routes:
-            if route_method == method and route_matches(template, relative) is not None:
+        for route in spec.api.routes:
+            if route.method == method and route_matches(route.path, relative) is not None:
                 return spec.name
     return None
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from finscore.products.spec import PRODUCT_API_FOLDER, ProductSpec
 from finscore.resources import (
+    CUSTOMER_DATA_SCOPE,
     DATA_BUCKET,
+    INTERVENTIONS_SCOPE,
     MODELS_BUCKET,
     REGISTRY_TABLE,
     FunctionSpec,
     KeyAttribute,
     QueueSpec,
+    Route,
     TableSpec,
     TopicSpec,
 )
@@ -83,18 +86,21 @@ RISK_API = FunctionSpec(
     # Customer search and the interventions listing scan; transactions arrive for many customers at once.
     listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
     timeout_s=29,
+    # The score scope unless named: scoring, the transactions a scoring system feeds in, and the
+    # portfolio's aggregate metrics. Whatever shows a customer needs the customer-data scope; whatever
+    # reaches out to a customer, the interventions scope.
     routes=(
         ("POST", "/risk/score"),
         ("POST", "/risk/score/batch"),
-        ("GET", "/risk/customers"),
-        ("GET", "/risk/customers/{customer_id}"),
-        ("GET", "/risk/customers/{customer_id}/transactions"),
+        Route("GET", "/risk/customers", CUSTOMER_DATA_SCOPE),
+        Route("GET", "/risk/customers/{customer_id}", CUSTOMER_DATA_SCOPE),
+        Route("GET", "/risk/customers/{customer_id}/transactions", CUSTOMER_DATA_SCOPE),
         ("POST", "/risk/transactions"),
-        ("GET", "/risk/high-risk"),
-        ("POST", "/risk/interventions"),
-        ("GET", "/risk/interventions"),
-        ("PATCH", "/risk/interventions/{intervention_id}"),
-        ("POST", "/risk/messages"),
+        Route("GET", "/risk/high-risk", CUSTOMER_DATA_SCOPE),
+        Route("POST", "/risk/interventions", INTERVENTIONS_SCOPE),
+        Route("GET", "/risk/interventions", CUSTOMER_DATA_SCOPE),
+        Route("PATCH", "/risk/interventions/{intervention_id}", INTERVENTIONS_SCOPE),
+        Route("POST", "/risk/messages", INTERVENTIONS_SCOPE),
         ("GET", "/risk/metrics"),
     ),
     context=POLICY_CONTEXT,
@@ -113,7 +119,9 @@ RISK_EXPLAIN = FunctionSpec(
     timeout_s=29,
     package="image",
     dependency_groups=("boosters",),
+    # A customer's features and the reasons behind the score: customer data.
     routes=(("GET", "/risk/customers/{customer_id}/explanation"),),
+    scope=CUSTOMER_DATA_SCOPE,
 )
 
 RISK_INGEST = FunctionSpec(
