@@ -70,6 +70,8 @@ class FinScoreConfig:
     api_stage_throttle_burst_limit: int
     # Requests one client IP may send in any 5 minutes before the web ACL answers 429.
     waf_rate_limit_per_5min: int
+    # The Cognito domain prefix of the token endpoint (cdk.json authDomainPrefix); None: finscore-<account id>.
+    auth_domain_prefix: str | None
     # Browser origins the API answers CORS preflights for (cdk.json corsAllowedOrigins, comma-separated).
     cors_allowed_origins: tuple[str, ...]
     log_retention_days: int
@@ -145,6 +147,7 @@ class FinScoreConfig:
             api_stage_throttle_burst_limit=reader.positive_int("apiStageThrottleBurstLimit"),
             # The bounds WAFv2 accepts for a rate-based rule's limit.
             waf_rate_limit_per_5min=reader.int_between("wafRateLimitPer5Min", 10, 2_000_000_000),
+            auth_domain_prefix=None if reader.is_empty("authDomainPrefix") else reader.domain_prefix("authDomainPrefix"),
             cors_allowed_origins=tuple(origin.strip() for origin in reader.text("corsAllowedOrigins").split(",")
                                        if origin.strip()),
             log_retention_days=retention_days,
@@ -252,6 +255,16 @@ class _ContextReader:
         raw = found.strip() if isinstance(found, str) else None
         if raw is None or (raw and not (raw.isascii() and raw.isdigit())):
             raise ValueError(f"CDK context {key!r} must be empty or a {what} as a string of digits, got {found!r}")
+        return raw
+
+    def domain_prefix(self, key: str) -> str:
+        """A Cognito domain prefix: lower-case letters, digits and hyphens, not naming AWS (Cognito refuses
+        "aws", "amazon" and "cognito" in prefixes)."""
+        raw = self.text(key).strip()
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", raw) or any(
+                word in raw for word in ("aws", "amazon", "cognito")):
+            raise ValueError(f"CDK context {key!r} must be a Cognito domain prefix (a-z, 0-9, -; without aws, "
+                             f"amazon or cognito), got {raw!r}")
         return raw
 
     def email(self, key: str, expected: str = "an email address (a verified SES identity)") -> str:

@@ -102,7 +102,7 @@ def _acknowledge_route_findings(route: apigwv2.WebSocketRoute, route_key: str) -
             Acknowledgment(
                 id="AwsSolutions-COG4",
                 reason="$connect is authorized with AWS_IAM (SigV4-signed connection URLs from the operators' "
-                "dashboards); FinScore has no end-user identities for a Cognito user pool to hold.",
+                "dashboards): WebSocket APIs take IAM or Lambda authorizers, not Cognito user pool authorizers.",
             )
         )
     else:
@@ -115,6 +115,6 @@ def _acknowledge_route_findings(route: apigwv2.WebSocketRoute, route_key: str) -
             Acknowledgment(
                 id="AwsSolutions-COG4",
                 reason="API Gateway allows authorizers on $connect only; this route runs for a connection that "
-                "$connect already authorized, and FinScore has no end-user identities for Cognito.",
+                "$connect already authorized (WebSocket APIs take no Cognito user pool authorizer).",
             ),
         )

@@ -1,9 +1,12 @@
-"""The REST API: /v1 routes of every function (finscore.products.all_functions), API keys with a usage plan, IAM on
-admin routes, and a WAF web ACL in front of the stage (infra/constructs/waf.py).
+"""The REST API: /v1 routes of every function (finscore.products.all_functions), a Cognito token with the
+route's scope and an API key on every method but the public ones, a usage plan, and a WAF web ACL in front
+of the stage (infra/constructs/waf.py).
 
-API Gateway API keys cannot be scoped to methods, so a second "admin key" could call every route
-the first can; admin routes therefore take AWS_IAM (SigV4) on top of the key (SPEC §3: "a separate
-key or IAM"). /v1/health alone answers without a key (SPEC §7).
+The token says what a caller may do (its scopes, infra/constructs/auth.py); the API key which client it
+is, for the usage plan's throttling and quota. Admin routes take Cognito with the admin scope rather than
+AWS_IAM: a method has exactly one authorization type, API keys cannot be scoped to methods, and the
+admin scope is granted to the admin app client alone, so no system that scores can promote, roll back
+or retrain. /v1/health, /v1/openapi.json and /v1/docs answer without credentials (SPEC §7).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from constructs import Construct
 
 from finscore.resources import API_BASE_PATH, FunctionSpec
 from infra.config import FinScoreConfig
+from infra.constructs.auth import ApiAuth
 from infra.constructs.waf import ApiFirewall
 
 # API Gateway's own refusals (no key, throttled, ...) in FinScore's one error shape, with the codes
@@ -25,6 +29,8 @@ from infra.constructs.waf import ApiFirewall
 # VTL), hence one fixed code per response type; messageString arrives already JSON-quoted.
 _GATEWAY_ERROR_CODES = {
     apigw.ResponseType.ACCESS_DENIED: "forbidden",
+    # No token, or one the authorizer refuses (expired, forged, another pool's, lacking the scope).
+    apigw.ResponseType.UNAUTHORIZED: "unauthorized",
     apigw.ResponseType.INVALID_API_KEY: "forbidden",
     apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: "forbidden",
     apigw.ResponseType.THROTTLED: "throttled",
@@ -65,8 +71,10 @@ class ScoringApi(Construct):
         *,
         config: FinScoreConfig,
         functions: dict[FunctionSpec, lambda_.IFunction],
+        auth: ApiAuth,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.auth = auth
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.RETAIN
         )
@@ -113,26 +121,25 @@ class ScoringApi(Construct):
             # function's resource policy has a 20 KB limit that a product with a dozen routes
             # would otherwise approach, and every method of this API is ours.
             integration = apigw.LambdaIntegration(function, scope_permission_to_method=False)
-            routes = (
-                [(method, path, apigw.AuthorizationType.NONE, True) for method, path in spec.routes]
-                + [(method, path, apigw.AuthorizationType.NONE, False) for method, path in spec.public_routes]
-                + [(method, path, apigw.AuthorizationType.IAM, True) for method, path in spec.admin_routes]
-            )
-            for method, path, authorization, key_required in routes:
-                resource = base.resource_for_path(path.strip("/"))
-                api_method = resource.add_method(
-                    method, integration, authorization_type=authorization, api_key_required=key_required
+            for route in spec.all_routes:
+                resource = base.resource_for_path(route.path.strip("/"))
+                if route.scope is None:
+                    _acknowledge_public_method(resource.add_method(route.method, integration, api_key_required=False))
+                    continue
+                resource.add_method(
+                    route.method, integration, api_key_required=True,
+                    authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.auth.authorizer,
+                    authorization_scopes=[route.scope.identifier],
                 )
-                _acknowledge_method_findings(api_method, authorization, key_required)
             if config.cors_allowed_origins:
-                for path in {path for _, path, _, _ in routes}:
+                for path in {route.path for route in spec.all_routes}:
                     resource = base.resource_for_path(path.strip("/"))
                     if resource.node.try_find_child("OPTIONS") is None:
-                        _acknowledge_preflight(resource.add_cors_preflight(
+                        resource.add_cors_preflight(
                             allow_origins=list(config.cors_allowed_origins),
-                            allow_headers=["Content-Type", "x-api-key", "Idempotency-Key"],
+                            allow_headers=["Content-Type", "Authorization", "x-api-key", "Idempotency-Key"],
                             allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
-                        ))
+                        )
 
     def _metered_access(self, config: FinScoreConfig) -> tuple[apigw.UsagePlan, apigw.IApiKey]:
         plan = self.api.add_usage_plan(
@@ -169,33 +176,11 @@ class ScoringApi(Construct):
         )
 
 
-def _acknowledge_preflight(method: apigw.Method) -> None:
-    reason = ("CORS preflight for the configured browser origins (cdk.json corsAllowedOrigins): a mock integration "
-              "that answers headers only, never data; browsers send it without credentials by design.")
+def _acknowledge_public_method(method: apigw.Method) -> None:
+    reason = (
+        "/v1/health, /v1/openapi.json and /v1/docs answer without credentials by design: probes call health "
+        "(dependency status only) and browsers open the API's own description; none returns customer or model "
+        "data, and stage throttling caps them."
+    )
     Validations.of(method).acknowledge(*(Acknowledgment(id=finding, reason=reason)
                                          for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4")))
-
-
-def _acknowledge_method_findings(
-    method: apigw.Method, authorization: apigw.AuthorizationType, key_required: bool
-) -> None:
-    if not key_required:
-        reason = (
-            "/v1/health, /v1/openapi.json and /v1/docs answer without credentials by design: probes call health "
-            "(dependency status only) and browsers open the API's own description; none returns customer or model "
-            "data, and stage throttling caps them."
-        )
-        findings = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
-    elif authorization == apigw.AuthorizationType.IAM:
-        reason = (
-            "Admin route: AWS_IAM (SigV4) authorizes operators' AWS identities on top of the API key; there are "
-            "no end-user identities for a Cognito user pool to hold."
-        )
-        findings = ("AwsSolutions-COG4",)
-    else:
-        reason = (
-            "Callers are bank and fintech systems, not end users: each is identified by its API key, which the "
-            "method requires and the usage plan throttles and meters (SPEC §3); admin routes add AWS_IAM."
-        )
-        findings = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
-    Validations.of(method).acknowledge(*(Acknowledgment(id=finding, reason=reason) for finding in findings))

@@ -12,6 +12,7 @@ from finscore.products import all_functions
 from finscore.resources import API_BASE_PATH, BATCH_SCORE
 from infra.config import FinScoreConfig
 from infra.constructs.api_function import FinScoreFunction
+from infra.constructs.auth import ApiAuth
 from infra.constructs.batch import BatchScoring
 from infra.constructs.data import DataStores
 from infra.constructs.layers import FunctionLayers
@@ -42,11 +43,13 @@ class FinScoreStack(Stack):
                                   function=next(fn for spec, fn in self.functions.items() if spec.name == BATCH_SCORE.name))
         self.lifecycle = ModelLifecycle(self, "Lifecycle", data=self.data, messaging=self.messaging,
                                         functions=self.functions)
+        self.auth = ApiAuth(self, "Auth", domain_prefix=config.auth_domain_prefix)
         self.api = ScoringApi(
             self,
             "Api",
             config=config,
             functions={spec: fn.invoke_target for spec, fn in self.functions.items() if spec.serves_rest},
+            auth=self.auth,
         )
         self.live = LiveApi(
             self, "Live", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}
@@ -65,6 +68,14 @@ class FinScoreStack(Stack):
             value=self.api.api_key.key_id,
             description="`aws apigateway get-api-key --include-value --api-key <id>` prints the key",
         )
+        CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id,
+                  description="The Cognito user pool whose access tokens the API accepts")
+        CfnOutput(self, "TokenUrl", value=self.auth.token_url,
+                  description="POST grant_type=client_credentials&scope=... with a client's id and secret (Basic auth)")
+        for spec, app_client in self.auth.clients.items():
+            CfnOutput(self, f"{spec.logical_id}Id", value=app_client.user_pool_client_id,
+                      description=f"App client for tokens with {' '.join(s.identifier for s in spec.scopes)}; "
+                      "`aws cognito-idp describe-user-pool-client` shows its secret")
         CfnOutput(self, "AlertTopicArn", value=self.monitoring.topic.topic_arn,
                   description="Alarms and ModelRejected/DriftDetected events; subscribe operators here")
         for spec, bucket in self.data.buckets.items():

@@ -1,4 +1,4 @@
-"""The REST API in the template: /v1 routes for every FunctionSpec, keys, IAM on admin, throttling."""
+"""The REST API in the template: /v1 routes for every FunctionSpec, Cognito scopes and keys, throttling."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from finscore.products import all_functions
-from finscore.resources import API_BASE_PATH
+from finscore.resources import ADMIN_SCOPE, API_BASE_PATH, AUTH_RESOURCE_SERVER, SCOPES
 
 FUNCTIONS = all_functions()
 
@@ -41,7 +41,7 @@ def _routes(kind: str):
     return [
         pytest.param(spec, method, path, id=f"{method} {path}")
         for spec in FUNCTIONS
-        for method, path in getattr(spec, kind)
+        for method, path, _ in getattr(spec, kind)
     ]
 
 
@@ -56,16 +56,24 @@ def test_every_method_is_a_declared_route(methods):
     declared = {
         (method, API_BASE_PATH + path)
         for spec in FUNCTIONS
-        for method, path in (*spec.routes, *spec.public_routes, *spec.admin_routes)
+        for method, path, _ in spec.all_routes
     }
     assert set(methods) == declared
 
 
+def _authorizer_id(synthesized) -> str:
+    (logical_id,) = synthesized.resources("AWS::ApiGateway::Authorizer")
+    return logical_id
+
+
 @pytest.mark.parametrize(("spec", "method", "path"), _routes("routes"))
-def test_keyed_route_requires_an_api_key_and_reaches_its_function(methods, spec, method, path):
+def test_route_requires_a_token_with_its_scope_and_an_api_key(synthesized, methods, spec, method, path):
     properties = methods[(method, API_BASE_PATH + path)]
+    route = next(route for route in spec.routes if (route.method, route.path) == (method, path))
+    assert properties["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert properties["AuthorizerId"] == {"Ref": _authorizer_id(synthesized)}
+    assert properties["AuthorizationScopes"] == [route.scope.identifier]
     assert properties["ApiKeyRequired"] is True
-    assert properties["AuthorizationType"] == "NONE"
     assert properties["Integration"]["Type"] == "AWS_PROXY"
     assert _invoked_function(properties) == spec.logical_id
 
@@ -79,15 +87,45 @@ def test_public_route_needs_no_key(methods, spec, method, path):
 
 
 @pytest.mark.parametrize(("spec", "method", "path"), _routes("admin_routes"))
-def test_admin_route_needs_iam_and_a_key(methods, spec, method, path):
+def test_admin_route_needs_the_admin_scope_and_a_key(methods, spec, method, path):
     properties = methods[(method, API_BASE_PATH + path)]
-    assert properties["AuthorizationType"] == "AWS_IAM"
+    assert properties["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert properties["AuthorizationScopes"] == [ADMIN_SCOPE.identifier]
     assert properties["ApiKeyRequired"] is True
     assert _invoked_function(properties) == spec.logical_id
 
 
+def test_every_method_but_the_public_ones_takes_a_cognito_token_with_one_scope(methods):
+    public = {("GET", f"{API_BASE_PATH}/health"), ("GET", f"{API_BASE_PATH}/openapi.json"),
+              ("GET", f"{API_BASE_PATH}/docs")}
+    known = {scope.identifier for scope in SCOPES}
+    for route, properties in methods.items():
+        if route in public or route[0] == "OPTIONS":
+            continue
+        assert properties["AuthorizationType"] == "COGNITO_USER_POOLS", route
+        assert len(properties["AuthorizationScopes"]) == 1 and properties["AuthorizationScopes"][0] in known, route
+
+
+def test_customer_data_and_interventions_need_their_own_scopes(methods):
+    scopes = {route: properties.get("AuthorizationScopes") for route, properties in methods.items()}
+    assert scopes[("GET", f"{API_BASE_PATH}/risk/customers/{{customer_id}}")] == ["finscore/customers.read"]
+    assert scopes[("GET", f"{API_BASE_PATH}/risk/high-risk")] == ["finscore/customers.read"]
+    assert scopes[("PATCH", f"{API_BASE_PATH}/risk/interventions/{{intervention_id}}")] == [
+        "finscore/interventions.write"]
+    assert scopes[("POST", f"{API_BASE_PATH}/risk/score")] == ["finscore/score"]
+
+
+def test_the_authorizer_trusts_the_user_pool(synthesized):
+    authorizer = synthesized.resource(_authorizer_id(synthesized))["Properties"]
+    (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+
+
 def test_only_health_and_the_api_description_are_public(methods):
     public = {route for route, properties in methods.items() if not properties.get("ApiKeyRequired", False)}
+    assert public == {route for route, properties in methods.items() if properties["AuthorizationType"] == "NONE"}
     assert public == {("GET", f"{API_BASE_PATH}/health"), ("GET", f"{API_BASE_PATH}/openapi.json"),
                       ("GET", f"{API_BASE_PATH}/docs")}
 
@@ -181,8 +219,7 @@ def test_configured_origins_get_a_preflight_and_the_synth_stays_clean(tmp_path):
     preflights = [resource for resource in template["Resources"].values()
                   if resource["Type"] == "AWS::ApiGateway::Method" and resource["Properties"]["HttpMethod"] == "OPTIONS"]
     # ...and every route's resource answers a preflight for that origin only.
-    assert len(preflights) == len({path for spec in all_functions() for _, path in
-                                   (*spec.routes, *spec.public_routes, *spec.admin_routes)})
+    assert len(preflights) == len({route.path for spec in all_functions() for route in spec.all_routes})
     for preflight in preflights:
         headers = preflight["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
