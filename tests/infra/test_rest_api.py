@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from finscore.products import all_functions
-from finscore.resources import ADMIN_SCOPE, API_BASE_PATH, AUTH_RESOURCE_SERVER, SCOPES
+from finscore.resources import ADMIN_SCOPE, API_BASE_PATH, SCOPES
 
 FUNCTIONS = all_functions()
 
