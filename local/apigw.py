@@ -53,9 +53,11 @@ def rest_event(
     headers: Mapping[str, str] | None = None,
     body: str | bytes | dict | list | None = None,
     api_key_id: str | None = None,
+    claims: Mapping[str, Any] | None = None,
     stage: str = "prod",
 ) -> dict[str, Any]:
-    """An API Gateway REST API Lambda-proxy event, shaped as API Gateway sends it."""
+    """An API Gateway REST API Lambda-proxy event, shaped as API Gateway sends it; CLAIMS are those of the
+    caller's token, which a Cognito user pool authorizer passes on (requestContext.authorizer.claims)."""
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
     is_base64 = False
@@ -89,6 +91,7 @@ def rest_event(
             "accountId": "123456789012",
             "apiId": "local",
             "identity": {"sourceIp": "127.0.0.1", "userAgent": next((v for k, v in headers.items() if k.lower() == "user-agent"), ""), "apiKeyId": api_key_id},
+            **({"authorizer": {"claims": dict(claims)}} if claims else {}),
         },
         "body": body,
         "isBase64Encoded": is_base64,

@@ -1,5 +1,5 @@
-"""What a caller may see: contact details masked unless the key has the customer-data scope; CORS only
-for the configured origins."""
+"""What a caller may see: contact details masked unless the token (or, without one, the key) has the
+customer-data scope; CORS only for the configured origins."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ def customer(aws, risk_champion):
     service.reset()
 
 
-def _detail(customer_id: str, key_id: str, contact: str | None = None):
+def _detail(customer_id: str, key_id: str, contact: str | None = None, scope: str | None = None):
     query = {"contact": contact} if contact else {}
-    return invoke("risk_api", http_event("GET", f"/v1/risk/customers/{customer_id}", query=query, api_key_id=key_id))
+    claims = {"scope": scope, "token_use": "access", "client_id": "machine"} if scope is not None else None
+    return invoke("risk_api", http_event("GET", f"/v1/risk/customers/{customer_id}", query=query, api_key_id=key_id,
+                                         claims=claims))
 
 
 def test_contact_details_are_masked_by_default(customer):
@@ -38,6 +40,16 @@ def test_full_contact_details_need_the_customer_data_scope(customer, monkeypatch
     status, detail = _detail(customer, "local-admin", "full")
     assert status == 200 and detail["contact"] == "full"
     assert "*" not in detail["phone"] and "***" not in detail["email"]
+
+
+def test_a_token_with_the_customer_data_scope_reads_full_contact_details(customer):
+    status, detail = _detail(customer, "local", "full", scope="finscore/score finscore/customers.read")
+    assert status == 200 and "*" not in detail["phone"]
+
+    # The token decides when there is one: the admin key id adds nothing to a token without the scope.
+    status, answer = _detail(customer, "local-admin", "full", scope="finscore/score")
+    assert status == 403 and answer["error"]["code"] == "forbidden"
+    assert answer["error"]["details"][0]["field"] == "contact"
 
 
 def _preflight_headers(origin: str) -> dict:

@@ -79,8 +79,9 @@ def search_customers(
 
 
 @router.get("/v1/risk/customers/<customer_id>", tags=["risk"], summary="Customer profile, features and latest score",
-            description="Phone and email are masked unless contact=full is asked by an API key with the "
-            "customer-data scope (cdk.json customerDataApiKeyIds; locally the admin key).",
+            description="Phone and email are masked unless contact=full is asked with the customer-data scope: "
+            "a token with finscore/customers.read, or without a token an API key of cdk.json "
+            "customerDataApiKeyIds (locally the admin key).",
             responses=route_responses(404, 403, s403="contact=full without the customer-data scope"))
 def customer_detail(
     customer_id: CustomerIdPath,
