@@ -1,4 +1,5 @@
-"""The `finscore` command: run the local stack, invoke a function, train a product, write the OpenAPI document, show the outbox."""
+"""The `finscore` command: run the local stack, invoke a function, train a product, write the OpenAPI document, show the
+outbox, get an access token of the local stack's Cognito."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("openapi", help="write the merged OpenAPI document into the shared package")
 
     commands.add_parser("outbox", help="SMS, app push and email the running local stack has sent")
+
+    token = commands.add_parser("token", help="an access token of the running local stack's Cognito, for "
+                                              "Authorization: Bearer (FINSCORE_AUTH=cognito)")
+    token.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                       help="a scope the token should carry (finscore/score, finscore/customers.read, "
+                            "finscore/interventions.write, finscore/admin); repeat for more; default: every "
+                            "scope of the machine client")
 
     arguments = parser.parse_args(argv)
     # Before anything imports Powertools: its Logger keeps the stdout it finds at creation, and
@@ -64,7 +72,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if arguments.command == "outbox":
         return _print_outbox()
+    if arguments.command == "token":
+        return _print_token(tuple(arguments.scope))
     return 2
+
+
+def _print_token(scopes: tuple[str, ...]) -> int:
+    from finscore import resources
+    from local.cognito import LocalUserPool, issue_token
+    from local.embedded_aws import EmbeddedAws
+    from local.home import NoRunningStack, running_stack
+
+    try:
+        state = running_stack()
+    except NoRunningStack as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if "cognito" not in state:
+        print("The running stack predates local Cognito; restart it with `make run`", file=sys.stderr)
+        return 1
+    EmbeddedAws(state["aws_port"]).use()
+    pool = LocalUserPool.from_state(state["cognito"])
+    try:
+        # Without --scope: the machine client's scopes (admin has its own client).
+        machine = pool.clients[resources.MACHINE_CLIENT.logical_id]
+        print(issue_token(pool, scopes or machine.scopes))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
 
 
 def _print_outbox() -> int:

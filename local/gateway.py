@@ -1,7 +1,10 @@
 """The local API gateway: HTTP on 127.0.0.1 turned into API Gateway REST proxy events for the real handlers.
 
-As in API Gateway, every route but the public ones needs a valid x-api-key, admin routes need the admin
-key (IAM in AWS), and each function serves one request at a time, like one Lambda execution environment.
+As in API Gateway, every route but the public ones needs a valid x-api-key, and each function serves one
+request at a time, like one Lambda execution environment. By default the key is the only lock and admin
+routes need the admin key; with FINSCORE_AUTH=cognito every such route also needs an access token of the
+embedded Cognito with the route's scope, checked as API Gateway's Cognito authorizer does
+(local/cognito.py): 401 without a valid token, 403 when it lacks the scope.
 What API Gateway refuses before a function runs is refused here the same way, in the error shape: a URL
 past MAX_URL_LENGTH (414), a body past MAX_BODY_BYTES (413, unread), a body without a length (411), and
 a method no route has (405, with Allow).
@@ -25,7 +28,9 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from finscore.api.limits import MAX_BODY_BYTES, MAX_URL_LENGTH
-from local.apigw import find_route, rest_event, route_access
+from finscore.resources import Scope
+from local.apigw import find_route, rest_event, route_access, route_scope
+from local.cognito import InvalidToken, TokenVerifier, granted_scopes
 from local.function_output import routed_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,12 +109,23 @@ def local_functions(log_dir: Path | None = None) -> dict[str, LocalFunction]:
     return functions
 
 
-def error_body(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": details or []}}).encode()
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json", **headers}, error_body(code, message)
+
+
+def _token_refusal(status: int, message: str, challenge: str) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "WWW-Authenticate": challenge}
+    code = "unauthorized" if status == 401 else "forbidden"
+    return status, headers, error_body(code, message, [{"field": "Authorization", "issue": message}])
+
+
+def _claim_text(value: Any) -> str:
+    # API Gateway hands a function every claim as a string.
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def allowed_methods(path: str) -> list[str]:
@@ -129,11 +145,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalGateway:
-    def __init__(self, port: int, api_key: str, admin_key: str, functions: dict[str, LocalFunction] | None = None):
+    def __init__(self, port: int, api_key: str, admin_key: str, functions: dict[str, LocalFunction] | None = None,
+                 verifier: TokenVerifier | None = None):
         self.port = port
         self.api_key = api_key
         self.admin_key = admin_key
         self.functions = functions or local_functions()
+        # With a verifier (FINSCORE_AUTH=cognito), tokens with the route's scope, as in AWS.
+        self.verifier = verifier
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -187,6 +206,13 @@ class LocalGateway:
         spec, template, parameters = route
         access = route_access(spec, method, template)
         supplied = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+        claims = None
+        if self.verifier is not None and access != "public":
+            # API Gateway runs the authorizer first, then checks the key; the token decides admin routes.
+            refusal, claims = self._authorize(headers, route_scope(spec, method, template))
+            if refusal is not None:
+                return refusal
+            access = "key"
         if access == "key" and supplied not in (self.api_key, self.admin_key):
             return 403, {"Content-Type": "application/json"}, error_body("forbidden", "Missing or invalid API key (x-api-key)")
         if access == "admin" and supplied != self.admin_key:
@@ -200,9 +226,29 @@ class LocalGateway:
             headers=headers,
             body=body if body else None,
             api_key_id="local-admin" if supplied == self.admin_key else ("local" if supplied else None),
+            claims=claims,
         )
         response = self.functions[spec.name].invoke(event)
         return _http_response(response)
+
+    def _authorize(self, headers: dict[str, str], scope: Scope) -> tuple[tuple[int, dict[str, str], bytes] | None,
+                                                                         dict[str, str] | None]:
+        """(refusal, None) or (None, the claims the function gets) for the request's bearer token."""
+        header = next((v for k, v in headers.items() if k.lower() == "authorization"), "").strip()
+        token = header[len("bearer "):].strip() if header.lower().startswith("bearer ") else header
+        if not token:
+            return _token_refusal(401, "Send an access token: Authorization: Bearer <token> (`finscore token`)",
+                                  "Bearer"), None
+        try:
+            claims = self.verifier.verify(token)
+        except InvalidToken as exc:
+            return _token_refusal(401, str(exc), 'Bearer error="invalid_token"'), None
+        granted = granted_scopes(claims)
+        if scope.identifier not in granted:
+            return _token_refusal(403, f"The token lacks the {scope.identifier} scope this route needs",
+                                  f'Bearer error="insufficient_scope", scope="{scope.identifier}"'), None
+        # What a client-credentials token of Cognito carries: its scopes in "scope".
+        return None, {**{name: _claim_text(value) for name, value in claims.items()}, "scope": " ".join(sorted(granted))}
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes]:
         target = (DASHBOARD / (path.lstrip("/") or "index.html")).resolve()

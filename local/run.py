@@ -15,6 +15,7 @@ from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.products import all_functions, products
 from finscore.products.spec import load
+from local.cognito import LocalUserPool, TokenVerifier, auth_mode, create_user_pool, fetch_jwks
 from local.embedded_aws import DEFAULT_PORT as DEFAULT_AWS_PORT
 from local.embedded_aws import EmbeddedAws, port_in_use
 from local.event_sources import EventSources
@@ -107,21 +108,27 @@ def seed(names: dict[str, str], store: ModelStore, registry: ModelRegistry) -> d
     return reports
 
 
-def example_call(gateway_url: str, api_key: str) -> list[str]:
-    """A curl line for the first product whose example request the run can answer."""
+def example_call(gateway_url: str, api_key: str, with_token: bool = False) -> list[str]:
+    """A curl line for the first product whose example request the run can answer; WITH_TOKEN, after the
+    line that gets it an access token."""
     for spec in products().values():
         if not spec.example_event:
             continue
         event = json.loads((ROOT / "events" / spec.example_event).read_text())
+        token = ["  TOKEN=$(.venv/bin/finscore token --scope finscore/score)"] if with_token else []
         return [
+            *token,
             f"  curl -s -X {event['httpMethod']} {gateway_url}{event['path']} -H 'x-api-key: {api_key}' \\",
+            *(["       -H \"Authorization: Bearer $TOKEN\" \\"] if with_token else []),
             f"       -H 'Content-Type: application/json' -d '{json.dumps(json.loads(event['body']))}'",
         ]
     return []
 
 
 def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], keys: ApiKeys,
-           served: dict[str, str], seconds: float, live: LocalWebSocketApi | None = None) -> str:
+           served: dict[str, str], seconds: float, live: LocalWebSocketApi | None = None,
+           user_pool: LocalUserPool | None = None) -> str:
+    with_token = gateway.verifier is not None
     lines = [
         "",
         f"FinScore is running (ready in {seconds:.1f} s)",
@@ -135,11 +142,14 @@ def banner(gateway: LocalGateway, aws: EmbeddedAws, names: dict[str, str], keys:
         *(f"  {variable:<14} {name}" for variable, name in names.items()),
         *(f"  model      {product} {version}" for product, version in served.items()),
         f"  API key    {keys.api_key}   ({keys.origin('FINSCORE_API_KEY')})",
-        f"  Admin key  {keys.admin_key}   (admin routes; IAM in AWS; {keys.origin('FINSCORE_ADMIN_KEY')})",
+        f"  Admin key  {keys.admin_key}   (admin routes without tokens; {keys.origin('FINSCORE_ADMIN_KEY')})",
+        *([f"  Auth       {'Cognito tokens and API keys' if with_token else 'API keys'} (FINSCORE_AUTH="
+           f"{'cognito' if with_token else 'key'}); user pool {user_pool.user_pool_id}; a token: "
+           "`finscore token --scope <scope>...`"] if user_pool else []),
         f"  State      {finscore_home() / 'stack.json'}   (ports and keys of this run, for `finscore invoke`)",
         "",
         "Try:",
-        *example_call(gateway.url, keys.api_key),
+        *example_call(gateway.url, keys.api_key, with_token),
         "",
         "  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \\",
         f"       aws --endpoint-url {aws.endpoint_url} s3 ls s3://{names['MODELS_BUCKET']}/ --recursive",
@@ -158,6 +168,10 @@ def run(*, progress: bool = True) -> None:
         raise SystemExit(f"Port {api_port} is in use; stop what runs there or set FINSCORE_API_PORT")
     if port_in_use(ws_port):
         raise SystemExit(f"Port {ws_port} is in use; stop what runs there or set FINSCORE_WS_PORT")
+    try:
+        mode = auth_mode()
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
     # Before the first training, so that the keys are kept even when that run is interrupted.
     keys = api_keys()
     aws = EmbeddedAws(aws_port)
@@ -169,6 +183,9 @@ def run(*, progress: bool = True) -> None:
     logs = finscore_home() / "logs"
     try:
         names = create_resources(context_settings().get("SENDER_EMAIL") or None)
+        # Always created, so that `finscore token` works; the gateway checks tokens when asked to.
+        user_pool = create_user_pool()
+        verifier = TokenVerifier(user_pool, fetch_jwks(user_pool)) if mode == "cognito" else None
         functions = local_functions(logs)
         # The function serving the WebSocket API's routes, if a product has one.
         connections = next((spec.name for spec in all_functions() if spec.websocket_routes), None)
@@ -187,15 +204,16 @@ def run(*, progress: bool = True) -> None:
         # After seeding: the streams are read from LATEST, so seed data is not pushed or delivered.
         event_log = (logs / "event_sources.log").open("a", buffering=1, encoding="utf-8")
         event_sources = EventSources(names, functions, log=event_log).start()
-        gateway = LocalGateway(api_port, keys.api_key, keys.admin_key, functions).start()
+        gateway = LocalGateway(api_port, keys.api_key, keys.admin_key, functions, verifier).start()
         write_stack_state({
             "api_url": gateway.url, "api_port": api_port, "aws_endpoint_url": aws.endpoint_url, "aws_port": aws_port,
             "ws_url": live.url if live else None, "ws_port": ws_port if live else None,
             "api_key": keys.api_key, "admin_key": keys.admin_key, "logs": str(logs),
+            "auth": mode, "cognito": user_pool.as_state(),
             "environment": {variable: os.environ[variable] for variable in (
                 "LIVE_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "RETRAIN_FUNCTION_NAME") if variable in os.environ},
         })
-        print(banner(gateway, aws, names, keys, served, time.perf_counter() - started, live), flush=True)
+        print(banner(gateway, aws, names, keys, served, time.perf_counter() - started, live, user_pool), flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
