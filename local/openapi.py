@@ -69,7 +69,7 @@ def _document_errors(operation: dict[str, Any], *, keyed: bool) -> None:
     if any(parameter.get("name") == "cursor" for parameter in operation.get("parameters", [])):
         statuses.append(400)
     if keyed:
-        statuses += [403, 429]
+        statuses += [401, 403, 429]
     for status in statuses:
         responses.setdefault(str(status), _error(status))
     operation["responses"] = dict(sorted(responses.items()))
@@ -113,17 +113,36 @@ def _without_name_clashes(documents: list[tuple[resources.FunctionSpec, dict[str
     return renamed
 
 
+def _security_schemes() -> dict[str, Any]:
+    """The API key of the usage plan, and the OAuth2 client-credentials flow of the stack's user pool."""
+    return {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+        "oauth2": {
+            "type": "oauth2",
+            "description": "Access tokens of the stack's Cognito user pool (its TokenUrl output; locally "
+            "`finscore token --scope ...` when the gateway runs with FINSCORE_AUTH=cognito), sent as "
+            "Authorization: Bearer <token>.",
+            "flows": {"clientCredentials": {
+                "tokenUrl": "https://finscore-ACCOUNT.auth.REGION.amazoncognito.com/oauth2/token",
+                "scopes": {scope.identifier: scope.description for scope in resources.SCOPES},
+            }},
+        },
+    }
+
+
 def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = _error_schemas()
-    public = {(route.method, resources.API_BASE_PATH + route.path) for spec in all_functions()
-              for route in spec.public_routes}
+    scopes = {(route.method, resources.API_BASE_PATH + route.path): route.scope
+              for spec in all_functions() for route in spec.all_routes}
     for document in _without_name_clashes(_function_documents()):
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
-                keyed = (method.upper(), path) not in public
+                scope = scopes.get((method.upper(), path))
+                keyed = scope is not None
                 if keyed:
-                    operation["security"] = [{"apiKey": []}]
+                    # Both at once: the token's scope says what the caller may do, the key which client it is.
+                    operation["security"] = [{"apiKey": [], "oauth2": [scope.identifier]}]
                 _document_errors(operation, keyed=keyed)
             paths.setdefault(path, {}).update(operations)
         schemas.update(document.get("components", {}).get("schemas", {}))
@@ -135,15 +154,16 @@ def build_document() -> dict[str, Any]:
             "title": "FinScore API",
             "version": __version__,
             "description": "Machine-learning scoring for retail finance. Every route but /v1/health, /v1/docs and "
-            "/v1/openapi.json needs an API key in the x-api-key header; admin routes need IAM authorization (the "
-            "admin key locally). Every error answer is an ErrorResponse. Bodies are JSON of at most "
+            "/v1/openapi.json needs an access token with the route's scope (Authorization: Bearer, OAuth2 client "
+            "credentials) and an API key in the x-api-key header; locally the key alone unless FINSCORE_AUTH=cognito "
+            "(admin routes then take the admin key). Every error answer is an ErrorResponse. Bodies are JSON of at most "
             f"{MAX_BODY_BYTES} bytes (413 past it), nested at most {MAX_JSON_DEPTH} levels, with numbers of at "
             f"most {MAX_NUMBER_DIGITS} digits (400 past either).",
         },
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": _security_schemes(),
         },
     }
 

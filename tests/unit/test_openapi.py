@@ -16,12 +16,22 @@ def test_the_committed_document_matches_the_handlers():
 def test_every_route_is_documented_with_its_security():
     document = json.loads(DOCUMENT.read_text())
     for spec in all_functions():
-        for method, path, _ in spec.all_routes:
+        for method, path, scope in spec.all_routes:
             if path in ("/openapi.json", "/docs"):
                 continue
             operation = document["paths"][resources.API_BASE_PATH + path][method.lower()]
-            needs_key = (method, path) not in spec.public_routes
-            assert bool(operation.get("security")) == needs_key, (method, path)
+            if scope is None:
+                assert "security" not in operation, (method, path)
+            else:
+                assert operation["security"] == [{"apiKey": [], "oauth2": [scope.identifier]}], (method, path)
+
+
+def test_the_oauth2_scheme_offers_every_scope_by_client_credentials():
+    schemes = json.loads(DOCUMENT.read_text())["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    flow = schemes["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"].endswith("/oauth2/token")
+    assert set(flow["scopes"]) == {scope.identifier for scope in resources.SCOPES}
 
 
 def test_every_documented_route_is_routed_to_its_function():
@@ -62,7 +72,7 @@ def test_every_error_status_is_documented_in_the_error_shape():
             responses = operation["responses"]
             assert responses["422"]["content"]["application/json"]["schema"] == error, (method, path)
             if operation.get("security"):
-                assert {"403", "429"} <= set(responses), (method, path)
+                assert {"401", "403", "429"} <= set(responses), (method, path)
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(responses), (method, path)
             assert "HTTPValidationError" not in json.dumps(operation)

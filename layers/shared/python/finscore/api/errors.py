@@ -42,7 +42,8 @@ class ErrorResponse(BaseModel):
 ERROR_STATUSES: dict[int, str] = {
     400: f"Malformed request: the body is not JSON, nests deeper than {MAX_JSON_DEPTH} levels or holds a number "
          f"longer than {MAX_NUMBER_DIGITS} digits; or a cursor this listing did not return",
-    403: "Missing or invalid API key (x-api-key); admin routes need the admin identity",
+    401: "Missing, expired or invalid access token (Authorization: Bearer <token>)",
+    403: "Missing or invalid API key (x-api-key), or an access token without the route's scope",
     404: "No such resource",
     409: "Conflicts with the resource's current state",
     413: f"Body larger than {MAX_BODY_BYTES} bytes",
