@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore import __version__
+from finscore.api.access import caller_name
 from finscore.api.docs import openapi_document, swagger_page
 from finscore.api.errors import route_responses
 from finscore.api.resolver import create_resolver
@@ -37,9 +38,8 @@ ProductPath = Annotated[str, Path(description=" | ".join(products()))]
 
 
 def admin_actor() -> str:
-    """Who called an admin route: the IAM identity in AWS, the API key id locally."""
-    identity = app.current_event.request_context.identity
-    return f"admin:{identity.user_arn or identity.api_key_id or identity.caller or 'unknown'}"
+    """Who called an admin route: its token's client or user, or without a token its API key id."""
+    return f"admin:{caller_name(app.current_event)}"
 
 
 @app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)",

@@ -58,3 +58,11 @@ def test_the_refusal_is_a_403_naming_the_parameter(monkeypatch):
     assert refused.value.details[0].field == "contact"
     require_customer_data_scope(_event(scope="finscore/customers.read"), "contact")
     require_customer_data_scope(_event(key_id="trusted-key"), "contact")
+
+
+def test_the_caller_is_named_by_its_token_else_its_key():
+    from finscore.api.access import caller_name
+
+    assert caller_name(_event(key_id="trusted-key", scope="finscore/admin")) == "machine"
+    assert caller_name(_event(key_id="trusted-key")) == "trusted-key"
+    assert caller_name(_event()) == "unknown"

@@ -19,6 +19,16 @@ def caller_key_id(event: Any) -> str | None:
     return event.request_context.identity.api_key_id
 
 
+def caller_name(event: Any) -> str:
+    """Who called, for audit trails: the user or app client of its token, else its IAM identity or API key id."""
+    claims = event.request_context.authorizer.claims or {}
+    # A client-credentials token names its app client only; a signed-in user's names the user too.
+    if claims:
+        return str(claims.get("username") or claims.get("client_id") or claims.get("sub") or "unknown")
+    identity = event.request_context.identity
+    return identity.user_arn or identity.api_key_id or identity.caller or "unknown"
+
+
 def token_scopes(claims: dict[str, Any] | None) -> frozenset[str] | None:
     """The scopes of an access token's CLAIMS; None when the request came without a token."""
     if not claims:
