@@ -3,20 +3,9 @@ customer-data scope; CORS only for the configured origins."""
 
 from __future__ import annotations
 
-import pytest
-
 from finscore.api.resolver import create_resolver
-from finscore.products.risk import service
 from local.apigw import http_event
-from tests.handlers import FakeContext, invoke, seed_product
-
-
-@pytest.fixture
-def customer(aws, risk_champion):
-    service.reset()
-    seed_product(aws, "risk", customers=5, seed=3, transactions_for=0)
-    yield "C000001"
-    service.reset()
+from tests.handlers import FakeContext, invoke
 
 
 def _detail(customer_id: str, key_id: str, contact: str | None = None, scope: str | None = None):

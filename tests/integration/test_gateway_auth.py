@@ -10,10 +10,9 @@ import pytest
 
 from finscore import resources
 from finscore.products import all_functions
-from finscore.products.risk import service
 from local.cognito import TokenVerifier, create_user_pool, fetch_jwks, issue_token
 from local.gateway import LocalGateway
-from tests.handlers import FakeContext, load_handler, seed_product
+from tests.handlers import FakeContext, load_handler
 
 SCORE = resources.SCORE_SCOPE.identifier
 CUSTOMERS = resources.CUSTOMER_DATA_SCOPE.identifier
@@ -28,14 +27,6 @@ class HandlerFunction:
 
     def invoke(self, event: dict) -> dict:
         return load_handler(self.name).lambda_handler(event, FakeContext())
-
-
-@pytest.fixture
-def customer(aws, risk_champion):
-    service.reset()
-    seed_product(aws, "risk", customers=5, seed=3, transactions_for=0)
-    yield "C000001"
-    service.reset()
 
 
 @pytest.fixture
