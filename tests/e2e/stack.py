@@ -53,8 +53,8 @@ class Stack:
             return response.read().decode()
 
 
-def start_stack(home: Path) -> Stack:
-    """`finscore run` with its own ports and home, once the API answers."""
+def start_stack(home: Path, **settings: str) -> Stack:
+    """`finscore run` with its own ports and home (and SETTINGS in its environment), once the API answers."""
     api_port, aws_port, ws_port = free_port(), free_port(), free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
@@ -64,6 +64,7 @@ def start_stack(home: Path) -> Stack:
         "FINSCORE_WS_PORT": str(ws_port),
         "FINSCORE_API_KEY": API_KEY,
         "FINSCORE_ADMIN_KEY": ADMIN_KEY,
+        **settings,
     }
     log = home / f"run-{api_port}.log"
     with log.open("w") as output:

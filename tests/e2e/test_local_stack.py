@@ -154,3 +154,31 @@ def test_a_later_run_reuses_the_model_and_ctrl_c_stops_everything(stack, home):
     # A stopped run leaves no record behind; the session's stack, still running, gets its own back.
     assert not (home / "stack.json").exists()
     (home / "stack.json").write_text(session_record)
+
+
+def _finscore_token(home, *scopes: str) -> str:
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "finscore"), "token", *(f"--scope={scope}" for scope in scopes)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, "FINSCORE_HOME": str(home)},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_run_with_cognito_wants_a_token_with_the_routes_scope(stack, home):
+    session_record = (home / "stack.json").read_text()
+    secured = start_stack(home, FINSCORE_AUTH="cognito")
+    try:
+        status, answer = secured.request("POST", "/v1/recommendations", SMARTBANK)
+        assert status == 401 and answer["error"]["code"] == "unauthorized"
+
+        scorer = {"Authorization": f"Bearer {_finscore_token(home, 'finscore/score')}"}
+        assert secured.request("POST", "/v1/recommendations", SMARTBANK, headers=scorer)[0] == 200
+        status, answer = secured.request("GET", "/v1/risk/customers/C000001", headers=scorer)
+        assert status == 403 and "finscore/customers.read" in answer["error"]["message"]
+        assert secured.request("GET", "/v1/health", key=None)[0] == 200
+    finally:
+        secured.process.send_signal(signal.SIGINT)
+        assert secured.process.wait(timeout=60) == 0
+    (home / "stack.json").write_text(session_record)
