@@ -244,6 +244,8 @@ class LocalGateway:
         except InvalidToken as exc:
             return _token_refusal(401, str(exc), 'Bearer error="invalid_token"'), None
         granted = granted_scopes(claims)
+        # A valid token without the scope is 403 (RFC 6750's insufficient_scope), told apart from a bad
+        # token; API Gateway's REST authorizer may answer both with 401, in the same error shape.
         if scope.identifier not in granted:
             return _token_refusal(403, f"The token lacks the {scope.identifier} scope this route needs",
                                   f'Bearer error="insufficient_scope", scope="{scope.identifier}"'), None
