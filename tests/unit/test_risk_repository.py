@@ -6,7 +6,7 @@ import pytest
 
 from finscore.errors import InvalidRequest
 from finscore.dynamo import decode_cursor, deserialize, encode_cursor, serialize
-from finscore.products.risk.repository import CustomerStore
+from finscore.products.risk.repository import CounterStore, CustomerStore
 
 
 HIGH_RISK_KEY = ("customer_id", "risk_score", "score_partition")
@@ -58,11 +58,16 @@ def test_values_round_trip_through_dynamodb_types():
     assert isinstance(back["count"], int) and isinstance(back["score"], float)
 
 
+def _customers(aws) -> CustomerStore:
+    return CustomerStore(aws["RISK_CUSTOMERS_TABLE"], counters=CounterStore(aws["RISK_COUNTERS_TABLE"]),
+                         search_table=aws["RISK_CUSTOMER_SEARCH_TABLE"])
+
+
 def test_the_high_risk_listing_pages_highest_first(aws):
-    store = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
+    store = _customers(aws)
     store.put_many([{"customer_id": f"C{i:03d}", "name": f"Customer {i}"} for i in range(12)])
     for i in range(12):
-        store.save_score(f"C{i:03d}", {"risk_score": float(i * 9), "risk_level": "high", "probability": i * 0.09})
+        store.save_score({"customer_id": f"C{i:03d}"}, {"risk_score": float(i * 9), "risk_level": "high", "probability": i * 0.09})
     unscored = {"customer_id": "C999", "name": "Never Scored"}
     store.put_many([unscored])
 
@@ -78,7 +83,7 @@ def test_the_high_risk_listing_pages_highest_first(aws):
 
 
 def test_search_matches_id_prefix_and_name_words(aws):
-    store = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
+    store = _customers(aws)
     store.put_many([{"customer_id": "C100", "name": "Priya Sharma"}, {"customer_id": "C200", "name": "Rahul Verma"},
                     {"customer_id": "X300", "name": "Anil Sharma"}])
 

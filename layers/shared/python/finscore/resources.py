@@ -104,7 +104,8 @@ CAPTURE_PREFIX = "capture/"
 # DynamoDB actions (IAM names without "dynamodb:") by what a function does with a table. A
 # TransactWriteItems is authorised per item by PutItem, UpdateItem, DeleteItem or ConditionCheckItem.
 KEY_READS = ("GetItem", "Query")
-LISTINGS = ("BatchGetItem", "Scan")
+# Scan is granted by no kind: a function that must scan (a maintenance sweep) names it in table_actions.
+LISTINGS = ("BatchGetItem",)
 ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")
 HEALTH_ROUTE = ("GET", "/health")
 
@@ -122,7 +123,7 @@ class FunctionSpec:
     key_reads: tuple[TableSpec, ...] | None = None
     # Tables it changes (PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem).
     writes: tuple[TableSpec, ...] = ()
-    # Tables it lists or reads in batches (Scan, BatchGetItem).
+    # Tables it reads in batches (BatchGetItem).
     listings: tuple[TableSpec, ...] = ()
     # Exactly these DynamoDB actions on a table, where its code does less than the reads, writes and
     # listings above would grant (the integration suite checks every call a handler makes is granted).

@@ -22,15 +22,24 @@ from finscore.resources import (
 NAME = "risk"
 
 # The feature store: one item per customer (profile, behavioural features, latest score). The
-# by_score index holds every scored customer under one partition so that the high-risk listing is a
-# single descending range query on risk_score.
+# by_score index spreads scored customers over a few shards (score_shard, repository.SCORE_SHARDS)
+# by risk_score: the high-risk listing merges the shards' descending range queries, and no single
+# partition takes every score write.
 CUSTOMERS_TABLE = TableSpec(
     "RiskCustomersTable",
     "RISK_CUSTOMERS_TABLE",
     KeyAttribute("customer_id"),
-    global_indexes=(("by_score", KeyAttribute("score_partition"), KeyAttribute("risk_score", "N")),),
+    global_indexes=(("by_score", KeyAttribute("score_shard"), KeyAttribute("risk_score", "N")),),
     stream="NEW_AND_OLD_IMAGES",
 )
+# Customer search: one item per term a search may begin with (the id, the name from each word on),
+# partitioned by the term's first character and sorted by "<term>#<customer_id>".
+CUSTOMER_SEARCH_TABLE = TableSpec(
+    "RiskCustomerSearchTable", "RISK_CUSTOMER_SEARCH_TABLE", KeyAttribute("term_initial"), KeyAttribute("term_key")
+)
+# What GET /v1/risk/metrics reads: counters per shard, moved in the same transactions as the scores
+# and interventions they count (repository.CounterStore).
+COUNTERS_TABLE = TableSpec("RiskCountersTable", "RISK_COUNTERS_TABLE", KeyAttribute("counter"))
 # Transactions per customer, sorted by "<ISO date>#<transaction id>".
 TRANSACTIONS_TABLE = TableSpec(
     "RiskTransactionsTable", "RISK_TRANSACTIONS_TABLE", KeyAttribute("customer_id"), KeyAttribute("txn_key")
@@ -39,7 +48,12 @@ INTERVENTIONS_TABLE = TableSpec(
     "InterventionsTable",
     "INTERVENTIONS_TABLE",
     KeyAttribute("intervention_id"),
-    global_indexes=(("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),),
+    # A customer's, one status's, and all of them (spread over created_shard), each newest first.
+    global_indexes=(
+        ("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),
+        ("by_status", KeyAttribute("status"), KeyAttribute("created_at")),
+        ("by_created", KeyAttribute("created_shard"), KeyAttribute("created_at")),
+    ),
     stream="NEW_AND_OLD_IMAGES",
 )
 # Powertools idempotency records (Idempotency-Key of POST /v1/risk/interventions), expiring by TTL.
@@ -78,10 +92,12 @@ RISK_API = FunctionSpec(
     code=PRODUCT_API_FOLDER,
     product=NAME,
     buckets=(MODELS_BUCKET, DATA_BUCKET),
-    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
-    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
-    # Customer search and the interventions listing scan; transactions arrive for many customers at once.
-    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE,
+            CUSTOMER_SEARCH_TABLE, COUNTERS_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, COUNTERS_TABLE),
+    # Transactions arrive for many customers at once, a search page's customers are read together,
+    # and so are the metrics' counters; nothing on a request path scans.
+    listings=(CUSTOMERS_TABLE, COUNTERS_TABLE),
     timeout_s=29,
     routes=(
         ("POST", "/risk/score"),
@@ -122,9 +138,10 @@ RISK_INGEST = FunctionSpec(
     description="FinScore risk transaction files: validate row by row, update features, rescore",
     product=NAME,
     buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
-    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
-    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
+    # The customers of a file's transactions are read together.
+    listings=(CUSTOMERS_TABLE,),
     memory_mb=1024,
     timeout_s=300,
     # An image: files are read with the tabular reader (pyarrow), which the zip layers cannot hold.
@@ -190,7 +207,8 @@ RISK = ProductSpec(
     enrich_tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE),
     seed="training.risk.seed:seed",
     functions=(RISK_EXPLAIN, RISK_INGEST, INTERVENTION_DELIVERY, LIVE_CONNECTIONS, LIVE_BROADCAST),
-    tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE),
+    tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE,
+            CUSTOMER_SEARCH_TABLE, COUNTERS_TABLE),
     queues=(TRANSACTIONS_QUEUE,),
     topics=(APP_PUSH_TOPIC,),
     retrain_schedule="cron(0 3 ? * SUN *)",
