@@ -70,6 +70,10 @@ QUEUES = (BATCH_INCOMING_QUEUE,)
 # Where batch scoring writes: each file's outputs, and the chunk parts of fanned-out files (expired
 # by the data bucket's lifecycle rule).
 BATCH_SCORED_PREFIX = "scored/"
+# The health check lists this prefix (nothing is ever stored under it), one key at most: a bucket that
+# answers exists and is readable. Unlike HeadBucket, which names no prefix, the listing lets the
+# role's s3:ListBucket carry an s3:prefix condition.
+HEALTH_PROBE_PREFIX = "health-probe/"
 BATCH_PARTS_PREFIX = "batch-parts/"
 
 

@@ -91,7 +91,7 @@ def _summary(item: Mapping[str, Any]) -> CustomerSummary:
 
 def search_customers(q: str, limit: int, cursor: str | None) -> CustomerListResponse:
     if not normalised_query(q):
-        raise ValidationFailed("Search for at least one letter or digit", [FieldIssue("q", "blank")])
+        raise ValidationFailed("Search for at least one letter or digit", [FieldIssue("query.q", "blank: nothing to search for")])
     page = context().customers.search(q, limit, cursor)
     return CustomerListResponse(customers=[_summary(item) for item in page.items], next_cursor=page.cursor)
 

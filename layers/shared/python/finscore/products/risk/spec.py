@@ -94,10 +94,13 @@ RISK_API = FunctionSpec(
     buckets=(MODELS_BUCKET, DATA_BUCKET),
     tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE,
             CUSTOMER_SEARCH_TABLE, COUNTERS_TABLE),
-    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, COUNTERS_TABLE),
-    # Transactions arrive for many customers at once, a search page's customers are read together,
-    # and so are the metrics' counters; nothing on a request path scans.
-    listings=(CUSTOMERS_TABLE, COUNTERS_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
+    # Transactions arrive for many customers at once, and a search page's customers are read
+    # together; nothing on a request path scans.
+    listings=(CUSTOMERS_TABLE,),
+    # Search is a prefix query on the terms; the metrics read the counters in one batch, and score
+    # and intervention writes move them (in their transactions).
+    table_actions=((CUSTOMER_SEARCH_TABLE, ("Query",)), (COUNTERS_TABLE, ("BatchGetItem", "UpdateItem"))),
     timeout_s=29,
     routes=(
         ("POST", "/risk/score"),
@@ -139,9 +142,11 @@ RISK_INGEST = FunctionSpec(
     product=NAME,
     buckets=(DATA_BUCKET, MODELS_BUCKET),
     tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
-    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
+    writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
     # The customers of a file's transactions are read together.
     listings=(CUSTOMERS_TABLE,),
+    # Its rescores and auto-triggered interventions move the counters, in their transactions.
+    table_actions=((COUNTERS_TABLE, ("UpdateItem",)),),
     memory_mb=1024,
     timeout_s=300,
     # An image: files are read with the tabular reader (pyarrow), which the zip layers cannot hold.
