@@ -336,6 +336,14 @@ def test_metrics_follow_a_customer_rescored_into_another_level(seeded, aws):
     assert after["scored_customers"] == 60
 
 
+def test_metrics_read_the_counters_not_the_customers(seeded, aws, dynamodb_calls):
+    status, body = call("metrics")
+
+    assert status == 200 and body["scored_customers"] == 60
+    tables = {table for function, table, _ in dynamodb_calls.calls if function == API}
+    assert aws["RISK_COUNTERS_TABLE"] in tables and aws["RISK_CUSTOMERS_TABLE"] not in tables
+
+
 def test_a_blank_search_is_a_422_naming_q(seeded):
     status, body = invoke(API, with_query("customers-search", q="   "))
 
