@@ -23,10 +23,11 @@ from finscore.dynamo import (
 )
 
 # Scored customers are spread over this many partitions of the by_score index (score_shard, by a
-# stable hash of the customer id), and so are the score counters: no one partition or counter item
-# takes every score write. Listings merge the shards; the metrics read one counter item per shard.
-SCORE_SHARDS = 8
-SCORE_SHARD_NAMES = tuple(str(shard) for shard in range(SCORE_SHARDS))
+# stable hash of the customer id), interventions over as many of by_created, and the counters over
+# as many items: no one partition or counter item takes every write. Listings merge the shards; the
+# metrics read each counter's shards.
+SHARDS = 8
+SHARD_NAMES = tuple(str(shard) for shard in range(SHARDS))
 BY_SCORE_INDEX = "by_score"
 BY_CUSTOMER_INDEX = "by_customer"
 BY_STATUS_INDEX = "by_status"
@@ -40,7 +41,7 @@ MAX_SCORE_ATTEMPTS = 4
 
 def shard_of(key: str) -> str:
     """The shard of a customer (or intervention) id: stable across processes, unlike hash()."""
-    return SCORE_SHARD_NAMES[zlib.crc32(key.encode()) % SCORE_SHARDS]
+    return SHARD_NAMES[zlib.crc32(key.encode()) % SHARDS]
 
 
 def score_band(risk_score: float) -> int:
@@ -88,9 +89,9 @@ class CounterStore(Table):
         }
 
     def totals(self) -> dict[str, int]:
-        """Every counter summed over its shards (one batched read of 2 x SCORE_SHARDS items)."""
-        keys = [self.score_key(shard) for shard in SCORE_SHARD_NAMES] + \
-            [self.interventions_key(shard) for shard in SCORE_SHARD_NAMES]
+        """Every counter summed over its shards (one batched read of 2 x SHARDS items)."""
+        keys = [self.score_key(shard) for shard in SHARD_NAMES] + \
+            [self.interventions_key(shard) for shard in SHARD_NAMES]
         totals: dict[str, int] = {}
         for item in self.get_many("counter", [deserialize(key)["counter"] for key in keys]).values():
             for name, value in item.items():
@@ -102,7 +103,7 @@ class CounterStore(Table):
         """Set the score counters to the levels and bands of CUSTOMERS, taken to be every scored
         customer (what a seed that writes the whole portfolio knows); counts of other writers are
         replaced, so this is for loading, not for serving."""
-        counts: dict[str, dict[str, int]] = {shard: {} for shard in SCORE_SHARD_NAMES}
+        counts: dict[str, dict[str, int]] = {shard: {} for shard in SHARD_NAMES}
         for customer in customers:
             if customer.get("risk_level") is None:
                 continue
@@ -224,7 +225,7 @@ class CustomerStore(Table):
         """Scored customers at or above MIN_SCORE, highest first, merged from every score shard."""
         return self.merged_page(
             "high-risk", limit, cursor, index=BY_SCORE_INDEX, partition_key="score_shard",
-            partitions=SCORE_SHARD_NAMES, sort_key="risk_score",
+            partitions=SHARD_NAMES, sort_key="risk_score",
             key_names=("customer_id", "score_shard", "risk_score"),
             key_condition="score_shard = :partition AND risk_score >= :min", values={":min": float(min_score)},
         )
@@ -307,8 +308,8 @@ class InterventionStore(Table):
         self.counters = counters
 
     @staticmethod
-    def listed(intervention: Mapping[str, Any]) -> dict[str, Any]:
-        """INTERVENTION with created_shard, which spreads the by_created index over SCORE_SHARDS partitions."""
+    def _with_shard(intervention: Mapping[str, Any]) -> dict[str, Any]:
+        """INTERVENTION with created_shard, which spreads the by_created index over SHARDS partitions."""
         return {**intervention, "created_shard": shard_of(intervention["intervention_id"])}
 
     def create(self, intervention: Mapping[str, Any], *, contacted_before: str | None = None) -> None:
@@ -331,7 +332,7 @@ class InterventionStore(Table):
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": serialize(self.listed(intervention)),
+                        "Item": serialize(self._with_shard(intervention)),
                         "ConditionExpression": "attribute_not_exists(intervention_id)",
                     }
                 },
@@ -384,7 +385,7 @@ class InterventionStore(Table):
         if customer_id is None and status is None:
             return self.merged_page(
                 listing, limit, cursor, index=BY_CREATED_INDEX, partition_key="created_shard",
-                partitions=SCORE_SHARD_NAMES, sort_key="created_at",
+                partitions=SHARD_NAMES, sort_key="created_at",
                 key_names=("intervention_id", "created_shard", "created_at"),
                 key_condition="created_shard = :partition", values={},
             )

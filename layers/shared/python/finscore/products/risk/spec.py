@@ -22,7 +22,7 @@ from finscore.resources import (
 NAME = "risk"
 
 # The feature store: one item per customer (profile, behavioural features, latest score). The
-# by_score index spreads scored customers over a few shards (score_shard, repository.SCORE_SHARDS)
+# by_score index spreads scored customers over a few shards (score_shard, repository.SHARDS)
 # by risk_score: the high-risk listing merges the shards' descending range queries, and no single
 # partition takes every score write.
 CUSTOMERS_TABLE = TableSpec(
