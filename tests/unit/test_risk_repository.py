@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finscore.errors import InvalidRequest
-from finscore.dynamo import Table, decode_cursor, deserialize, encode_cursor, encode_partitions_cursor, serialize
+from finscore.dynamo import Contended, Table, decode_cursor, deserialize, encode_cursor, encode_partitions_cursor, serialize
 from finscore.products.risk.repository import CounterStore, CustomerStore, shard_of
 
 
@@ -182,3 +182,27 @@ def test_search_takes_words_in_order_and_drops_terms_of_an_old_name(aws):
     # When S1 is renamed, the terms of the old name find it no more
     Table(aws["RISK_CUSTOMERS_TABLE"]).put_many([{"customer_id": "S1", "name": "Meera Menon"}])
     assert [i["customer_id"] for i in store.search("devi", 10, None).items] == ["S2"]
+
+
+def test_a_score_write_that_meets_a_transaction_is_read_again_and_retried(aws, monkeypatch):
+    # Given a customer, and DynamoDB answering the first score write with a transaction conflict
+    from finscore.products.risk import repository
+
+    store = _customers(aws)
+    store.put_many([{"customer_id": "R1", "name": "Ravi Das"}])
+    real_call, conflicts = repository.call, []
+
+    def conflicting(operation, **request):
+        if operation == "transact_write_items" and not conflicts:
+            conflicts.append(operation)
+            raise Contended("DynamoDB transact_write_items failed: TransactionConflict")
+        return real_call(operation, **request)
+
+    monkeypatch.setattr(repository, "call", conflicting)
+
+    # When it is scored
+    store.save_score(store.get("R1"), {"risk_score": 65.0, "risk_level": "high"})
+
+    # Then the retry stored and counted it once
+    assert conflicts and store.get("R1")["risk_level"] == "high"
+    assert {name: count for name, count in store.counters.totals().items() if count} == {"level_high": 1, "band_6": 1}

@@ -204,6 +204,8 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
                 raise ConditionFailed(",".join(reasons)) from exc
             if "TransactionConflict" in reasons:
                 raise Contended(_failure(operation, request, "TransactionConflict")) from exc
+        if code == "TransactionConflictException":  # a plain write on an item a transaction holds
+            raise Contended(_failure(operation, request, code)) from exc
         if code == "ValidationException" and "ExclusiveStartKey" in request:
             # The cursor decoded and named a listing, yet its key is not one this table or index can
             # start from: a forged or altered cursor, the client's input.
