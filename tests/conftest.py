@@ -35,7 +35,8 @@ def _isolated_aws_environment(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _calls_are_granted():
-    """Every DynamoDB call a handler makes is one its role holds in AWS (tests/granted_calls.py)."""
+    """Every DynamoDB call a handler makes is one its role holds in AWS, and none of a request path is
+    a Scan (tests/granted_calls.py). Yields the recorder, which `dynamodb_calls` hands to tests."""
     from botocore.handlers import BUILTIN_HANDLERS
 
     from finscore.aws import reset_clients
@@ -46,11 +47,19 @@ def _calls_are_granted():
     BUILTIN_HANDLERS.append(hook)
     reset_clients()
     try:
-        yield
+        yield recorder
     finally:
         BUILTIN_HANDLERS.remove(hook)
     refused = recorder.refused()
     assert not refused, "calls the function's role is not granted in AWS:\n" + "\n".join(refused)
+    scans = recorder.scans_on_request_paths()
+    assert not scans, "request paths that scan a table:\n" + "\n".join(scans)
+
+
+@pytest.fixture
+def dynamodb_calls(_calls_are_granted):
+    """The (function, table, action) DynamoDB calls handlers made in this test so far."""
+    return _calls_are_granted
 
 
 @pytest.fixture

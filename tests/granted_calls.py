@@ -1,9 +1,11 @@
-"""Every DynamoDB call a handler makes in the tests is one its role is granted in AWS.
+"""Every DynamoDB call a handler makes in the tests is one its role is granted in AWS, and no handler
+of REST routes scans.
 
 Handlers loaded by tests/handlers.py run with their function's name set; SDK calls made meanwhile are
 recorded as (function, table, action) and checked against FunctionSpec.dynamodb_actions, the same
 grants the CDK app writes into each role. A call the role would be refused fails the test that made
-it, here rather than in a deployment.
+it, here rather than in a deployment. A Scan made while serving a request reads a whole table per
+request, whatever the grants say: it fails the test too.
 """
 
 from __future__ import annotations
@@ -59,3 +61,10 @@ class CallRecorder:
             if action not in granted:
                 found.append(f"{function}: dynamodb:{action} on {table.logical_id} (granted: {', '.join(granted) or 'nothing'})")
         return found
+
+    def scans_on_request_paths(self) -> list[str]:
+        """The recorded Scans of functions that serve REST routes, described."""
+        from finscore.products import function as function_spec
+
+        return [f"{function}: dynamodb:Scan on {table}" for function, table, action in sorted(set(self.calls))
+                if action == "Scan" and function_spec(function).serves_rest]

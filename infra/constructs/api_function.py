@@ -9,8 +9,8 @@ Gateway invokes it through the alias "live".
 The role holds only what the function does, derived from its spec: read champion models (GetObject
 on the model store, GetItem/Query on the registry); promote and rollback when it serves admin routes
 (UpdateItem, which the registry's TransactWriteItems of Update actions is authorised by); probe every
-bucket and table when it serves /health (HeadBucket is authorised by s3:ListBucket); read its tables
-by key, list the ones its spec lists and write the ones it writes; read the files of its queue's
+bucket and table when it serves /health (s3:ListBucket of the probe prefix only); read its tables
+by key, batch-read the ones its spec lists and write the ones it writes; read the files of its queue's
 prefix and write its outputs beside it; publish to its topics, send SMS and email when it delivers;
 post to WebSocket connections when it broadcasts. Variables from CDK context are the ones its spec
 takes (FunctionSpec.context).
@@ -28,7 +28,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from finscore.resources import DATA_BUCKET, HEALTH_ROUTE, METRICS_NAMESPACE, MODELS_BUCKET, PRODUCT_ENV, FunctionSpec
+from finscore.resources import (
+    DATA_BUCKET,
+    HEALTH_PROBE_PREFIX,
+    HEALTH_ROUTE,
+    METRICS_NAMESPACE,
+    MODELS_BUCKET,
+    PRODUCT_ENV,
+    FunctionSpec,
+)
 from infra.config import REPO_ROOT, FinScoreConfig
 from infra.constructs.data import DataStores
 from infra.constructs.layers import PYTHON_CACHE_EXCLUDES, FunctionLayers
@@ -183,8 +191,9 @@ class FinScoreFunction(Construct):
             self._allow(reads, [table.table_arn, *index_arns])
             self._allow(others, [table.table_arn])
         if HEALTH_ROUTE in spec.public_routes:
-            # HeadBucket, the health probe, is authorised by s3:ListBucket.
-            self._allow(["s3:ListBucket"], [data.buckets[bucket].bucket_arn for bucket in spec.buckets])
+            # The health probe lists HEALTH_PROBE_PREFIX, and nothing else of the buckets.
+            self._allow(["s3:ListBucket"], [data.buckets[bucket].bucket_arn for bucket in spec.buckets],
+                        {"StringEquals": {"s3:prefix": HEALTH_PROBE_PREFIX}})
 
     def _grant_messaging(self, config: FinScoreConfig, messaging: Messaging) -> None:
         spec = self.spec
@@ -253,9 +262,9 @@ class FinScoreFunction(Construct):
             )
         return failures
 
-    def _allow(self, actions: list[str], resources: list[str]) -> None:
+    def _allow(self, actions: list[str], resources: list[str], conditions: dict | None = None) -> None:
         if actions and resources:
-            self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+            self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
 
     def _acknowledge_findings(self) -> None:
         spec = self.spec

@@ -17,7 +17,15 @@ from finscore.products.risk.spec import (
     RISK_EXPLAIN,
     RISK_INGEST,
 )
-from finscore.resources import DATA_BUCKET, DRIFT_MONITOR, MODEL_RETRAIN, MODELS_BUCKET, PLATFORM_API, REGISTRY_TABLE
+from finscore.resources import (
+    DATA_BUCKET,
+    DRIFT_MONITOR,
+    HEALTH_PROBE_PREFIX,
+    MODEL_RETRAIN,
+    MODELS_BUCKET,
+    PLATFORM_API,
+    REGISTRY_TABLE,
+)
 
 FUNCTIONS = all_functions()
 TRACING_AND_LOGS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:CreateLogStream", "logs:PutLogEvents"}
@@ -114,6 +122,12 @@ def test_risk_api_writes_customers_transactions_interventions_and_idempotency(sy
         for logical_id in ("RiskCustomersTable", "RiskTransactionsTable", "InterventionsTable", "IdempotencyTable")
     )
     assert grants["s3:PutObject"] == [_capture_objects("risk")]
+    # Counters are only moved (UpdateItem in a transaction) and read in one batch; search terms only queried.
+    assert _arn("RiskCountersTable") in grants["dynamodb:UpdateItem"]
+    assert _arn("RiskCountersTable") in grants["dynamodb:BatchGetItem"]
+    assert _arn("RiskCountersTable") not in grants["dynamodb:PutItem"]
+    assert _arn("RiskCustomerSearchTable") in grants["dynamodb:Query"]
+    assert "dynamodb:Scan" not in grants
 
 
 def test_risk_ingest_reads_its_prefix_and_writes_only_reports(synthesized):
@@ -173,9 +187,15 @@ def test_platform_function_may_also_move_the_champion_and_probe_dependencies(syn
     assert grants["lambda:InvokeFunction"] == [_arn(MODEL_RETRAIN.logical_id)]
     # promote/rollback: TransactWriteItems of Update actions, authorised per item by UpdateItem.
     assert grants["dynamodb:UpdateItem"] == [_arn(REGISTRY_TABLE.logical_id)]
-    # /health: HeadBucket is authorised by s3:ListBucket, DescribeTable checks every table of the platform.
+    # /health: lists the probe prefix of each bucket, DescribeTable checks every table of the platform.
     # (the data bucket twice: the health probe, and listing drift/ under a prefix condition)
     assert sorted(set(grants["s3:ListBucket"])) == sorted(_arn(b.logical_id) for b in (MODELS_BUCKET, DATA_BUCKET))
+    # Every listing names its prefixes: the probe's, and drift reports'.
+    conditions = [statement.get("Condition", {}) for statement in _statements(synthesized, PLATFORM_API)
+                  if "s3:ListBucket" in statement["Action"]]
+    assert conditions and all([key for keys in condition.values() for key in keys] == ["s3:prefix"]
+                              for condition in conditions)
+    assert {"StringEquals": {"s3:prefix": HEALTH_PROBE_PREFIX}} in conditions
     assert sorted(grants["dynamodb:DescribeTable"]) == sorted(_arn(table.logical_id) for table in all_tables())
     # ...and reads only the registry: the other tables' names are there to be probed, not read.
     assert grants["dynamodb:GetItem"] == grants["dynamodb:Query"] == [_arn(REGISTRY_TABLE.logical_id)]

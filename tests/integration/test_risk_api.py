@@ -319,6 +319,53 @@ def test_metrics_count_levels_and_interventions(seeded, risk_champion):
     assert {"roc_auc", "pr_auc", "brier"} <= set(body["model"]["metrics"])
 
 
+def test_metrics_follow_a_customer_rescored_into_another_level(seeded, aws):
+    # Given a seeded customer, counted at its seeded level
+    customer = CustomerStore(aws["RISK_CUSTOMERS_TABLE"]).get("C000001")
+    before = call("metrics")[1]["customers_by_level"]
+
+    # When a new score moves it into another level
+    level = next(name for name in ("low", "critical") if name != customer["risk_level"])
+    service.context().customers.save_score(customer, {"risk_score": 5.0 if level == "low" else 95.0,
+                                                      "risk_level": level})
+
+    # Then the metrics move it, and still count every customer once
+    after = call("metrics")[1]
+    assert after["customers_by_level"][level] == before[level] + 1
+    assert after["customers_by_level"][customer["risk_level"]] == before[customer["risk_level"]] - 1
+    assert after["scored_customers"] == 60
+
+
+def test_metrics_read_the_counters_not_the_customers(seeded, aws, dynamodb_calls):
+    status, body = call("metrics")
+
+    assert status == 200 and body["scored_customers"] == 60
+    tables = {table for function, table, _ in dynamodb_calls.calls if function == API}
+    assert aws["RISK_COUNTERS_TABLE"] in tables and aws["RISK_CUSTOMERS_TABLE"] not in tables
+
+
+def test_a_blank_search_is_a_422_naming_q(seeded):
+    status, body = invoke(API, with_query("customers-search", q="   "))
+
+    assert status == 422 and error_fields(body) == {"query.q"}
+
+
+def test_listings_and_metrics_read_indexes_and_counters_never_a_scan(seeded, aws, dynamodb_calls):
+    call("intervention-create")
+
+    for event in ("customers-search", "high-risk", "interventions-list", "metrics"):
+        status, body = call(event)
+        assert status == 200, (event, body)
+    status, body = invoke(API, with_query("interventions-list", status="queued"))
+    assert status == 200 and [item["status"] for item in body["interventions"]] == ["queued"]
+
+    # The autouse recorder (tests/conftest.py) fails any test whose handlers scan; here, what they did instead.
+    reads = {(table, action) for function, table, action in dynamodb_calls.calls if function == API}
+    assert {(aws["RISK_CUSTOMER_SEARCH_TABLE"], "Query"), (aws["RISK_CUSTOMERS_TABLE"], "Query"),
+            (aws["INTERVENTIONS_TABLE"], "Query"), (aws["RISK_COUNTERS_TABLE"], "BatchGetItem")} <= reads
+    assert not [call for call in dynamodb_calls.calls if call[2] == "Scan"]
+
+
 BAD_INPUT = [  # (function, event, status, fields the error must name; None: any)
     (API, "score-unknown-customer", 404, {"customer_id"}),
     (API, "score-both-sources", 422, {"body"}),

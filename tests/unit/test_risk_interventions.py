@@ -17,7 +17,7 @@ from finscore.products.risk.interventions import (
     record_outcome,
     utc_now,
 )
-from finscore.products.risk.repository import CustomerStore, InterventionStore
+from finscore.products.risk.repository import CounterStore, CustomerStore, InterventionStore
 from finscore.products.risk.api_models import InterventionRequest, OutcomeRequest
 from finscore.products.risk.settings import InterventionPolicy
 
@@ -30,11 +30,12 @@ CUSTOMER = {
 
 
 def make_context(aws, **policy) -> InterventionContext:
-    customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
+    counters = CounterStore(aws["RISK_COUNTERS_TABLE"])
+    customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"], counters=counters)
     customers.put_many([CUSTOMER])
     return InterventionContext(
         customers=customers,
-        interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"]),
+        interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"], counters),
         policy=InterventionPolicy.model_validate({"ENABLE_INTERVENTIONS": "true", **policy}),
         idempotency_table=aws["IDEMPOTENCY_TABLE"],
     )

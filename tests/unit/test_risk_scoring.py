@@ -16,7 +16,7 @@ from finscore.products.risk.features import FEATURE_NAMES, FEATURES, compute_fea
 from finscore.products.risk.interventions import InterventionContext
 from finscore.products import scoring as product_scoring
 from finscore.products.risk.model import risk_levels
-from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
+from finscore.products.risk.repository import CounterStore, CustomerStore, InterventionStore, TransactionStore, shard_of
 from finscore.products.risk.api_models import BatchScoreRequest, ScoreRequest
 from finscore.products.risk.settings import InterventionPolicy
 
@@ -47,7 +47,8 @@ def ctx(aws, monkeypatch):
     manifest = SimpleNamespace(feature_names=list(FEATURE_NAMES))
     loaded = LoadedModel(version="v-test", manifest=manifest, model=FakeRiskModel())
     monkeypatch.setattr(product_scoring, "champion", lambda name: SimpleNamespace(get=lambda: loaded))
-    customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"])
+    counters = CounterStore(aws["RISK_COUNTERS_TABLE"])
+    customers = CustomerStore(aws["RISK_CUSTOMERS_TABLE"], counters=counters)
     base = compute_features(PROFILE, [])
     fresh = today().isoformat()
     customers.put_many([
@@ -60,7 +61,7 @@ def ctx(aws, monkeypatch):
         transactions=TransactionStore(aws["RISK_TRANSACTIONS_TABLE"]),
         interventions=InterventionContext(
             customers=customers,
-            interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"]),
+            interventions=InterventionStore(aws["INTERVENTIONS_TABLE"], aws["RISK_CUSTOMERS_TABLE"], counters),
             policy=InterventionPolicy.model_validate({"ENABLE_INTERVENTIONS": "true"}),
         ),
     )
@@ -112,7 +113,8 @@ def test_a_score_by_id_is_stored_with_its_level_and_auto_triggers(ctx):
 
     stored = ctx.customers.get("C1")
     assert (response.risk_score, response.risk_level) == (90.0, "critical")
-    assert (stored["risk_score"], stored["risk_level"], stored["score_partition"]) == (90.0, "critical", "scored")
+    assert (stored["risk_score"], stored["risk_level"], stored["score_shard"]) == (90.0, "critical", shard_of("C1"))
+    assert ctx.customers.counters.totals()["level_critical"] == 1
     assert stored["model_version"] == "v-test"
     assert response.intervention_id and stored["last_intervention_id"] == response.intervention_id
 

@@ -12,7 +12,7 @@ from finscore.settings import load_settings
 
 API_ENV = {"MODELS_BUCKET": "models", "REGISTRY_TABLE": "registry", "RISK_CUSTOMERS_TABLE": "customers",
            "RISK_TRANSACTIONS_TABLE": "transactions", "INTERVENTIONS_TABLE": "interventions",
-           "IDEMPOTENCY_TABLE": "idempotency"}
+           "IDEMPOTENCY_TABLE": "idempotency", "RISK_CUSTOMER_SEARCH_TABLE": "search", "RISK_COUNTERS_TABLE": "counters"}
 
 
 def test_defaults_follow_the_spec():

@@ -21,8 +21,8 @@ from finscore.models.champion import LoadedModel
 from finscore.products.columns import columns_of
 from finscore.products.risk.features import FEATURE_NAMES, compute_features, today
 from finscore.products.risk.interventions import iso, utc_now
-from finscore.products.risk.repository import SCORE_PARTITION, CustomerStore, TransactionStore
-from finscore.products.risk.spec import CUSTOMERS_TABLE, RISK, TRANSACTIONS_TABLE
+from finscore.products.risk.repository import CounterStore, CustomerStore, TransactionStore
+from finscore.products.risk.spec import COUNTERS_TABLE, CUSTOMER_SEARCH_TABLE, CUSTOMERS_TABLE, RISK, TRANSACTIONS_TABLE
 from finscore.products.scoring import Scorer
 from finscore.s3 import Bucket
 
@@ -73,9 +73,10 @@ def seed(names: dict[str, str], champion: LoadedModel, customers: int = 2000, se
             "risk_level": str(outputs["risk_level"][index]),
             "model_version": champion.version,
             "scored_at": now,
-            "score_partition": SCORE_PARTITION,
         })
-    CustomerStore(names[CUSTOMERS_TABLE.env_var]).put_many(items)
+    CustomerStore(names[CUSTOMERS_TABLE.env_var], search_table=names[CUSTOMER_SEARCH_TABLE.env_var]).put_many(items)
+    # The whole portfolio was written with its scores: the counters are set to it, not added to.
+    CounterStore(names[COUNTERS_TABLE.env_var]).set_score_counts(items)
     riskiest = [item["customer_id"] for item in sorted(items, key=lambda item: -item["risk_score"])]
     chosen = set(riskiest[:transactions_for // 2])
     chosen |= set([item["customer_id"] for item in items if item["customer_id"] not in chosen][:transactions_for - len(chosen)])

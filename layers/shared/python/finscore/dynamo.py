@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +37,11 @@ _DESERIALIZER = TypeDeserializer()
 
 class ConditionFailed(Exception):
     """A conditional write found the item in another state than expected."""
+
+
+class Contended(ServiceUnavailable):
+    """A transaction met another one on the same item (TransactionConflict): nothing was written, and
+    the same write may be tried again. Left unhandled it is a 503, as every SDK error is."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +102,57 @@ def decode_cursor(listing: str, cursor: str | None, key_names: Collection[str]) 
         decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if decoded.get("l") != listing or not isinstance(decoded.get("k"), dict):
             raise ValueError(listing)
-        key = decoded["k"]
-        if set(key) != set(key_names) or not all(_is_key_value(value) for value in key.values()):
-            raise ValueError(listing)
-        return key
+        return _checked_key(decoded["k"], key_names, listing)
     except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidRequest(
-            "The cursor is not valid for this listing", [FieldIssue("cursor", "not a cursor returned by this listing")]
-        ) from exc
+        raise _bad_cursor() from exc
+
+
+def _bad_cursor() -> InvalidRequest:
+    return InvalidRequest("The cursor is not valid for this listing",
+                          [FieldIssue("cursor", "not a cursor returned by this listing")])
+
+
+def _checked_key(key: Any, key_names: Collection[str], listing: str) -> dict[str, Any]:
+    if not isinstance(key, dict) or set(key) != set(key_names) or not all(_is_key_value(v) for v in key.values()):
+        raise ValueError(listing)
+    return key
+
+
+def encode_partitions_cursor(listing: str, positions: Mapping[str, Mapping[str, Any]],
+                             finished: Collection[str]) -> str:
+    """The cursor of a listing merged from several partitions: where each one was left (the key of its
+    last item returned), and which ones have nothing more."""
+    raw = json.dumps({"l": listing, "p": dict(positions), "e": sorted(finished)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_partitions_cursor(listing: str, cursor: str | None, partitions: Collection[str], partition_key: str,
+                             key_names: Collection[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The positions and finished partitions inside CURSOR (see encode_partitions_cursor): a 400 naming
+    it unless every partition it names is one of PARTITIONS and each position is a key of KEY_NAMES
+    within its own partition (PARTITION_KEY holds the partition's value)."""
+    if not cursor:
+        return {}, set()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if decoded.get("l") != listing or not isinstance(decoded.get("p"), dict) or not isinstance(decoded.get("e"), list):
+            raise ValueError(listing)
+        positions = {name: _checked_key(key, key_names, listing) for name, key in decoded["p"].items()}
+        finished = set(decoded["e"])
+        if not (set(positions) | finished) <= set(partitions):
+            raise ValueError(listing)
+        if any(key[partition_key] != {"S": name} for name, key in positions.items()):
+            raise ValueError(listing)
+        return positions, finished
+    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise _bad_cursor() from exc
+
+
+def _order_value(value: Mapping[str, str]) -> Any:
+    """A typed key value as it sorts in DynamoDB: numbers by value, strings as they are."""
+    (kind, text), = value.items()
+    return Decimal(text) if kind == "N" else text
 
 
 def _is_key_value(value: Any) -> bool:
@@ -153,6 +202,10 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
             reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
             if reasons and all(reason in ("None", "ConditionalCheckFailed") for reason in reasons):
                 raise ConditionFailed(",".join(reasons)) from exc
+            if "TransactionConflict" in reasons:
+                raise Contended(_failure(operation, request, "TransactionConflict")) from exc
+        if code == "TransactionConflictException":  # a plain write on an item a transaction holds
+            raise Contended(_failure(operation, request, code)) from exc
         if code == "ValidationException" and "ExclusiveStartKey" in request:
             # The cursor decoded and named a listing, yet its key is not one this table or index can
             # start from: a forged or altered cursor, the client's input.
@@ -259,3 +312,55 @@ class Table:
         answer = call("query", **arguments)
         return Page([deserialize(item) for item in answer.get("Items", [])],
                     encode_cursor(listing, answer.get("LastEvaluatedKey")))
+
+    def merged_page(self, listing: str, limit: int, cursor: str | None, *, index: str, partition_key: str,
+                    partitions: Sequence[str], sort_key: str, key_names: Collection[str],
+                    key_condition: str, values: Mapping[str, Any]) -> Page:
+        """One page, highest SORT_KEY first, of an index whose items are spread over PARTITIONS (values
+        of PARTITION_KEY) so that no one partition takes every write.
+
+        KEY_CONDITION names the partition as :partition; VALUES are its other placeholders. Each
+        partition is read in small descending chunks and the heads are merged, so a page reads about
+        LIMIT items plus one chunk per partition, never a whole partition. The cursor keeps each
+        partition's own position: items of equal SORT_KEY in different partitions are neither lost
+        nor repeated between pages.
+        """
+        positions, finished = decode_partitions_cursor(listing, cursor, partitions, partition_key, key_names)
+        chunk = math.ceil(limit / len(partitions)) + 1
+        buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in partitions}
+        more: dict[str, dict[str, Any] | None] = {}
+
+        def refill(name: str) -> None:
+            start = more.get(name, positions.get(name))
+            request: dict[str, Any] = {
+                "TableName": self.name, "IndexName": index, "Limit": chunk, "ScanIndexForward": False,
+                "KeyConditionExpression": key_condition,
+                "ExpressionAttributeValues": serialize({**values, ":partition": name}),
+            }
+            if start:
+                request["ExclusiveStartKey"] = start
+            answer = call("query", **request)
+            buffers[name] = list(answer.get("Items", []))
+            more[name] = answer.get("LastEvaluatedKey")
+
+        items: list[dict[str, Any]] = []
+        while len(items) < limit:
+            for name in partitions:
+                if not buffers[name] and name not in finished and (name not in more or more[name]):
+                    refill(name)
+                    if not buffers[name] and not more[name]:
+                        finished.add(name)
+            heads = [name for name in partitions if buffers[name]]
+            if not heads:
+                break
+            # Highest first; equal values in partition order, so that pages never depend on timing.
+            best = max(heads, key=lambda name: (_order_value(buffers[name][0][sort_key]), -partitions.index(name)))
+            item = buffers[best].pop(0)
+            positions[best] = {name: item[name] for name in key_names}
+            items.append(deserialize(item))
+        for name in partitions:
+            if not buffers[name] and name in more and not more[name]:
+                finished.add(name)
+        if set(partitions) <= finished:
+            return Page(items, None)
+        return Page(items, encode_partitions_cursor(listing, positions, finished))

@@ -71,6 +71,10 @@ QUEUES = (BATCH_INCOMING_QUEUE,)
 # Where batch scoring writes: each file's outputs, and the chunk parts of fanned-out files (expired
 # by the data bucket's lifecycle rule).
 BATCH_SCORED_PREFIX = "scored/"
+# The health check lists this prefix (nothing is ever stored under it), one key at most: a bucket that
+# answers exists and is readable. Unlike HeadBucket, which names no prefix, the listing lets the
+# role's s3:ListBucket carry an s3:prefix condition.
+HEALTH_PROBE_PREFIX = "health-probe/"
 BATCH_PARTS_PREFIX = "batch-parts/"
 
 
@@ -159,7 +163,8 @@ class Route(NamedTuple):
 # DynamoDB actions (IAM names without "dynamodb:") by what a function does with a table. A
 # TransactWriteItems is authorised per item by PutItem, UpdateItem, DeleteItem or ConditionCheckItem.
 KEY_READS = ("GetItem", "Query")
-LISTINGS = ("BatchGetItem", "Scan")
+# Scan is granted by no kind: a function that must scan (a maintenance sweep) names it in table_actions.
+LISTINGS = ("BatchGetItem",)
 ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")
 HEALTH_ROUTE = Route("GET", "/health")
 
@@ -177,7 +182,7 @@ class FunctionSpec:
     key_reads: tuple[TableSpec, ...] | None = None
     # Tables it changes (PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem).
     writes: tuple[TableSpec, ...] = ()
-    # Tables it lists or reads in batches (Scan, BatchGetItem).
+    # Tables it reads in batches (BatchGetItem).
     listings: tuple[TableSpec, ...] = ()
     # Exactly these DynamoDB actions on a table, where its code does less than the reads, writes and
     # listings above would grant (the integration suite checks every call a handler makes is granted).

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from finscore.aws import client
 from finscore.errors import ServiceUnavailable
+from finscore.resources import HEALTH_PROBE_PREFIX
 
 NOT_FOUND_CODES = ("NoSuchKey", "404", "NotFound")
 # S3's smallest multipart part (except the last); outputs are streamed in parts this size or larger.
@@ -39,7 +40,7 @@ class Bucket:
     def check(self) -> None:
         """Raise ServiceUnavailable when the bucket cannot be reached (health checks)."""
         try:
-            client("s3").head_bucket(Bucket=self.name)
+            client("s3").list_objects_v2(Bucket=self.name, Prefix=HEALTH_PROBE_PREFIX, MaxKeys=1)
         except ClientError as exc:
             if _not_found(exc) or exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
                 raise ServiceUnavailable(f"Bucket {self.name} does not exist") from exc

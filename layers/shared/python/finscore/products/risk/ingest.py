@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 from finscore.observability import logger
 from finscore.records import RowReject, validate_rows
 from finscore.products.risk.interventions import InterventionContext, iso, utc_now
-from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
+from finscore.products.risk.repository import CounterStore, CustomerStore, InterventionStore, TransactionStore
 from finscore.products.risk.records import TransactionRecord
 from finscore.products.risk.scoring import RiskContext, RiskScorer, refresh_features, store_score
 from finscore.products.risk.settings import RiskIngestSettings
@@ -132,13 +132,14 @@ def ingest_object(ctx: RiskContext, bucket: Bucket, key: str, prefix: str) -> di
 def ingest_context() -> tuple[RiskContext, Bucket]:
     """The ingest function's stores, intervention policy and data bucket, from its settings."""
     settings = load_settings(RiskIngestSettings)
-    customers = CustomerStore(settings.customers_table)
+    counters = CounterStore(settings.counters_table)
+    customers = CustomerStore(settings.customers_table, counters=counters)
     ctx = RiskContext(
         customers=customers,
         transactions=TransactionStore(settings.transactions_table),
         interventions=InterventionContext(
             customers=customers,
-            interventions=InterventionStore(settings.interventions_table, settings.customers_table),
+            interventions=InterventionStore(settings.interventions_table, settings.customers_table, counters),
             policy=settings,
         ),
     )

@@ -124,7 +124,7 @@ def build_intervention(customer: Mapping[str, Any], *, intervention_id: str, cha
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """The intervention as the API shows it (destination masked, internal fields dropped)."""
-    view = {key: value for key, value in item.items() if key not in ("idempotency_key", "request_digest")}
+    view = {key: value for key, value in item.items() if key not in ("idempotency_key", "request_digest", "created_shard")}
     view["destination"] = mask_destination(item["channel"], item["destination"])
     return view
 

@@ -69,9 +69,11 @@ def score_batch(request: BatchScoreRequest) -> BatchScoreResponse:
     return result
 
 
-@router.get("/v1/risk/customers", tags=["risk"], summary="Search customers by id prefix or name")
+@router.get("/v1/risk/customers", tags=["risk"], summary="Search customers by id prefix or name",
+            description="Customers whose id, or a word of whose name, begins with q (case-insensitive); "
+            "several words match as they follow each other in the name.")
 def search_customers(
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Id prefix or part of the name")],
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Id prefix, or the beginning of a word of the name")],
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CustomerListResponse:

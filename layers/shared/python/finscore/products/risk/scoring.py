@@ -174,7 +174,7 @@ def store_score(ctx: RiskContext, customer: Mapping[str, Any], score: RiskScore,
     runs: its cool-down may have ended since.
     """
     if features_recomputed or not is_stored_score(customer, score, version):
-        ctx.customers.save_score(customer["customer_id"], {
+        ctx.customers.save_score(customer, {
             "probability": float(score.probability),
             "risk_score": float(score.risk_score),
             "risk_level": score.risk_level,

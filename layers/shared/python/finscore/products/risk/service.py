@@ -7,7 +7,6 @@ the environment first.
 
 from __future__ import annotations
 
-from collections import Counter
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -16,7 +15,13 @@ from finscore.products.risk import ingest, interventions, scoring
 from finscore.products.risk.interventions import InterventionContext, mask_destination
 from finscore.products.risk.messages import compose_message
 from finscore.products.risk.model import LEVELS
-from finscore.products.risk.repository import CustomerStore, InterventionStore, TransactionStore
+from finscore.products.risk.repository import (
+    CounterStore,
+    CustomerStore,
+    InterventionStore,
+    TransactionStore,
+    normalised_query,
+)
 from finscore.products.risk.api_models import (
     CustomerDetail,
     CustomerListResponse,
@@ -50,13 +55,14 @@ CHANNELS = ("sms", "email", "app")
 def context() -> scoring.RiskContext:
     """The risk API's stores and intervention policy."""
     settings = load_settings(RiskApiSettings)
-    customers = CustomerStore(settings.customers_table)
+    counters = CounterStore(settings.counters_table)
+    customers = CustomerStore(settings.customers_table, counters=counters, search_table=settings.customer_search_table)
     return scoring.RiskContext(
         customers=customers,
         transactions=TransactionStore(settings.transactions_table),
         interventions=InterventionContext(
             customers=customers,
-            interventions=InterventionStore(settings.interventions_table, settings.customers_table),
+            interventions=InterventionStore(settings.interventions_table, settings.customers_table, counters),
             policy=settings,
             idempotency_table=settings.idempotency_table,
             idempotency_ttl_seconds=int(settings.idempotency_ttl_hours * 3600),
@@ -84,6 +90,8 @@ def _summary(item: Mapping[str, Any]) -> CustomerSummary:
 
 
 def search_customers(q: str, limit: int, cursor: str | None) -> CustomerListResponse:
+    if not normalised_query(q):
+        raise ValidationFailed("Search for at least one letter or digit", [FieldIssue("query.q", "blank: nothing to search for")])
     page = context().customers.search(q, limit, cursor)
     return CustomerListResponse(customers=[_summary(item) for item in page.items], next_cursor=page.cursor)
 
@@ -200,10 +208,12 @@ def message(request: MessageRequest) -> MessageResponse:
 
 
 def metrics() -> MetricsResponse:
+    """The counters (one batched read of a few items) and a counting query per intervention status:
+    no request reads the customers or interventions themselves."""
     ctx = context()
-    levels = ctx.customers.level_counts()
-    pairs = ctx.interventions.interventions.status_counts()
-    by_status, by_channel = Counter(status for status, _ in pairs), Counter(channel for _, channel in pairs)
+    counts = ctx.customers.counters.totals()
+    levels = {level: counts.get(f"level_{level}", 0) for level in LEVELS}
+    by_status = ctx.interventions.interventions.count_by_status(STATUSES)
     model = None
     try:
         loaded = scoring.champion().get()
@@ -212,10 +222,10 @@ def metrics() -> MetricsResponse:
     except ModelUnavailable:
         model = None
     return MetricsResponse(
-        customers_by_level={level: levels.get(level, 0) for level in LEVELS},
+        customers_by_level=levels,
         scored_customers=sum(levels.values()),
-        interventions_by_status={status: by_status.get(status, 0) for status in STATUSES},
-        interventions_by_channel={channel: by_channel.get(channel, 0) for channel in CHANNELS},
+        interventions_by_status=by_status,
+        interventions_by_channel={channel: counts.get(f"channel_{channel}", 0) for channel in CHANNELS},
         interventions_enabled=ctx.policy.enable_interventions,
         auto_trigger_threshold=ctx.policy.auto_trigger_threshold,
         model=model,

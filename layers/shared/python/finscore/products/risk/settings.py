@@ -67,6 +67,8 @@ class RiskApiSettings(InterventionPolicy, ModelServingSettings):
     transactions_table: Annotated[str, Field(alias="RISK_TRANSACTIONS_TABLE", min_length=3)]
     interventions_table: Annotated[str, Field(alias="INTERVENTIONS_TABLE", min_length=3)]
     idempotency_table: Annotated[str, Field(alias="IDEMPOTENCY_TABLE", min_length=3)]
+    customer_search_table: Annotated[str, Field(alias="RISK_CUSTOMER_SEARCH_TABLE", min_length=3)]
+    counters_table: Annotated[str, Field(alias="RISK_COUNTERS_TABLE", min_length=3)]
     # How long a used Idempotency-Key answers with its first result.
     idempotency_ttl_hours: Annotated[float, Field(alias="IDEMPOTENCY_TTL_HOURS", gt=0, le=24 * 30)] = 24.0
 
@@ -88,6 +90,7 @@ class RiskIngestSettings(InterventionPolicy, ModelServingSettings):
     customers_table: Annotated[str, Field(alias="RISK_CUSTOMERS_TABLE", min_length=3)]
     transactions_table: Annotated[str, Field(alias="RISK_TRANSACTIONS_TABLE", min_length=3)]
     interventions_table: Annotated[str, Field(alias="INTERVENTIONS_TABLE", min_length=3)]
+    counters_table: Annotated[str, Field(alias="RISK_COUNTERS_TABLE", min_length=3)]
 
 
 class DeliverySettings(FunctionSettings):

@@ -25,15 +25,24 @@ from finscore.resources import (
 NAME = "risk"
 
 # The feature store: one item per customer (profile, behavioural features, latest score). The
-# by_score index holds every scored customer under one partition so that the high-risk listing is a
-# single descending range query on risk_score.
+# by_score index spreads scored customers over a few shards (score_shard, repository.SHARDS)
+# by risk_score: the high-risk listing merges the shards' descending range queries, and no single
+# partition takes every score write.
 CUSTOMERS_TABLE = TableSpec(
     "RiskCustomersTable",
     "RISK_CUSTOMERS_TABLE",
     KeyAttribute("customer_id"),
-    global_indexes=(("by_score", KeyAttribute("score_partition"), KeyAttribute("risk_score", "N")),),
+    global_indexes=(("by_score", KeyAttribute("score_shard"), KeyAttribute("risk_score", "N")),),
     stream="NEW_AND_OLD_IMAGES",
 )
+# Customer search: one item per term a search may begin with (the id, the name from each word on),
+# partitioned by the term's first character and sorted by "<term>#<customer_id>".
+CUSTOMER_SEARCH_TABLE = TableSpec(
+    "RiskCustomerSearchTable", "RISK_CUSTOMER_SEARCH_TABLE", KeyAttribute("term_initial"), KeyAttribute("term_key")
+)
+# What GET /v1/risk/metrics reads: counters per shard, moved in the same transactions as the scores
+# and interventions they count (repository.CounterStore).
+COUNTERS_TABLE = TableSpec("RiskCountersTable", "RISK_COUNTERS_TABLE", KeyAttribute("counter"))
 # Transactions per customer, sorted by "<ISO date>#<transaction id>".
 TRANSACTIONS_TABLE = TableSpec(
     "RiskTransactionsTable", "RISK_TRANSACTIONS_TABLE", KeyAttribute("customer_id"), KeyAttribute("txn_key")
@@ -42,7 +51,12 @@ INTERVENTIONS_TABLE = TableSpec(
     "InterventionsTable",
     "INTERVENTIONS_TABLE",
     KeyAttribute("intervention_id"),
-    global_indexes=(("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),),
+    # A customer's, one status's, and all of them (spread over created_shard), each newest first.
+    global_indexes=(
+        ("by_customer", KeyAttribute("customer_id"), KeyAttribute("created_at")),
+        ("by_status", KeyAttribute("status"), KeyAttribute("created_at")),
+        ("by_created", KeyAttribute("created_shard"), KeyAttribute("created_at")),
+    ),
     stream="NEW_AND_OLD_IMAGES",
 )
 # Powertools idempotency records (Idempotency-Key of POST /v1/risk/interventions), expiring by TTL.
@@ -81,10 +95,15 @@ RISK_API = FunctionSpec(
     code=PRODUCT_API_FOLDER,
     product=NAME,
     buckets=(MODELS_BUCKET, DATA_BUCKET),
-    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE,
+            CUSTOMER_SEARCH_TABLE, COUNTERS_TABLE),
     writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE),
-    # Customer search and the interventions listing scan; transactions arrive for many customers at once.
-    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    # Transactions arrive for many customers at once, and a search page's customers are read
+    # together; nothing on a request path scans.
+    listings=(CUSTOMERS_TABLE,),
+    # Search is a prefix query on the terms; the metrics read the counters in one batch, and score
+    # and intervention writes move them (in their transactions).
+    table_actions=((CUSTOMER_SEARCH_TABLE, ("Query",)), (COUNTERS_TABLE, ("BatchGetItem", "UpdateItem"))),
     timeout_s=29,
     # The score scope unless named: scoring, the transactions a scoring system feeds in, and the
     # portfolio's aggregate metrics. Whatever shows a customer needs the customer-data scope; whatever
@@ -130,9 +149,12 @@ RISK_INGEST = FunctionSpec(
     description="FinScore risk transaction files: validate row by row, update features, rescore",
     product=NAME,
     buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
     writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
-    listings=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
+    # The customers of a file's transactions are read together.
+    listings=(CUSTOMERS_TABLE,),
+    # Its rescores and auto-triggered interventions move the counters, in their transactions.
+    table_actions=((COUNTERS_TABLE, ("UpdateItem",)),),
     memory_mb=1024,
     timeout_s=300,
     # An image: files are read with the tabular reader (pyarrow), which the zip layers cannot hold.
@@ -198,7 +220,8 @@ RISK = ProductSpec(
     enrich_tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE),
     seed="training.risk.seed:seed",
     functions=(RISK_EXPLAIN, RISK_INGEST, INTERVENTION_DELIVERY, LIVE_CONNECTIONS, LIVE_BROADCAST),
-    tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE),
+    tables=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, IDEMPOTENCY_TABLE, LIVE_CONNECTIONS_TABLE,
+            CUSTOMER_SEARCH_TABLE, COUNTERS_TABLE),
     queues=(TRANSACTIONS_QUEUE,),
     topics=(APP_PUSH_TOPIC,),
     retrain_schedule="cron(0 3 ? * SUN *)",
