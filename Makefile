@@ -15,7 +15,7 @@ export UV
 PYTHON := .venv/bin/python
 SERVING_LAYER := build/layers/serving/.stamp
 
-.PHONY: help install run test test-unit test-integration test-infra test-e2e bench synth openapi requirements clean
+.PHONY: help install bytecode run test test-unit test-integration test-infra test-e2e bench synth openapi requirements clean
 
 help:
 	@echo "make run    start the embedded AWS, train or restore models, serve the API on 127.0.0.1:3000"
@@ -28,9 +28,17 @@ $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python 3.11
+# Bytecode is compiled at install, as Lambda gets it from the layers' build: a read-only /opt, like a
+# shell with PYTHONDONTWRITEBYTECODE set, would otherwise compile every imported module at every cold
+# start. The Makefile is a prerequisite because the sync's options live here.
+.venv/.synced: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
+
+# The project's own packages are imported from the source tree (an editable install): their bytecode
+# is checked against each file's timestamp, so an edited module is compiled afresh, never run stale.
+bytecode: .venv/.synced
+	$(PYTHON) -m compileall -q -j 0 layers/shared/python functions local
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -39,9 +47,9 @@ node_modules/.installed: package.json package-lock.json
 $(SERVING_LAYER): uv.lock .venv/.synced
 	$(PYTHON) layers/serving/build.py
 
-install: .venv/.synced node_modules/.installed
+install: .venv/.synced node_modules/.installed bytecode
 
-run: .venv/.synced
+run: .venv/.synced bytecode
 	.venv/bin/finscore run
 
 test: install $(SERVING_LAYER)

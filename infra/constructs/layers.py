@@ -18,7 +18,8 @@ from infra.config import REPO_ROOT
 
 SHARED_LAYER_DIR = REPO_ROOT / "layers" / "shared"
 SERVING_BUILD_SCRIPT = REPO_ROOT / "layers" / "serving" / "build.py"
-# Bytecode is compiled for the machine that ran the tests, not for the Lambda runtime.
+# The shared layer's bytecode is this machine's (tests, the local run), not the Lambda runtime's.
+# The serving layer keeps its own: its build writes it with the runtime's Python when it can.
 PYTHON_CACHE_EXCLUDES = ["**/__pycache__", "**/*.pyc"]
 
 

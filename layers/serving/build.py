@@ -3,7 +3,9 @@
 The locked serving dependencies (uv.lock, project dependencies only) are installed as manylinux
 x86_64 wheels for the Lambda Python version set in cdk.json into build/layers/serving/python/,
 the layout Lambda expects inside a layer. Packages the Lambda runtime already ships are left out.
-A stamp records the inputs, so an unchanged lock and Python version skip the install.
+When this machine has an interpreter of that Python version, the layer ships its bytecode: /opt is
+read-only in Lambda, so without it every cold start compiles each imported module again. A stamp
+records the inputs, so an unchanged lock, Python version and bytecode skip the install.
 
     python layers/serving/build.py [--uv PATH] [--force]
 
@@ -40,7 +42,7 @@ PLATFORM = "x86_64-manylinux_2_28"
 # Shipped by every Lambda Python runtime; bundling them again only costs layer size.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 # Bump when the way the layer is assembled changes, so existing builds are redone.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 
 _REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -84,6 +86,46 @@ def without_runtime_provided(exported: str) -> str:
     return "\n".join(kept) + "\n"
 
 
+def runtime_interpreter(version: str, uv: str) -> str | None:
+    """An interpreter of Python VERSION on this machine (never downloaded), or None.
+
+    Bytecode is only valid for the minor version that wrote it: compiled by any other, Lambda's
+    runtime would ignore it and compile from source anyway.
+    """
+    found = subprocess.run(
+        [uv, "python", "find", "--no-project", "--no-python-downloads", version],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    interpreter = found.stdout.strip()
+    if found.returncode != 0 or not interpreter:
+        return None
+    reported = subprocess.run(
+        [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+    )
+    return interpreter if reported.returncode == 0 and reported.stdout.strip() == version else None
+
+
+def compile_bytecode(target: Path, interpreter: str) -> bool:
+    """Write INTERPRETER's bytecode for every module under TARGET; False if some module did not compile.
+
+    Unchecked-hash bytecode is never compared with its source: the CDK zips every file with the
+    same 1980 date, which would invalidate timestamp-checked bytecode at every cold start, and the
+    layer is only ever replaced whole (a changed input is a new build from scratch).
+    """
+    compiled = subprocess.run(
+        [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    if compiled.returncode != 0:
+        # A module that does not compile here would not import in Lambda either; its package's
+        # other modules keep their bytecode.
+        print(f"some modules did not compile ({interpreter}):\n{compiled.stdout[-2000:]}")
+    return compiled.returncode == 0
+
+
 def read_stamp() -> dict | None:
     """What the current build was made from, or None when there is no complete build."""
     if not STAMP_FILE.is_file() or not (LAYER_DIR / "python").is_dir():
@@ -96,7 +138,12 @@ def build_serving_layer(uv: str | None = None, force: bool = False) -> Path:
     uv = find_uv(uv)
     version = python_version()
     requirements = serving_requirements(uv)
-    digest = hashlib.sha256(f"{BUILD_FORMAT}\n{version}\n{PLATFORM}\n{requirements}".encode()).hexdigest()
+    interpreter = runtime_interpreter(version, uv)
+    # With or without bytecode, the layer differs: the digest (the CDK asset hash) says which.
+    bytecode = interpreter is not None
+    digest = hashlib.sha256(
+        f"{BUILD_FORMAT}\n{version}\n{PLATFORM}\nbytecode={bytecode}\n{requirements}".encode()
+    ).hexdigest()
     stamp = read_stamp()
     if stamp and stamp.get("digest") == digest and not force:
         STAMP_FILE.touch()  # newer than uv.lock again, so make stops asking
@@ -127,14 +174,22 @@ def build_serving_layer(uv: str | None = None, force: bool = False) -> Path:
         check=True,
     )
     _strip(target)
+    if interpreter is not None:
+        compile_bytecode(target, interpreter)
+    else:
+        print(f"no python{version} on this machine: the layer ships without bytecode, which Lambda then "
+              "compiles at every cold start")
     size = unzipped_bytes(target)
     STAMP_FILE.write_text(
         json.dumps(
-            {"digest": digest, "python_version": version, "platform": PLATFORM, "unzipped_bytes": size}, indent=2
+            {"digest": digest, "python_version": version, "platform": PLATFORM, "bytecode": bytecode,
+             "unzipped_bytes": size},
+            indent=2,
         )
         + "\n"
     )
-    print(f"built serving layer for python{version} ({PLATFORM}): {LAYER_DIR} ({_megabytes(size)} unzipped)")
+    print(f"built serving layer for python{version} ({PLATFORM}): {LAYER_DIR} ({_megabytes(size)} unzipped"
+          f"{', with bytecode' if bytecode else ''})")
     return LAYER_DIR
 
 
@@ -144,7 +199,8 @@ def unzipped_bytes(root: Path) -> int:
 
 
 def _strip(target: Path) -> None:
-    """Drop what never runs in Lambda: bytecode caches (rebuilt there), test suites, console scripts."""
+    """Drop what never runs in Lambda: the installer's bytecode (written by this machine's Python, not
+    the runtime's), test suites, console scripts."""
     for cache in list(target.rglob("__pycache__")):
         shutil.rmtree(cache)
     # Only folders named exactly "tests" inside a package: numpy.testing and friends are runtime

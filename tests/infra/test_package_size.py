@@ -14,12 +14,13 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 2**20
 RUNTIME_PROVIDED_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
 
 
-def _deployed_bytes(root: Path) -> int:
-    """What the asset ships: every file but bytecode caches, which the assets exclude."""
+def _deployed_bytes(root: Path, *, with_bytecode: bool = False) -> int:
+    """What the asset ships: every file, but bytecode only where the asset keeps it (the serving layer's,
+    written for the runtime's Python; this machine's caches elsewhere are excluded)."""
     return sum(
         path.stat().st_size
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file() and (with_bytecode or ("__pycache__" not in path.parts and path.suffix != ".pyc"))
     )
 
 
@@ -38,7 +39,7 @@ def test_function_and_layers_fit_the_unzipped_limit(spec, serving_layer, record_
     sizes = {
         "function": _deployed_bytes(FUNCTIONS_DIR / spec.folder),
         "shared layer": _deployed_bytes(SHARED_LAYER_DIR),
-        "serving layer": _deployed_bytes(serving_layer),
+        "serving layer": _deployed_bytes(serving_layer, with_bytecode=True),
     }
     total = sum(sizes.values())
     record_property("unzipped_mib", round(total / 2**20, 1))
@@ -54,9 +55,12 @@ def test_serving_layer_ships_the_serving_stack_for_the_runtime_python(serving_la
     assert list((serving_layer / "pydantic_core").glob(f"*{tag}-x86_64-linux-gnu.so"))
 
 
-def test_serving_layer_leaves_out_what_lambda_provides_and_never_runs(serving_layer):
+def test_serving_layer_leaves_out_what_lambda_provides_and_never_runs(serving_layer, context):
     assert not [name for name in RUNTIME_PROVIDED_MODULES if (serving_layer / name).exists()]
-    assert not list(serving_layer.rglob("__pycache__"))
+    # Bytecode, when the build could write it, is the runtime Python's only: any other is dead weight.
+    tag = "cpython-" + context["lambdaPythonVersion"].replace(".", "")
+    assert not [path for path in serving_layer.rglob("*.pyc") if f".{tag}." not in path.name]
+    assert serving_layer_build().read_stamp()["bytecode"] == any(serving_layer.rglob("*.pyc"))
     assert not (serving_layer / "numpy" / "_core" / "tests").exists()
     # numpy.testing is a runtime module, not a test suite, and must survive the stripping.
     assert (serving_layer / "numpy" / "testing" / "__init__.py").is_file()

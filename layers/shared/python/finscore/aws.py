@@ -8,10 +8,10 @@ the local invoke endpoint (local/lambda_invoke.py), since the embedded AWS canno
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 # Short timeouts and few retries: a scoring request must fail fast (503) rather than hang when a
@@ -27,18 +27,38 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+# One botocore session for every client: each session parses the SDK's endpoint and partition data
+# (over a megabyte of JSON) and its defaults once, which a cold start would otherwise pay per service.
+# Sessions are not safe to build clients from concurrently (the local runtime runs functions in
+# threads); the clients themselves are.
+_session_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _session() -> Any:
+    # botocore itself rather than boto3: clients are all FinScore uses, and boto3's Session brings
+    # s3transfer and the resource layer along for nothing.
+    from botocore.session import get_session
+
+    return get_session()
+
+
 @lru_cache(maxsize=None)
 def client(service: str) -> Any:
-    """A cached boto3 client for SERVICE, honouring AWS_ENDPOINT_URL when set."""
-    return boto3.session.Session().client(
-        service,
-        region_name=region(),
-        # AWS_ENDPOINT_URL_<SERVICE> (the SDKs' service-specific override) wins, as in the CLI.
-        endpoint_url=os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL") or None,
-        config=_CLIENT_CONFIG,
-    )
+    """A cached SDK client for SERVICE, honouring AWS_ENDPOINT_URL when set."""
+    with _session_lock:
+        return _session().create_client(
+            service,
+            region_name=region(),
+            # AWS_ENDPOINT_URL_<SERVICE> (the SDKs' service-specific override) wins, as in the CLI.
+            endpoint_url=os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL")
+            or None,
+            config=_CLIENT_CONFIG,
+        )
 
 
 def reset_clients() -> None:
-    """Drop cached clients (tests and the local runtime call this after changing the endpoint)."""
+    """Drop cached clients and their session (tests and the local runtime call this after changing the
+    endpoint or the credentials)."""
     client.cache_clear()
+    _session.cache_clear()
