@@ -126,6 +126,8 @@ class DemandModel:
     regions: RegionMap
     region_ids: tuple[str, ...]
     fallback: Mapping[str, Any]
+    # The regions' details as training computed them (the regions routes answer with them).
+    region_details: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def load(cls, manifest: Manifest, read: Callable[[str], bytes]) -> DemandModel:
@@ -146,6 +148,7 @@ class DemandModel:
             regions=RegionMap.from_document(manifest.extra["pincodes"]),
             region_ids=tuple(region["region_id"] for region in manifest.extra["regions"]),
             fallback=manifest.extra["fallback"],
+            region_details=tuple(manifest.extra["regions"]),
         )
 
     def complete(self, matrix: np.ndarray, columns: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
