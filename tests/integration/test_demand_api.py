@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 
 import pytest
 
+from finscore.aws import client
+from finscore.batch import pipeline, scoring
 from finscore.products import scoring as product_scoring
 from finscore.products.demand import ingest, stores
 from tests.conftest import promote_candidate
-from tests.handlers import invoke, load_event, seed_product
+from tests.handlers import FakeContext, invoke, load_event, load_handler, s3_notification_event, seed_product
 
 FUNCTION = "demand_api"
 # The quick model's data (its spec's quick_training) seeds the stores, so its pincodes have history.
@@ -22,12 +26,14 @@ def demand(aws, candidates):
     product_scoring.reset_champions()
     stores.series_store.cache_clear()
     ingest.sales_stores.cache_clear()
+    ingest.ingest_context.cache_clear()
     manifest = promote_candidate(aws, candidates("demand"))
     seed_product(aws, "demand", pincodes=PINCODES, seed=SEED)
     yield manifest
     product_scoring.reset_champions()
     stores.series_store.cache_clear()
     ingest.sales_stores.cache_clear()
+    ingest.ingest_context.cache_clear()
 
 
 def call(case: str, body: object | None = None, **event_updates) -> tuple[int, dict]:
@@ -157,3 +163,73 @@ def test_regions_list_and_detail(demand):
 
     status, missing = call("region", pathParameters={"region_id": "R99"}, path="/v1/demand/regions/R99")
     assert status == 404 and missing["error"]["details"][0]["field"] == "region_id"
+
+
+SALE_FIELDS = ["date", "pincode", "city", "product", "channel", "agent_id", "customer_age", "customer_income", "record_id"]
+GOOD = ["2026-11-26", "400006", "Mumbai", "insurance", "offline", "AG40000601", 52, 64000, "F-1"]
+BAD = ["2026-11-26", "400006", "Mumbai", "insurance", "carrier pigeon", None, 52, -5, "F-2"]
+
+
+def xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in [SALE_FIELDS, *rows]:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+@pytest.mark.parametrize("name, body", [
+    ("branch sales.xlsx", xlsx([GOOD, BAD])),
+    ("branch sales.csv", ("\n".join(",".join("" if v is None else str(v) for v in row)
+                                     for row in [SALE_FIELDS, GOOD, BAD]) + "\n").encode()),
+])
+def test_a_dropped_sales_file_is_ingested_with_a_report_once(aws, demand, name, body):
+    key = f"ingest/demand/sales/{name}"
+    client("s3").put_object(Bucket=aws["DATA_BUCKET"], Key=key, Body=body)
+    event = s3_notification_event("demand_ingest", "s3-sales-file", aws["DATA_BUCKET"], key)
+
+    assert load_handler("demand_ingest").lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+
+    report = json.loads(client("s3").get_object(Bucket=aws["DATA_BUCKET"],
+                                                Key=f"ingest/demand/reports/{name}.json")["Body"].read())
+    assert (report["rows"], report["inserted_count"]) == (2, 1)
+    (invalid,) = report["invalid_records"]
+    assert invalid["row"] == 2 and set(invalid["fields"]) == {"channel", "customer_income"}
+    # The same file delivered again is skipped; the API sees the sale as already stored.
+    assert load_handler("demand_ingest").lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    sale = dict(zip(SALE_FIELDS, GOOD))
+    assert call("sales", [sale])[1]["duplicate_count"] == 1
+
+
+def test_a_dropped_demand_file_is_scored_with_its_manifest(aws, demand, monkeypatch):
+    scoring.reset_models()
+    pipeline.data_bucket.cache_clear()
+    monkeypatch.delenv("BATCH_STATE_MACHINE_ARN", raising=False)
+    pincode = known_pincodes(demand)[0]
+    rows = [{"branch": "B1", "pincode": pincode, "product": "loan", "channel": "online"},
+            {"branch": "B2", "pincode": "400999", "product": "credit_card", "channel": "offline"},
+            {"branch": "B3", "pincode": pincode, "product": "gold", "channel": "online"}]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=["branch", "pincode", "product", "channel"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    key = "incoming/demand/weekly plan.csv"
+    client("s3").put_object(Bucket=aws["DATA_BUCKET"], Key=key, Body=text.getvalue().encode())
+
+    event = s3_notification_event("batch_score", "s3-put-risk-csv", aws["DATA_BUCKET"], key)
+    assert load_handler("batch_score").lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+
+    prefix = "scored/demand/weekly plan.csv/"
+    def read(name: str) -> str:
+        return client("s3").get_object(Bucket=aws["DATA_BUCKET"], Key=prefix + name)["Body"].read().decode()
+
+    manifest = json.loads(read("_manifest.json"))
+    assert (manifest["rows_in"], manifest["scored"], manifest["rejected"]) == (3, 2, 1)
+    scored = list(csv.DictReader(io.StringIO(read("scored.csv"))))
+    assert [row["branch"] for row in scored] == ["B1", "B2"]
+    assert [row["basis"] for row in scored] == ["pincode", "city"]
+    single = call("predict", [{"pincode": pincode, "product": "loan", "channel": "online"}])[1]["results"][0]
+    assert float(scored[0]["predicted_demand"]) == single["predicted_demand"]

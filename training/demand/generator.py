@@ -24,7 +24,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from finscore.products.demand.catalog import (
-    CHANNELS,
     CITIES,
     PRODUCTS,
     SERIES,

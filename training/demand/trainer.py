@@ -18,7 +18,7 @@ Held-out metrics (test weeks only) sit beside a naive seasonal baseline's: next 
 forecast as the same week a year before (last week's where there is no year of history), a rise when
 that forecast exceeds this week, the top product this week's.
 
-Users' own data (training/demand/ in the data bucket): sales records in CSV, JSON Lines or Parquet,
+Users' own data (training/demand/ in the data bucket): sales records in CSV, JSON Lines, Parquet or Excel (.xlsx),
 one sale a row: date (ISO), pincode (six digits), city, product (loan | credit_card | insurance),
 channel (online | offline), agent_id (optional), customer_age (18-100), customer_income (monthly,
 INR), record_id (optional). A row that is not a valid sale is rejected with its file, row and reason.
@@ -56,7 +56,6 @@ from finscore.products.demand.features import (
 from finscore.products.demand.model import (
     CLASSIFIER_OUTPUT,
     OUTPUTS,
-    DemandModel,
     RegionMap,
     confidence_band,
 )
@@ -495,14 +494,14 @@ def describe(fitted: FittedDemand) -> ModelDescription:
 
 
 def batch_file(rows: int, seed: int) -> bytes:
-    """A CSV of ROWS demand questions (the seed's row fields) over the generated pincodes, for the batch
-    benchmark."""
+    """A CSV of ROWS demand questions (the seed's row fields) over the pincodes of the default training
+    data (seed 7: the ones the local run seeds), drawn with SEED, for the batch benchmark."""
     import io
 
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    panel = generate_panel(pincodes=default_rows, weeks=2, seed=seed)
+    panel = generate_panel(pincodes=default_rows, weeks=2, seed=7)
     rng = np.random.default_rng(seed)
     places = rng.integers(0, len(panel.pincodes), rows)
     table = pa.table({

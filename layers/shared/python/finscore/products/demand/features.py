@@ -31,7 +31,6 @@ from finscore.products.columns import as_matrix
 from finscore.products.demand.catalog import (
     CHANNELS,
     PRODUCTS,
-    SERIES,
     festival_intensity,
     spring_festival,
     tax_season,

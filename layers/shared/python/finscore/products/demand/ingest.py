@@ -1,6 +1,7 @@
 """Sales in: validated one by one, stored once per sale, and the pincodes' weekly series updated.
 
 POST /v1/demand/sales (a JSON list or a CSV body) and files dropped under the sales ingest prefix
+(CSV, JSON Lines, Parquet or Excel .xlsx; each with a report of its rejected rows, once per ETag)
 take this path. A sale is stored under its key (pincode, date, record id) only if that key is new, and
 only a newly stored sale is added to its pincode's week, so a replayed request or a redelivered file
 counts nothing twice.
@@ -20,7 +21,10 @@ from finscore.errors import FieldIssue, ValidationFailed
 from finscore.products.demand.catalog import week_start
 from finscore.products.demand.records import SaleRecord
 from finscore.products.demand.repository import SalesStore, SeriesStore, series_attribute
-from finscore.products.demand.settings import DemandApiSettings
+from finscore.products.demand.settings import DemandIngestSettings, DemandSalesSettings
+from finscore.products.demand.spec import INGEST_REPORTS_PREFIX, SALES_QUEUE
+from finscore.observability import logger
+from finscore.s3 import Bucket
 from finscore.records import describe_errors
 from finscore.settings import load_settings
 
@@ -50,7 +54,7 @@ class SalesStores:
 
 @lru_cache(maxsize=1)
 def sales_stores() -> SalesStores:
-    settings = load_settings(DemandApiSettings)
+    settings = load_settings(DemandSalesSettings)
     return SalesStores(SalesStore(settings.sales_table), SeriesStore(settings.series_table))
 
 
@@ -102,3 +106,56 @@ def ingest_sales(rows: Sequence[Any], stores: SalesStores, indexes: Sequence[int
     result.weeks_updated = len(weeks)
     result.invalid.sort(key=lambda invalid: invalid.index)
     return result
+
+
+def report_key(key: str) -> str:
+    """Where the report of the file KEY goes: beside the ingest prefix, never under it."""
+    name = key[len(SALES_QUEUE.s3_prefix):] if key.startswith(SALES_QUEUE.s3_prefix) else key
+    return f"{INGEST_REPORTS_PREFIX}{name}.json"
+
+
+def ingest_object(stores: SalesStores, bucket: Bucket, key: str) -> dict[str, Any]:
+    """Ingest one dropped file, once per ETag; writes its report (summary and every rejected row with its
+    number in the file, fields and reason) and returns it."""
+    from finscore.tabular import UnsupportedFile, read_file
+
+    body, etag = bucket.read(key)
+    target = report_key(key)
+    previous = bucket.read_json(target)
+    if previous and previous.get("etag") == etag:
+        return {**previous, "skipped": True}
+    try:
+        rows = read_file(key, body)
+    except UnsupportedFile as exc:
+        report = {"source": key, "etag": etag, "rows": 0, "inserted_count": 0, "duplicate_count": 0,
+                  "invalid_records": [{"row": 0, "fields": ["file"], "reason": str(exc)}]}
+        bucket.write_json(target, report)
+        return report
+    result = ingest_sales(rows.as_records(), stores, rows.numbers.tolist())
+    unparsed = [{"row": reject.row, "fields": ["row"], "reason": reject.reason} for reject in rows.rejects]
+    invalid = sorted(unparsed + [{"row": i.index, "fields": i.fields, "reason": i.reason} for i in result.invalid],
+                     key=lambda reject: reject["row"])
+    report = {"source": key, "etag": etag, "rows": result.received + len(rows.rejects),
+              "inserted_count": result.inserted, "duplicate_count": result.duplicates,
+              "weeks_updated": result.weeks_updated, "invalid_records": invalid}
+    bucket.write_json(target, report)
+    return report
+
+
+@lru_cache(maxsize=1)
+def ingest_context() -> tuple[SalesStores, Bucket]:
+    settings = load_settings(DemandIngestSettings)
+    return SalesStores(SalesStore(settings.sales_table), SeriesStore(settings.series_table)), Bucket(settings.data_bucket)
+
+
+def ingest_created(source_bucket: str, key: str) -> dict[str, Any] | None:
+    """One created object of an S3 event (finscore.notifications): ingested when it is a file under the
+    sales prefix of the data bucket; returns its report, or None for objects elsewhere."""
+    stores, bucket = ingest_context()
+    if source_bucket != bucket.name or not key.startswith(SALES_QUEUE.s3_prefix) or key.endswith("/"):
+        logger.warning("Ignoring an object outside the demand sales prefix", extra={"bucket": source_bucket, "key": key})
+        return None
+    report = ingest_object(stores, bucket, key)
+    logger.info("Sales file ingested", extra={"key": key, "inserted": report["inserted_count"],
+                                              "invalid": len(report["invalid_records"])})
+    return report

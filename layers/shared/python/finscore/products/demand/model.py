@@ -112,7 +112,12 @@ class RegionMap:
             return matrix
         cities = columns.get("city")
         named = cities if cities is not None else [None] * len(pincodes)
-        matrix[:, REGION_COLUMN] = [self.region(pincode, city) for pincode, city in zip(pincodes, named)]
+        # Each distinct (pincode, city) is looked up once: a batch file repeats a few hundred pincodes.
+        distinct: dict[tuple[Any, Any], int] = {}
+        inverse = np.fromiter((distinct.setdefault((pincode, city if isinstance(city, str) else None), len(distinct))
+                               for pincode, city in zip(pincodes, named)), dtype=np.int64, count=len(pincodes))
+        regions = np.array([self.region(pincode, city) for pincode, city in distinct], dtype=np.float32)
+        matrix[:, REGION_COLUMN] = regions[inverse] if len(inverse) else regions[:0]
         return matrix
 
 
@@ -163,21 +168,34 @@ class DemandModel:
             return filled, basis
         pincodes, cities = columns.get("pincode"), columns.get("city")
         products, channels = columns.get("product"), columns.get("channel")
-        as_of = calendar(date.fromisoformat(self.fallback["as_of"]))
+        as_of = [calendar(date.fromisoformat(self.fallback["as_of"]))[name] for name in CALENDAR_FIELDS]
+        answers: dict[tuple[Any, ...], tuple[str, list[float] | None]] = {}
+
+        def value(column: Any, row: int) -> Any:
+            found = column[row] if column is not None else None
+            return found if isinstance(found, str) else None
+
         for row in missing:
-            key = _SERIES_KEYS.get((products[row], channels[row])) if products is not None and channels is not None \
-                else None
-            city = self.regions.city(pincodes[row] if pincodes is not None else None,
-                                     cities[row] if cities is not None else None)
-            profile = self.fallback["cities"].get(city, {}).get(key) if city is not None else None
-            basis[row] = CITY_BASIS if profile is not None else OVERALL_BASIS
-            if profile is None:
-                profile = self.fallback["overall"].get(key) if key else None
+            asked = (value(pincodes, row), value(cities, row), value(products, row), value(channels, row))
+            if asked not in answers:
+                answers[asked] = self._fallback(*asked)
+            basis[row], profile = answers[asked]
             if profile is not None:
-                filled[row, HISTORY_COLUMNS] = [np.nan if value is None else value for value in profile]
+                filled[row, HISTORY_COLUMNS] = profile
             if np.isnan(filled[row, _CALENDAR_COLUMNS[0]]):
-                filled[row, _CALENDAR_COLUMNS] = [as_of[name] for name in CALENDAR_FIELDS]
+                filled[row, _CALENDAR_COLUMNS] = as_of
         return filled, basis
+
+    def _fallback(self, pincode: str | None, city: str | None, product: str | None,
+                  channel: str | None) -> tuple[str, list[float] | None]:
+        """Whose profile answers a pincode without history, and that profile's history fields."""
+        key = _SERIES_KEYS.get((product, channel))
+        home = self.regions.city(pincode, city)
+        profile = self.fallback["cities"].get(home, {}).get(key) if home is not None else None
+        basis = CITY_BASIS if profile is not None else OVERALL_BASIS
+        if profile is None:
+            profile = self.fallback["overall"].get(key) if key else None
+        return basis, None if profile is None else [np.nan if number is None else number for number in profile]
 
     def predict(self, matrix: np.ndarray, columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
         count = len(matrix)

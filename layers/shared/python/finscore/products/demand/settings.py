@@ -1,4 +1,4 @@
-"""Environment settings of the demand API, validated at cold start."""
+"""Environment settings of the demand functions, validated at cold start."""
 
 from __future__ import annotations
 
@@ -15,5 +15,15 @@ class DemandStoresSettings(FunctionSettings):
     series_table: Annotated[str, Field(alias="DEMAND_SERIES_TABLE", min_length=3)]
 
 
-class DemandApiSettings(DemandStoresSettings, ModelServingSettings):
+class DemandSalesSettings(DemandStoresSettings):
+    """Where sales go in: the sales table and the weekly series they add to."""
+
     sales_table: Annotated[str, Field(alias="DEMAND_SALES_TABLE", min_length=3)]
+
+
+class DemandApiSettings(DemandSalesSettings, ModelServingSettings):
+    pass
+
+
+class DemandIngestSettings(DemandSalesSettings):
+    data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]

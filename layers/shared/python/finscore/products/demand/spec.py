@@ -8,7 +8,15 @@ trainer and seed live, and its defaults. Nothing outside this package names it b
 from __future__ import annotations
 
 from finscore.products.spec import PRODUCT_API_FOLDER, ProductSpec
-from finscore.resources import DATA_BUCKET, MODELS_BUCKET, REGISTRY_TABLE, FunctionSpec, KeyAttribute, TableSpec
+from finscore.resources import (
+    DATA_BUCKET,
+    MODELS_BUCKET,
+    REGISTRY_TABLE,
+    FunctionSpec,
+    KeyAttribute,
+    QueueSpec,
+    TableSpec,
+)
 
 NAME = "demand"
 
@@ -19,6 +27,11 @@ SALES_TABLE = TableSpec("DemandSalesTable", "DEMAND_SALES_TABLE", KeyAttribute("
 # customers' age and income sums), by ISO date of the week's Monday: the features of a pincode are one
 # query of its latest weeks.
 SERIES_TABLE = TableSpec("DemandSeriesTable", "DEMAND_SERIES_TABLE", KeyAttribute("pincode"), KeyAttribute("week"))
+
+# Sales files (CSV, JSON Lines, Parquet, Excel) dropped here are ingested like POST /v1/demand/sales; each
+# file's report goes beside the prefix, never under it.
+SALES_QUEUE = QueueSpec("DemandSalesQueue", "DEMAND_SALES_QUEUE_URL", "ingest/demand/sales/", "DemandSalesDeadLetterQueue")
+INGEST_REPORTS_PREFIX = "ingest/demand/reports/"
 
 DEMAND_API = FunctionSpec(
     name="demand_api",
@@ -41,6 +54,24 @@ DEMAND_API = FunctionSpec(
     ),
 )
 
+DEMAND_INGEST = FunctionSpec(
+    name="demand_ingest",
+    logical_id="DemandIngestFunction",
+    description="FinScore demand sales files: validate row by row, store new sales, update weekly series",
+    product=NAME,
+    buckets=(DATA_BUCKET,),
+    tables=(SALES_TABLE, SERIES_TABLE),
+    # A sale is a conditional put (stored once); its week an atomic add.
+    table_actions=((SALES_TABLE, ("PutItem",)), (SERIES_TABLE, ("UpdateItem",))),
+    memory_mb=1024,
+    timeout_s=300,
+    # An image: files are read with the tabular reader (pyarrow, openpyxl), which the zip layers cannot hold.
+    package="image",
+    dependency_groups=("tabular",),
+    queue=SALES_QUEUE,
+    output_prefixes=(INGEST_REPORTS_PREFIX,),
+)
+
 DEMAND = ProductSpec(
     name=NAME,
     description="Regional demand: next-week sales of loans, cards and insurance per pincode and channel, "
@@ -54,7 +85,9 @@ DEMAND = ProductSpec(
     enrich="finscore.products.demand.stores:stored_history",
     enrich_tables=(SERIES_TABLE,),
     seed="training.demand.seed:seed",
+    functions=(DEMAND_INGEST,),
     tables=(SALES_TABLE, SERIES_TABLE),
+    queues=(SALES_QUEUE,),
     retrain_schedule="cron(0 6 ? * MON *)",
     # What moves between weeks; the category indexes and the calendar are not drift.
     drift_features=("lag_1", "mean_4", "mean_13", "trend", "pincode_mean_13", "share_loan", "share_credit_card",

@@ -56,22 +56,33 @@ def pincode_history(items: Sequence[Mapping[str, Any]]) -> tuple[str, np.ndarray
     return last.isoformat(), values
 
 
+def _inverse(values: Any) -> tuple[list[Any], np.ndarray]:
+    """The distinct VALUES in order of appearance, and each value's position among them."""
+    distinct: dict[Any, int] = {}
+    inverse = np.fromiter((distinct.setdefault(value, len(distinct)) for value in values), dtype=np.int64,
+                          count=len(values))
+    return list(distinct), inverse
+
+
 def complete(columns: Columns, count: int, histories: Mapping[str, tuple[str, np.ndarray] | None]) -> Columns:
-    """COLUMNS with each row's history fields and as-of week from HISTORIES (by pincode)."""
+    """COLUMNS with each row's history fields and as-of week from HISTORIES (by pincode); each distinct
+    pincode and series is looked up once, so a file of a million rows costs array indexing."""
     filled: Columns = dict(columns)
-    values = np.full((count, len(HISTORY_FIELDS)), np.nan)
-    as_of: list[Any] = [None] * count
-    pincodes, products, channels = columns["pincode"], columns["product"], columns["channel"]
-    for row in range(count):
-        found = histories.get(pincodes[row])
-        series = _SERIES_INDEX.get((products[row], channels[row]))
-        if found is None or series is None:
-            continue
-        as_of[row] = found[0]
-        values[row] = found[1][series]
+    pincodes, pincode_rows = _inverse(columns["pincode"])
+    pairs, pair_rows = _inverse(list(zip(columns["product"], columns["channel"])))
+    # One table row per distinct pincode, plus a last row of NaN for rows whose series is unknown.
+    table = np.full((len(pincodes) + 1, len(SERIES) + 1, len(HISTORY_FIELDS)), np.nan)
+    weeks = np.empty(len(pincodes) + 1, dtype=object)
+    for position, pincode in enumerate(pincodes):
+        found = histories.get(pincode) if isinstance(pincode, str) else None
+        if found is not None:
+            weeks[position] = found[0]
+            table[position, :len(SERIES)] = found[1]
+    series = np.array([_SERIES_INDEX.get(pair, len(SERIES)) for pair in pairs], dtype=np.int64)
+    values = table[pincode_rows, series[pair_rows] if len(series) else pair_rows]
     for position, name in enumerate(HISTORY_FIELDS):
         filled[name] = values[:, position]
-    filled["as_of"] = objects(as_of)
+    filled["as_of"] = weeks[pincode_rows] if count else objects([])
     return filled
 
 
