@@ -46,7 +46,7 @@ def seed(names: dict[str, str], champion: LoadedModel | None = None, pincodes: i
             items.append({"pincode": place["pincode"], "week": panel.weeks[w].isoformat(), "city": place["city"],
                           **counts, "customers": sum(counts.values()), "age_sum": float(panel.ages[p, w]),
                           "income_sum": float(panel.incomes[p, w])})
-    written = SeriesStore(names[SERIES_TABLE.env_var]).put_weeks(items)
+    written = SeriesStore(names[SERIES_TABLE.env_var]).put_many(items)
     sales = [SaleRecord.model_validate(record).item()
              for record in sale_records(panel, weeks=range(weeks - sales_weeks, weeks), seed=seed)]
     stored = SalesStore(names[SALES_TABLE.env_var]).put_many(sales)

@@ -5,7 +5,7 @@ The only module of the demand product that talks to DynamoDB, through finscore.d
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from finscore.dynamo import ConditionFailed, Table, call, serialize
 from finscore.products.demand.catalog import SERIES
@@ -45,9 +45,6 @@ class SeriesStore(Table):
              ExpressionAttributeNames=names,
              ExpressionAttributeValues=serialize({":city": city, **{f":v{index}": value
                                                                     for index, value in enumerate(values)}}))
-
-    def put_weeks(self, items: Iterable[Mapping[str, Any]]) -> int:
-        return self.put_many(items)
 
     def recent(self, pincode: str, weeks: int) -> list[dict[str, Any]]:
         """The pincode's latest WEEKS weekly items, oldest first."""

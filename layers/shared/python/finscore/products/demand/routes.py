@@ -33,7 +33,9 @@ router = Router()
 RECORDS_TEXT = ("A JSON list of records {pincode, product, channel, customer_age, customer_income} (the seed's body), "
                 "or {\"records\": [...]}; up to 1,000. A bad record fails alone, reported with its index. A pincode "
                 "without sales history is answered from its city (the record's optional city, else the pincode's "
-                "sorting district) or from all pincodes, and the answer says so (basis, note).")
+                "sorting district) or from all pincodes, and the answer says so (basis, note). customer_age and "
+                "customer_income are accepted as the seed sends them; the customer mix the models use is the "
+                "pincode's, from its stored sales.")
 
 
 class QueriesRequest(BaseModel):

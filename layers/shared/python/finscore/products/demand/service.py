@@ -13,7 +13,6 @@ from finscore.api.errors import validation_issues
 from finscore.errors import FieldIssue, NotFound, ValidationFailed
 from finscore.products.columns import columns_of
 from finscore.products.demand.api_models import (
-    DemandContext,
     FieldIssueModel,
     InvalidRecord,
     Prediction,
@@ -133,7 +132,3 @@ def region(region_id: str) -> RegionDetail:
             return RegionDetail(**fields, model_version=scoring.version, as_of=scoring.model.fallback["as_of"])
     known = ", ".join(details["region_id"] for details in scoring.model.region_details)
     raise NotFound(f"Unknown region {region_id}; the regions are {known}", [FieldIssue("region_id", "no such region")])
-
-
-__all__ = ["DemandContext", "answer", "prediction", "rise", "top_product", "add_sales", "sample_data", "regions",
-           "region"]
