@@ -93,6 +93,7 @@ def test_every_stream_and_queue_of_the_specs_is_mapped(aws):
         ("live_broadcast", "stream", aws["RISK_CUSTOMERS_TABLE"], ()),
         ("live_broadcast", "stream", aws["INTERVENTIONS_TABLE"], ()),
         ("risk_ingest", "queue", resources.local_name("RiskTransactionsQueue"), ()),
+        ("demand_ingest", "queue", resources.local_name("DemandSalesQueue"), ()),
         ("batch_score", "queue", resources.local_name("BatchIncomingQueue"), ()),
     }
 

@@ -141,6 +141,6 @@ def test_json_lines_starting_with_a_bad_line_are_still_read_line_by_line():
 
 def test_unreadable_files_are_refused_whole():
     with pytest.raises(UnsupportedFile, match="unsupported format"):
-        read_file("day.xlsx", b"PK")
+        read_file("day.xls", b"\xd0\xcf\x11\xe0")
     with pytest.raises(UnsupportedFile, match="not UTF-8"):
         read_file("day.csv", b"\xff\xfe\x00")

@@ -242,8 +242,57 @@ def read_parquet(source: Any, row_groups: Sequence[int] | None = None) -> Rows:
 
 
 def read_file(key: str, body: bytes) -> Rows:
-    """A whole file, its format told by its name; UnsupportedFile when it cannot be read at all."""
+    """A whole file, its format told by its name; UnsupportedFile when it cannot be read at all. Excel
+    workbooks (.xlsx) are read too: files people export by hand are taken in (ingest, training data),
+    though batch scoring, which writes its output in the input's format, keeps to FORMATS."""
+    if os.path.splitext(key.lower())[1] == EXCEL_SUFFIX:
+        return read_excel(body)
     return read_rows(file_format(key), body)
+
+
+EXCEL, EXCEL_SUFFIX = "xlsx", ".xlsx"
+
+
+def _cell(value: Any) -> Any:
+    """A worksheet cell as the value a text file would hold: a whole number without its '.0', a
+    midnight datetime as its ISO date, empty as absent."""
+    import datetime as dt
+
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def read_excel(body: bytes) -> Rows:
+    """The first worksheet of an .xlsx workbook: a header row, then one record per row, numbered from 1
+    after the header as in a CSV; empty rows are skipped but keep their number."""
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(body), read_only=True, data_only=True).worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for a damaged workbook
+        raise UnsupportedFile(f"file: not readable as an Excel workbook ({type(exc).__name__})") from exc
+    names = [str(name).strip() if name is not None else "" for name in header or ()]
+    if not any(names):
+        raise UnsupportedFile("file: no header row")
+    if len(set(name for name in names if name)) != len([name for name in names if name]):
+        raise UnsupportedFile("file: the header names a column twice")
+    records, numbers, lines = [], [], 0
+    for number, values in enumerate(rows, start=1):
+        lines = number
+        record = {name: _cell(value) for name, value in zip(names, values) if name and _cell(value) is not None}
+        if record:
+            records.append(record)
+            numbers.append(number)
+    return Rows(EXCEL, np.asarray(numbers, dtype=np.int64), lines, records=records)
 
 
 def read_rows(fmt: str, body: bytes, csv_names: Sequence[str] | None = None) -> Rows:

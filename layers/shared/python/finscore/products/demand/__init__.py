@@ -1,0 +1,1 @@
+"""The demand product: regional demand for loans, credit cards and insurance."""

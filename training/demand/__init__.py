@@ -1,0 +1,1 @@
+"""The demand product's generator, trainer and local seed."""
