@@ -171,13 +171,13 @@ def test_a_failure_of_a_queued_file_is_reported_for_that_message_alone(seeded, m
 
 def test_an_unsupported_file_is_reported_not_retried(seeded):
     aws = seeded
-    key = "ingest/risk/transactions/statement.xlsx"
-    put_file(aws, key, "PK...")
+    key = "ingest/risk/transactions/statement.xls"
+    put_file(aws, key, "\xd0\xcf\x11\xe0")
 
     assert run(notification(aws, key)) == {"batchItemFailures": []}
 
-    rejects = read_json(aws, "ingest/risk/rejects/statement.xlsx.json")["rejects"]
-    assert rejects == [{"row": 0, "reason": "file: unsupported format .xlsx; use .csv, .jsonl or .parquet"}]
+    rejects = read_json(aws, "ingest/risk/rejects/statement.xls.json")["rejects"]
+    assert rejects == [{"row": 0, "reason": "file: unsupported format .xls; use .csv, .jsonl, .parquet or .xlsx"}]
 
 
 def test_reports_are_named_after_the_file_below_the_prefix():

@@ -245,8 +245,11 @@ def read_file(key: str, body: bytes) -> Rows:
     """A whole file, its format told by its name; UnsupportedFile when it cannot be read at all. Excel
     workbooks (.xlsx) are read too: files people export by hand are taken in (ingest, training data),
     though batch scoring, which writes its output in the input's format, keeps to FORMATS."""
-    if os.path.splitext(key.lower())[1] == EXCEL_SUFFIX:
+    suffix = os.path.splitext(key.lower())[1]
+    if suffix == EXCEL_SUFFIX:
         return read_excel(body)
+    if suffix not in SUFFIXES:
+        raise UnsupportedFile(f"file: unsupported format {suffix or '(none)'}; use .csv, .jsonl, .parquet or .xlsx")
     return read_rows(file_format(key), body)
 
 
