@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -114,6 +115,41 @@ def test_a_risk_csv_scores_good_rows_and_lists_every_bad_one(batch, risk_champio
     assert {row["model_version"] for row in scored} == {risk_champion.version}
     assert all(row["risk_level"] in ("low", "medium", "high", "critical") for row in scored)
     assert all(0.0 <= float(row["risk_score"]) <= 100.0 for row in scored)
+
+
+def scored_file(aws, key: str, body: bytes) -> tuple[list[dict], dict[int, str], dict]:
+    put(aws, key, body)
+    assert run(notification(aws, key)) == {"batchItemFailures": []}
+    prefix = f"scored/{key.removeprefix('incoming/')}/"
+    return (list(csv.DictReader(io.StringIO(get(aws, prefix + "scored.csv").decode()))), rejects_of(aws, prefix),
+            json.loads(get(aws, prefix + "_manifest.json")))
+
+
+def test_the_native_booster_scores_a_file_as_onnx_does_and_rejects_the_same_rows(batch, risk_champion, monkeypatch):
+    rows = risk_rows(400, seed=9)
+    rows[10]["salary_delay_days"] = "abc"
+    rows[20]["tenure_months"] = ""
+    body = csv_text(rows, COLUMNS).encode()
+    from finscore.models.native import NativeProbability
+
+    natively = scored_file(batch, "incoming/risk/native.csv", body)
+    assert isinstance(scoring.champion("risk").get().model.trees, NativeProbability)
+    scoring.reset_models()
+    for library in ("xgboost", "lightgbm"):  # an image without the boosters: ONNX scores
+        monkeypatch.setitem(sys.modules, library, None)
+    by_onnx = scored_file(batch, "incoming/risk/onnx.csv", body)
+    assert not isinstance(scoring.champion("risk").get().model.trees, NativeProbability)
+
+    (native_rows, native_rejects, native_manifest), (onnx_rows, onnx_rejects, onnx_manifest) = natively, by_onnx
+    assert native_rejects == onnx_rejects and sorted(native_rejects) == [11, 21]
+    assert [(m["rows_in"], m["scored"], m["model_version"]) for m in (native_manifest, onnx_manifest)] == \
+        [(400, 398, risk_champion.version)] * 2
+    assert [row["customer_id"] for row in native_rows] == [row["customer_id"] for row in onnx_rows]
+    rule = risk_champion.parity
+    levels = np.mean([a["risk_level"] == b["risk_level"] for a, b in zip(native_rows, onnx_rows)])
+    assert levels >= rule.min_label_agreement
+    gaps = np.abs([float(a["probability"]) - float(b["probability"]) for a, b in zip(native_rows, onnx_rows)])
+    assert gaps.max() <= rule.max_abs_diff_all_rows
 
 
 def test_risk_features_outside_their_domain_are_rejected_naming_field_and_range(batch, risk_champion):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from finscore.batch.records import output_arrays, prepare_rows
@@ -69,10 +70,11 @@ def score_rows(scorer: Scorer, rows: Rows, *, header: bool = True) -> ScoredRows
     reasons = dict(prepared.reasons)
     keep = prepared.valid.copy()
     if unscorable:
-        scorable = [index for index in range(count) if index not in unscorable]
-        for index, reason in unscorable.items():
-            reasons[int(valid_rows[index])] = reason
-            keep[valid_rows[index]] = False
+        dropped = np.fromiter(unscorable, dtype=np.int64, count=len(unscorable))
+        scorable = np.ones(count, dtype=bool)
+        scorable[dropped] = False
+        keep[valid_rows[dropped]] = False
+        reasons.update({int(valid_rows[index]): reason for index, reason in unscorable.items()})
         columns = {name: values[scorable] for name, values in columns.items()}
     outputs = scorer.predict(columns)
     names = [output.name for output in scorer.loaded.manifest.outputs]
