@@ -96,8 +96,8 @@ def test_the_native_twin_answers_what_onnx_answers_on_held_out_rows(aws, candida
     assert_same_outputs(manifest, by_onnx, by_native)
 
 
-def test_the_batch_loader_takes_the_twin_and_the_api_keeps_onnx(aws, candidates):
-    promote_candidate(aws, candidates("risk"))
+def test_the_batch_loader_takes_the_twin_and_the_api_keeps_onnx(aws, risk_candidate_of):
+    promote_candidate(aws, risk_candidate_of("xgboost"))
     scoring.reset_models()
     from finscore.products.scoring import champion as api_champion, reset_champions
 
@@ -109,8 +109,16 @@ def test_the_batch_loader_takes_the_twin_and_the_api_keeps_onnx(aws, candidates)
         reset_champions()
 
 
-def test_a_native_artifact_failing_its_sha256_leaves_the_file_to_onnx(aws, candidates):
-    manifest, read = published(aws, candidates("risk"))
+def test_a_lightgbm_twin_that_passes_parity_still_leaves_the_file_to_its_faster_onnx_graph(aws, risk_candidate_of):
+    manifest, read = published(aws, risk_candidate_of("lightgbm"))
+    onnx = load(product("risk").model).load(manifest, read)
+
+    assert isinstance(native_twin(onnx, manifest, read).trees, NativeProbability)
+    assert batch_model(onnx, manifest, read) is onnx
+
+
+def test_a_native_artifact_failing_its_sha256_leaves_the_file_to_onnx(aws, risk_candidate_of):
+    manifest, read = published(aws, risk_candidate_of("xgboost"))
     native = manifest.extra["native"]["artifact"]
     client("s3").put_object(Bucket=aws["MODELS_BUCKET"], Key=manifest.prefix() + native, Body=b"{}")
     onnx = load(product("risk").model).load(manifest, read)
@@ -150,8 +158,8 @@ def test_a_booster_that_disagrees_with_onnx_is_refused(aws, risk_candidate_of):
     assert batch_model(onnx, mixed, mixed_read) is onnx
 
 
-def test_a_version_without_a_parity_sample_scores_with_onnx(aws, candidates):
-    manifest, read = published(aws, candidates("risk"))
+def test_a_version_without_a_parity_sample_scores_with_onnx(aws, risk_candidate_of):
+    manifest, read = published(aws, risk_candidate_of("xgboost"))
     older = manifest.model_copy(update={"artifacts": {name: entry for name, entry in manifest.artifacts.items()
                                                       if name != PARITY_SAMPLE_ARTIFACT}})
     onnx = load(product("risk").model).load(older, read)

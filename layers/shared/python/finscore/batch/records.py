@@ -128,10 +128,13 @@ def numeric_column(column: pa.ChunkedArray | list[Any]) -> tuple[np.ndarray, np.
         return values, missing, bad
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         text = column
-        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
         try:
             floats = pc.cast(text, pa.float64())
+            # Every value parsed, so none is blank (a blank or padded value fails the cast): only nulls
+            # are absent, and the text need not be trimmed.
+            missing = pc.is_null(text)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
             number = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)
             floats = pc.cast(pc.utf8_trim_whitespace(pc.if_else(number, text, pa.scalar(None, pa.string()))),
                              pa.float64())
