@@ -13,10 +13,9 @@ from typing import Any, Callable
 import numpy as np
 import onnx
 
-from finscore.models.onnx import session_from_bytes
+from finscore.models.onnx import PROBABILITY_OUTPUT, session_from_bytes
 
 ONNX_INPUT = "features"
-PROBABILITY_OUTPUT = "probabilities"
 LABEL_OUTPUT = "label"
 # Opsets the converters and the serving onnxruntime agree on.
 TREE_OPSET = 15

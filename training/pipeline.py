@@ -33,6 +33,7 @@ import numpy as np
 from finscore.errors import FinScoreError
 from finscore.models.champion import LoadedModel
 from finscore.models.manifest import FeatureSpec, Manifest, OutputSpec, ParityResult, TrainingDataRef
+from finscore.models.native import PARITY_SAMPLE_ARTIFACT, parity_sample_document
 from finscore.models.registry import ModelRegistry
 from finscore.products import product as product_spec
 from finscore.products import products
@@ -365,6 +366,10 @@ def _build(product: Product, steps: _Steps, *, rows: int | None, data: Sequence[
         # Which rows this version fitted on: a later gate leaves them out of the rows it compares on.
         fitted_rows = row_keys([*train, *validation], getattr(product, "record_key", None))
         artifacts[FITTED_ROWS] = Artifact(fitted_rows_document(fitted_rows), "json", "lineage")
+        if any(artifact.role == "native" for artifact in artifacts.values()):
+            # Held-out rows the native model is checked on against the ONNX graph wherever it is loaded.
+            artifacts[PARITY_SAMPLE_ARTIFACT] = Artifact(parity_sample_document(
+                product.feature_matrix(test), [feature.name for feature in description.features]), "json", "parity")
     with steps.step("parity gate"):
         parity = product.parity(fitted, artifacts, test)
     manifest = Manifest(

@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,7 @@ from finscore.batch import pipeline, scoring
 from finscore.products.risk.features import FEATURE_NAMES, FEATURES
 from finscore.products.risk.repository import CustomerStore
 from finscore.observability import logger
+from tests.conftest import promote_candidate
 from tests.handlers import FakeContext, load_event, load_handler, s3_event, s3_notification_event, seed_product
 
 FUNCTION = "batch_score"
@@ -114,6 +116,54 @@ def test_a_risk_csv_scores_good_rows_and_lists_every_bad_one(batch, risk_champio
     assert {row["model_version"] for row in scored} == {risk_champion.version}
     assert all(row["risk_level"] in ("low", "medium", "high", "critical") for row in scored)
     assert all(0.0 <= float(row["risk_score"]) <= 100.0 for row in scored)
+
+
+def scored_file(aws, key: str, body: bytes) -> tuple[list[dict], dict[int, str], dict]:
+    put(aws, key, body)
+    assert run(notification(aws, key)) == {"batchItemFailures": []}
+    prefix = f"scored/{key.removeprefix('incoming/')}/"
+    return (list(csv.DictReader(io.StringIO(get(aws, prefix + "scored.csv").decode()))), rejects_of(aws, prefix),
+            json.loads(get(aws, prefix + "_manifest.json")))
+
+
+@pytest.fixture(scope="module")
+def xgboost_risk_candidate():
+    """The quick risk model with XGBoost as its only candidate (the quick default picks LightGBM, whose
+    version batch leaves to ONNX)."""
+    from finscore.products import product
+    from training.pipeline import build_candidate
+
+    quick = product("risk").quick_training
+    return build_candidate("risk", rows=quick["rows"], seed=quick["seed"], progress=False,
+                           config={**quick["config"], "algorithms": ["xgboost"]})
+
+
+def test_the_native_booster_scores_a_file_as_onnx_does_and_rejects_the_same_rows(batch, xgboost_risk_candidate,
+                                                                                  monkeypatch):
+    risk_champion = promote_candidate(batch, xgboost_risk_candidate)
+    rows = risk_rows(400, seed=9)
+    rows[10]["salary_delay_days"] = "abc"
+    rows[20]["tenure_months"] = ""
+    body = csv_text(rows, COLUMNS).encode()
+    from finscore.models.native import NativeProbability
+
+    natively = scored_file(batch, "incoming/risk/native.csv", body)
+    assert isinstance(scoring.champion("risk").get().model.trees, NativeProbability)
+    scoring.reset_models()
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # an image without the boosters: ONNX scores
+    by_onnx = scored_file(batch, "incoming/risk/onnx.csv", body)
+    assert not isinstance(scoring.champion("risk").get().model.trees, NativeProbability)
+
+    (native_rows, native_rejects, native_manifest), (onnx_rows, onnx_rejects, onnx_manifest) = natively, by_onnx
+    assert native_rejects == onnx_rejects and sorted(native_rejects) == [11, 21]
+    assert [(m["rows_in"], m["scored"], m["model_version"]) for m in (native_manifest, onnx_manifest)] == \
+        [(400, 398, risk_champion.version)] * 2
+    assert [row["customer_id"] for row in native_rows] == [row["customer_id"] for row in onnx_rows]
+    rule = risk_champion.parity
+    levels = np.mean([a["risk_level"] == b["risk_level"] for a, b in zip(native_rows, onnx_rows)])
+    assert levels >= rule.min_label_agreement
+    gaps = np.abs([float(a["probability"]) - float(b["probability"]) for a, b in zip(native_rows, onnx_rows)])
+    assert gaps.max() <= rule.tolerance  # XGBoost and ONNX both split in float32
 
 
 def test_risk_features_outside_their_domain_are_rejected_naming_field_and_range(batch, risk_champion):

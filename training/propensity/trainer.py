@@ -33,6 +33,7 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score
 from xgboost import XGBClassifier
 
 from finscore.models.manifest import OutputSpec, ParityResult
+from finscore.models.native import XGBOOST_JSON
 from finscore.models.store import Artifact
 from finscore.products.columns import columns_of
 from finscore.products.propensity.catalog import CAP_CATEGORIES, RISK_TOLERANCES, SECTORS, cap_name, risk_name, sector_name
@@ -400,7 +401,7 @@ def describe(fitted: FittedPropensity) -> ModelDescription:
         hyperparameters=fitted.hyperparameters,
         extra={
             "model": {"artifact": MODEL_ARTIFACT, "algorithm": "xgboost", "output": PROBABILITY_OUTPUT},
-            "native": {"artifact": NATIVE_ARTIFACT, "format": "xgboost-json"},
+            "native": {"artifact": NATIVE_ARTIFACT, "format": XGBOOST_JSON},
             "label": "the investor bought the stock on the trading day after the features' day",
             "split": "by time: 70/15/15 of the days in order (validation and test strictly later)",
             "sampling": fitted.sampling,

@@ -41,17 +41,17 @@ from sklearn.metrics import (
 from xgboost import XGBClassifier
 
 from finscore.models.manifest import OutputSpec, ParityResult
+from finscore.models.native import LIGHTGBM_TEXT, XGBOOST_JSON
 from finscore.models.store import Artifact
 from finscore.products.risk.spec import NAME
-from finscore.products.risk.explain import LIGHTGBM_TEXT, XGBOOST_JSON
 from finscore.products.risk.features import FEATURE_NAMES, FEATURES, as_date, compute_features, feature_matrix
-from finscore.products.risk.model import LEVELS, PROBABILITY_OUTPUT, calibrate, risk_levels
+from finscore.products.risk.model import LEVELS, calibrate, risk_levels
 from finscore.products.risk.reasons import REASONS, direction
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
 from training.data import TrainingData, TrainingFile, files_by_table
 from training.metrics import binary_classification
-from training.onnx_export import ONNX_INPUT, probability_differences, to_onnx
+from training.onnx_export import ONNX_INPUT, PROBABILITY_OUTPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.risk.generator import Portfolio, generate_portfolio
 
@@ -496,6 +496,8 @@ def judge_parity(rows: int, diffs: np.ndarray, level_agreement: float, algorithm
         rule=PARITY_RULE,
         max_abs_diff=max_diff,
         tolerance=PROBABILITY_TOLERANCE,
+        min_share_within_tolerance=MIN_SHARE_WITHIN_TOLERANCE,
+        max_abs_diff_all_rows=MAX_ABS_DIFF_ALL_ROWS,
         label_agreement=level_agreement,
         min_label_agreement=MIN_LEVEL_AGREEMENT,
         per_model={algorithm: {

@@ -319,7 +319,8 @@ BATCH_SCORE = FunctionSpec(
     # and fanned-out files are the ones too large for one function: Lambda's largest /tmp.
     ephemeral_storage_mb=10240,
     package="image",
-    dependency_groups=("tabular",),
+    # The boosters score batch files natively where a version's booster agrees with its ONNX graph.
+    dependency_groups=("tabular", "boosters"),
     queue=BATCH_INCOMING_QUEUE,
     output_prefixes=(BATCH_SCORED_PREFIX, BATCH_PARTS_PREFIX),
 )

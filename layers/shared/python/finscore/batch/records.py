@@ -128,10 +128,13 @@ def numeric_column(column: pa.ChunkedArray | list[Any]) -> tuple[np.ndarray, np.
         return values, missing, bad
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         text = column
-        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
         try:
             floats = pc.cast(text, pa.float64())
+            # Every value parsed, so none is blank (a blank or padded value fails the cast): only nulls
+            # are absent, and the text need not be trimmed.
+            missing = pc.is_null(text)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
             number = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)
             floats = pc.cast(pc.utf8_trim_whitespace(pc.if_else(number, text, pa.scalar(None, pa.string()))),
                              pa.float64())
@@ -223,8 +226,44 @@ def _numbers(rule: FieldRule, column: Any, count: int, problems: _Problems) -> n
     return values
 
 
+def _text_problems(rule: FieldRule, text: pa.Array | pa.ChunkedArray, is_text: np.ndarray,
+                   ) -> list[tuple[np.ndarray, str]]:
+    """The length and pattern problems of the values of TEXT (IS_TEXT: which of them are text to check)."""
+    found = []
+    lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False))
+    if rule.min_length is not None:
+        found.append((is_text & (lengths < rule.min_length),
+                      f"String should have at least {rule.min_length} character{'s' * (rule.min_length != 1)}"))
+    if rule.max_length is not None:
+        found.append((is_text & (lengths > rule.max_length), f"String should have at most {rule.max_length} characters"))
+    if rule.pattern is not None:
+        matches = np.asarray(pc.fill_null(pc.match_substring_regex(text, rule.pattern), True)
+                             .to_numpy(zero_copy_only=False), dtype=bool)
+        found.append((is_text & ~matches, f"String should match pattern '{rule.pattern}'"))
+    return found
+
+
+def _arrow_text(rule: FieldRule, column: pa.ChunkedArray, problems: _Problems) -> np.ndarray:
+    """A text field read as Arrow text (CSV, Parquet strings): checked row by row in Arrow's kernels, as
+    identifiers, which are mostly distinct, gain nothing from being checked once per distinct value."""
+    missing = np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+                         .to_numpy(zero_copy_only=False), dtype=bool)
+    if rule.required:
+        problems.add(rule.name, missing, _MISSING)
+    for mask, issue in _text_problems(rule, column, ~missing):
+        problems.add(rule.name, mask, issue)
+    values = column.to_numpy(zero_copy_only=False)
+    if missing.any():
+        values = values.copy() if not values.flags.writeable else values
+        values[missing] = rule.default
+    return values
+
+
 def _strings(rule: FieldRule, column: Any, count: int, problems: _Problems) -> np.ndarray:
-    """Text and choice fields: checked once per distinct value, in bulk."""
+    """Text and choice fields: text read as Arrow text row by row in bulk, anything else (choices, JSON
+    values) checked once per distinct value, in bulk."""
+    if rule.kind == "string" and isinstance(column, pa.ChunkedArray) and pa.types.is_string(column.type):
+        return _arrow_text(rule, column, problems)
     values, codes = _distinct(column, count)
     missing = codes < 0
     if rule.required:
@@ -239,18 +278,8 @@ def _strings(rule: FieldRule, column: Any, count: int, problems: _Problems) -> n
         is_text = np.array([isinstance(value, str) for value in values], dtype=bool)
         problems.add(rule.name, _spread(~is_text, codes, False), "Input should be a valid string")
         text = pa.array([value if isinstance(value, str) else None for value in values], pa.string())
-        lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False))
-        if rule.min_length is not None:
-            problems.add(rule.name, _spread(is_text & (lengths < rule.min_length), codes, False),
-                         f"String should have at least {rule.min_length} character{'s' * (rule.min_length != 1)}")
-        if rule.max_length is not None:
-            problems.add(rule.name, _spread(is_text & (lengths > rule.max_length), codes, False),
-                         f"String should have at most {rule.max_length} characters")
-        if rule.pattern is not None:
-            matches = np.asarray(pc.fill_null(pc.match_substring_regex(text, rule.pattern), True)
-                                 .to_numpy(zero_copy_only=False), dtype=bool)
-            problems.add(rule.name, _spread(is_text & ~matches, codes, False),
-                         f"String should match pattern '{rule.pattern}'")
+        for mask, issue in _text_problems(rule, text, is_text):
+            problems.add(rule.name, _spread(mask, codes, False), issue)
     return _spread(objects(values), codes, rule.default)
 
 

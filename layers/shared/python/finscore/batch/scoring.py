@@ -2,7 +2,9 @@
 
 A whole file is scored with one model version: the single path takes the champion when it starts;
 a fanned-out file pins the champion's version in its plan, and every chunk loads exactly that
-version, so a promotion while the chunks run cannot mix two models in one output.
+version, so a promotion while the chunks run cannot mix two models in one output. Batch keeps its
+own champion caches: a version is loaded with its native booster where its model declares one and
+the booster passes the version's parity rule (finscore.models.native), which the API never does.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from finscore.batch.records import output_arrays, prepare_rows
 from finscore.batch.settings import BatchSettings
 from finscore.errors import NotFound, ValidationFailed
-from finscore.models.champion import ChampionCache, LoadedModel
+from finscore.models.champion import ChampionCache, LoadedModel, Loader, serving_champion
+from finscore.models.manifest import Manifest
+from finscore.models.native import batch_model
 from finscore.models.store import ModelStore
 from finscore.products import product
 from finscore.products.scoring import Scorer
-from finscore.products.scoring import champion as product_champion
 from finscore.products.spec import ProductSpec, load
 from finscore.settings import load_settings
 from finscore.tabular import (
@@ -66,10 +70,11 @@ def score_rows(scorer: Scorer, rows: Rows, *, header: bool = True) -> ScoredRows
     reasons = dict(prepared.reasons)
     keep = prepared.valid.copy()
     if unscorable:
-        scorable = [index for index in range(count) if index not in unscorable]
-        for index, reason in unscorable.items():
-            reasons[int(valid_rows[index])] = reason
-            keep[valid_rows[index]] = False
+        dropped = np.fromiter(unscorable, dtype=np.int64, count=len(unscorable))
+        scorable = np.ones(count, dtype=bool)
+        scorable[dropped] = False
+        keep[valid_rows[dropped]] = False
+        reasons.update({int(valid_rows[index]): reason for index, reason in unscorable.items()})
         columns = {name: values[scorable] for name, values in columns.items()}
     outputs = scorer.predict(columns)
     names = [output.name for output in scorer.loaded.manifest.outputs]
@@ -135,10 +140,20 @@ def batch_settings() -> BatchSettings:
     return load_settings(BatchSettings)
 
 
+def batch_loader(spec: ProductSpec) -> Loader:
+    """SPEC's model loader for batch files: the serving model, with its native booster where safe."""
+    model_class = load(spec.model)
+
+    def load_for_batch(manifest: Manifest, read: Callable[[str], bytes]):
+        return batch_model(model_class.load(manifest, read), manifest, read)
+
+    return load_for_batch
+
+
+@lru_cache(maxsize=None)
 def champion(name: str) -> ChampionCache:
-    """The execution environment's champion cache for product NAME."""
-    batch_product(name)
-    return product_champion(name)
+    """The execution environment's champion cache of product NAME for batch files."""
+    return serving_champion(name, batch_loader(batch_product(name)), batch_settings())
 
 
 def file_scorer(name: str, version: str | None = None) -> Scorer:
@@ -157,14 +172,12 @@ def pinned_model(name: str, version: str) -> LoadedModel:
         return current
     store = ModelStore(batch_settings().models_bucket)
     manifest = store.read_manifest(name, version)
-    model = load(batch_product(name).model).load(manifest, lambda artifact: store.read_artifact(manifest, artifact))
+    model = batch_loader(batch_product(name))(manifest, lambda artifact: store.read_artifact(manifest, artifact))
     return LoadedModel(version=version, manifest=manifest, model=model)
 
 
 def reset_models() -> None:
     """Forget cached settings and models (tests that start from a fresh model store call this)."""
-    from finscore.products.scoring import reset_champions
-
     batch_settings.cache_clear()
-    reset_champions()
+    champion.cache_clear()
     pinned_model.cache_clear()

@@ -51,18 +51,27 @@ class ArtifactEntry(BaseModel):
     sha256: str
     bytes: int
     format: Literal["onnx", "native", "json", "png", "csv", "parquet"]
-    # lineage: what the version was fitted on (the promotion gate's fitted rows)
-    role: Literal["serving", "native", "report", "baseline", "lineage"]
+    # lineage: what the version was fitted on (the promotion gate's fitted rows); parity: held-out
+    # feature rows a native scorer is checked on against the serving model when it is loaded
+    role: Literal["serving", "native", "report", "baseline", "lineage", "parity"]
 
 
 class ParityResult(BaseModel):
-    """ONNX against the native model on the held-out set; a version that fails is never registered."""
+    """ONNX against the native model on the held-out set; a version that fails is never registered.
+
+    The rule's numbers are kept with the result, so that the native model can be held to the same
+    rule wherever it is loaded: |ONNX - native| within TOLERANCE on at least MIN_SHARE_WITHIN_TOLERANCE
+    of rows and within MAX_ABS_DIFF_ALL_ROWS (default: TOLERANCE) on every row, and labels identical
+    on at least MIN_LABEL_AGREEMENT of rows.
+    """
 
     passed: bool
     rows: int
     rule: str
     max_abs_diff: float = 0.0
     tolerance: float = 0.0
+    min_share_within_tolerance: float = 1.0
+    max_abs_diff_all_rows: float | None = None
     label_agreement: float = 1.0
     min_label_agreement: float = 1.0
     per_model: dict[str, dict[str, float]] = Field(default_factory=dict)

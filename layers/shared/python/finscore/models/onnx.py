@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import onnxruntime as ort
 
@@ -19,3 +21,27 @@ def run(session: ort.InferenceSession, features: np.ndarray) -> list[np.ndarray]
     """Run SESSION on a float32 matrix; returns every output in declared order."""
     name = session.get_inputs()[0].name
     return session.run(None, {name: np.ascontiguousarray(features, dtype=np.float32)})
+
+
+# The output holding a classifier's (rows, classes) probabilities in every exported graph.
+PROBABILITY_OUTPUT = "probabilities"
+
+
+@dataclass(frozen=True)
+class OnnxProbability:
+    """The positive-class probability of an exported binary classifier for each row of a float32 matrix:
+    the trees a model scores with on the serving path (batch may swap in finscore.models.native's)."""
+
+    session: ort.InferenceSession
+    input_name: str
+
+    @classmethod
+    def from_bytes(cls, model_bytes: bytes) -> OnnxProbability:
+        session = session_from_bytes(model_bytes)
+        return cls(session, session.get_inputs()[0].name)
+
+    def __call__(self, matrix: np.ndarray) -> np.ndarray:
+        features = np.ascontiguousarray(matrix, dtype=np.float32)
+        if not len(features):
+            return np.empty(0)
+        return self.session.run([PROBABILITY_OUTPUT], {self.input_name: features})[0][:, 1].astype(np.float64)

@@ -33,6 +33,22 @@ def objects(values: Sequence[Any]) -> np.ndarray:
     return array
 
 
+class _FirstSeen(dict):
+    """Codes of distinct values, numbered in the order they are first seen."""
+
+    def __missing__(self, value: Any) -> int:
+        code = self[value] = len(self)
+        return code
+
+
+def distinct_codes(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """The distinct VALUES (hashable) in first-seen order, and each value's index into them: a lookup
+    per value in C (map over a dict), so a million rows that share a few ids cost no Python per row."""
+    codes = _FirstSeen()
+    inverse = np.fromiter(map(codes.__getitem__, values), dtype=np.int64, count=len(values))
+    return list(codes), inverse
+
+
 def take(columns: Columns, rows: np.ndarray) -> Columns:
     """The ROWS (indexes or a mask) of every column."""
     return {name: values[rows] for name, values in columns.items()}

@@ -37,7 +37,14 @@ class FeatureSet(Protocol):
 
 
 class ServingModel(Protocol):
-    """A champion version loaded for serving: built once per execution environment, then pure."""
+    """A champion version loaded for serving: built once per execution environment, then pure.
+
+    A model whose scores come from a binary booster declares its native scorer by also having
+    `trees` (the callable giving the positive-class probability of each matrix row: the ONNX graph
+    as loaded) and `with_trees(trees)` (the same model over other trees of the same version). Batch
+    files then score with the version's native booster where it agrees with the ONNX graph by the
+    version's parity rule (finscore.models.native); the API always scores with ONNX.
+    """
 
     @classmethod
     def load(cls, manifest: Any, read: Callable[[str], bytes]) -> ServingModel: ...

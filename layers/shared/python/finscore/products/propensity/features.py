@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from finscore.models.manifest import FeatureSpec
-from finscore.products.columns import as_matrix
+from finscore.products.columns import as_matrix, distinct_codes
 from finscore.products.propensity.catalog import CAP_CATEGORIES, RISK_TOLERANCES, SECTORS
 
 MOMENTUM_WINDOWS = (5, 20, 60)
@@ -191,10 +191,12 @@ def _number(columns: Mapping[str, Any], name: str, count: int) -> np.ndarray:
 
 def _index(columns: Mapping[str, Any], name: str, index: Mapping[str, int], count: int) -> np.ndarray:
     values = columns.get(name)
-    if values is None:
-        return np.full(count, np.nan)
-    return np.fromiter((index.get(value, np.nan) if isinstance(value, str) else np.nan for value in values),
-                       dtype=np.float64, count=count)
+    if values is None or (isinstance(values, np.ndarray) and values.dtype != object):
+        return np.full(count, np.nan)  # absent, or numbers (a column no record gave): no name matches
+    distinct, inverse = distinct_codes(values)
+    per_value = np.array([index.get(value, np.nan) if isinstance(value, str) else np.nan for value in distinct],
+                         dtype=np.float64)
+    return per_value[inverse] if len(per_value) else np.full(count, np.nan)
 
 
 def sector_indexes(values: Sequence[Any]) -> np.ndarray:

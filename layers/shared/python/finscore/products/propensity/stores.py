@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from finscore.products.columns import Columns, objects
+from finscore.products.columns import Columns, distinct_codes, objects
 from finscore.products.propensity.catalog import SECTORS
 from finscore.products.propensity.features import (
     INVESTOR_FIELDS,
@@ -57,10 +57,8 @@ class _ById:
     """Values of stored items spread over the rows that name them (each distinct id looked up once)."""
 
     def __init__(self, ids: np.ndarray, items: Mapping[str, Mapping[str, Any]]):
-        distinct: dict[str, int] = {}
-        self.inverse = np.fromiter((distinct.setdefault(value if isinstance(value, str) else str(value), len(distinct))
-                                    for value in ids), dtype=np.int64, count=len(ids))
-        self.items = [items.get(key) or {} for key in distinct]
+        distinct, self.inverse = distinct_codes(ids)
+        self.items = [items.get(key if isinstance(key, str) else str(key)) or {} for key in distinct]
 
     def known(self) -> np.ndarray:
         return np.array([bool(item) for item in self.items], dtype=bool)[self.inverse]

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from finscore.products.columns import objects
+
 
 @dataclass(frozen=True)
 class BankProduct:
@@ -59,16 +61,19 @@ PRODUCT_INDEX = {product: index for index, product in enumerate(PRODUCT_IDS)}
 
 
 def holdings(held: Sequence[Any] | None, count: int) -> np.ndarray:
-    """Which catalogue products (columns, PRODUCT_IDS order) each row's existing_products holds. Rows
-    share few distinct lists, so each distinct list is looked up once."""
+    """Which catalogue products (columns, PRODUCT_IDS order) each row's existing_products holds.
+
+    Rows of a file share few distinct lists, and its validation gives rows with equal lists the same
+    list object: rows are grouped by object identity in numpy (no Python step per row), and each
+    group's list is looked up once. Rows with equal but separate lists (API records) simply form
+    groups of their own."""
     matrix = np.zeros((count, len(PRODUCT_IDS)), dtype=bool)
-    if held is None:
+    if held is None or count == 0:
         return matrix
-    distinct: dict[tuple[str, ...], int] = {}
-    codes = np.empty(count, dtype=np.int64)
-    for row, products in enumerate(held):
-        codes[row] = distinct.setdefault(tuple(products or ()), len(distinct))
-    masks = np.zeros((len(distinct), len(PRODUCT_IDS)), dtype=bool)
-    for products, code in distinct.items():
-        masks[code, [PRODUCT_INDEX[product] for product in products if product in PRODUCT_INDEX]] = True
-    return masks[codes]
+    values = held if isinstance(held, np.ndarray) and held.dtype == object else objects(list(held))
+    identities = np.fromiter(map(id, values), dtype=np.int64, count=count)
+    _, first, codes = np.unique(identities, return_index=True, return_inverse=True)
+    masks = np.zeros((len(first), len(PRODUCT_IDS)), dtype=bool)
+    for code, row in enumerate(first.tolist()):
+        masks[code, [PRODUCT_INDEX[product] for product in values[row] or () if product in PRODUCT_INDEX]] = True
+    return masks[codes.reshape(-1)]

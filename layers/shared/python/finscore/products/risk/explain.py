@@ -17,11 +17,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from finscore.models.manifest import Manifest
+from finscore.models.native import XGBOOST_JSON, NativeRefused, load_booster
 from finscore.products.risk.features import FEATURE_NAMES, feature_matrix
 from finscore.products.risk.reasons import REASONS, references
 
-XGBOOST_JSON = "xgboost-json"
-LIGHTGBM_TEXT = "lightgbm-text"
 # Contributions below this (in log-odds) are rounding noise of the tree sums, not a reason.
 MIN_ADVERSE_IMPACT = 1e-6
 
@@ -29,7 +28,7 @@ MIN_ADVERSE_IMPACT = 1e-6
 @dataclass(frozen=True)
 class NativeRiskModel:
     version: str
-    format: str  # XGBOOST_JSON | LIGHTGBM_TEXT
+    format: str  # finscore.models.native: XGBOOST_JSON | LIGHTGBM_TEXT
     booster: Any
     references: dict[str, float]  # what each reason compares with (training medians where it has no own)
 
@@ -57,18 +56,10 @@ def load_native_model(manifest: Manifest, read: Callable[[str], bytes]) -> Nativ
     if tuple(manifest.feature_names) != FEATURE_NAMES:
         raise ValueError(f"risk {manifest.version} was trained on other features than this code computes")
     native = manifest.extra["native"]
-    data = read(native["artifact"])
-    if native["format"] == XGBOOST_JSON:
-        import xgboost
-
-        booster = xgboost.Booster()
-        booster.load_model(bytearray(data))
-    elif native["format"] == LIGHTGBM_TEXT:
-        import lightgbm
-
-        booster = lightgbm.Booster(model_str=data.decode())
-    else:
-        raise ValueError(f"risk {manifest.version}: unknown native model format {native['format']!r}")
+    try:
+        booster = load_booster(native["format"], read(native["artifact"]))
+    except NativeRefused as exc:
+        raise ValueError(f"risk {manifest.version}: {exc}") from exc
     # A version trained before references were published cites only reasons with their own reference.
     medians = manifest.extra.get("feature_medians", {})
     return NativeRiskModel(version=manifest.version, format=native["format"], booster=booster,

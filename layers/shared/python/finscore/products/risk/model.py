@@ -4,7 +4,8 @@ The ONNX graph gives the boosted trees' raw probability of going 60+ days past d
 calibration fitted at training time (stored in the manifest's thresholds) turns it into a
 calibrated probability with numpy, so serving needs no scikit-learn. risk_score = 100 x the
 calibrated probability, rounded to one decimal; the level follows from the rounded score, so the
-score a user sees and its level always agree.
+score a user sees and its level always agree. Batch files may score with the version's native
+booster in place of the ONNX graph (`with_trees`, finscore.models.native), checked against it first.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import onnxruntime as ort
 
 from finscore.models.manifest import Manifest
-from finscore.models.onnx import session_from_bytes
+from finscore.models.onnx import OnnxProbability
 from finscore.products.risk.features import FEATURE_NAMES
 
 LEVELS = ("low", "medium", "high", "critical")
-PROBABILITY_OUTPUT = "probabilities"
 # Probabilities are clipped away from 0 and 1 before the logit: float32 trees can return exactly 0 or 1.
 LOGIT_EPSILON = 1e-7
 
@@ -30,8 +29,9 @@ class RiskModel:
     """The serving model: ONNX trees, the Platt calibration and the level cut-offs of one version."""
 
     version: str
-    session: ort.InferenceSession
-    input_name: str
+    # The boosted trees' uncalibrated probability of each row of a matrix: the ONNX graph, or in batch
+    # files the native booster that agrees with it.
+    trees: Callable[[np.ndarray], np.ndarray]
     platt_a: float
     platt_b: float
     cutoffs: tuple[float, float, float]
@@ -43,11 +43,9 @@ class RiskModel:
         calibration = manifest.thresholds["calibration"]
         if calibration.get("method") != "platt":
             raise ValueError(f"risk {manifest.version}: unknown calibration {calibration.get('method')!r}")
-        session = session_from_bytes(read(manifest.extra["model"]["artifact"]))
         return cls(
             version=manifest.version,
-            session=session,
-            input_name=session.get_inputs()[0].name,
+            trees=OnnxProbability.from_bytes(read(manifest.extra["model"]["artifact"])),
             platt_a=float(calibration["a"]),
             platt_b=float(calibration["b"]),
             cutoffs=check_cutoffs(manifest.thresholds["level_cutoffs"]),
@@ -56,6 +54,10 @@ class RiskModel:
     def with_cutoffs(self, cutoffs: Sequence[float] | None) -> RiskModel:
         """The same model levelling scores at CUTOFFS (a deployment's RISK_LEVEL_CUTOFFS), or itself."""
         return self if cutoffs is None else replace(self, cutoffs=check_cutoffs(cutoffs))
+
+    def with_trees(self, trees: Callable[[np.ndarray], np.ndarray]) -> RiskModel:
+        """The same model with other TREES of the same version (its native booster, for batch files)."""
+        return replace(self, trees=trees)
 
     def predict(self, matrix: np.ndarray, columns: Any = None) -> dict[str, np.ndarray]:
         """Calibrated probability (six decimals), risk_score (100 x probability, one decimal) and
@@ -91,8 +93,7 @@ def calibrate(raw: np.ndarray, a: float, b: float) -> np.ndarray:
 
 def raw_probabilities(model: RiskModel, matrix: np.ndarray) -> np.ndarray:
     """The trees' uncalibrated probability of the positive class for each row of MATRIX."""
-    features = np.ascontiguousarray(matrix, dtype=np.float32)
-    return model.session.run([PROBABILITY_OUTPUT], {model.input_name: features})[0][:, 1]
+    return model.trees(matrix)
 
 
 def probabilities(model: RiskModel, matrix: np.ndarray) -> np.ndarray:
