@@ -60,3 +60,26 @@ def as_matrix(columns: Sequence[np.ndarray], rows: int) -> np.ndarray:
     for position, column in enumerate(columns):
         matrix[:, position] = column
     return matrix
+
+
+def number_column(columns: Mapping[str, Any], name: str, count: int) -> np.ndarray:
+    """Column NAME as float64, NaN where a value is missing (or everywhere when no record gave it)."""
+    values = columns.get(name)
+    if values is None:
+        return np.full(count, np.nan)
+    array = np.asarray(values)
+    if array.dtype == object:
+        return np.array([np.nan if value is None else float(value) for value in array], dtype=np.float64)
+    return array.astype(np.float64)
+
+
+def category_codes(columns: Mapping[str, Any], name: str, index: Mapping[str, int], count: int) -> np.ndarray:
+    """Column NAME's names as their codes in INDEX, NaN for a missing or unknown name; each distinct
+    name is looked up once."""
+    values = columns.get(name)
+    if values is None or (isinstance(values, np.ndarray) and values.dtype != object):
+        return np.full(count, np.nan)  # absent, or numbers (a column no record gave): no name matches
+    distinct, inverse = distinct_codes(values)
+    per_value = np.array([index.get(value, np.nan) if isinstance(value, str) else np.nan for value in distinct],
+                         dtype=np.float64)
+    return per_value[inverse] if len(per_value) else np.full(count, np.nan)

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from finscore.models.manifest import FeatureSpec
-from finscore.products.columns import as_matrix
+from finscore.products.columns import as_matrix, category_codes, number_column
 from finscore.products.demand.catalog import (
     CHANNELS,
     PRODUCTS,
@@ -158,28 +158,10 @@ def calendar(as_of: date) -> dict[str, float]:
 CALENDAR_FIELDS = tuple(calendar(date(2024, 1, 1)))
 
 
-def _number(columns: Mapping[str, Any], name: str, count: int) -> np.ndarray:
-    values = columns.get(name)
-    if values is None:
-        return np.full(count, np.nan)
-    array = np.asarray(values)
-    if array.dtype == object:
-        return np.array([np.nan if value is None else float(value) for value in array], dtype=np.float64)
-    return array.astype(np.float64)
-
-
-def _index(columns: Mapping[str, Any], name: str, index: Mapping[str, int], count: int) -> np.ndarray:
-    values = columns.get(name)
-    if values is None:
-        return np.full(count, np.nan)
-    return np.fromiter((index.get(value, np.nan) if isinstance(value, str) else np.nan for value in values),
-                       dtype=np.float64, count=count)
-
-
 def _calendar_columns(columns: Mapping[str, Any], count: int) -> dict[str, np.ndarray]:
     """Calendar features from each row's as_of week (ISO date); a row may carry them computed already."""
     if all(name in columns for name in CALENDAR_FIELDS):
-        return {name: _number(columns, name, count) for name in CALENDAR_FIELDS}
+        return {name: number_column(columns, name, count) for name in CALENDAR_FIELDS}
     out = {name: np.full(count, np.nan) for name in CALENDAR_FIELDS}
     weeks = columns.get("as_of")
     if weeks is None:
@@ -203,11 +185,11 @@ def scoring_matrix(columns: Mapping[str, Any]) -> np.ndarray:
     count = len(next(iter(columns.values()))) if columns else 0
     dates = _calendar_columns(columns, count)
     values = [
-        *(_number(columns, name, count) for name in HISTORY_FIELDS),
+        *(number_column(columns, name, count) for name in HISTORY_FIELDS),
         *(dates[name] for name in CALENDAR_FIELDS),
-        _index(columns, "product", _PRODUCT_INDEX, count),
-        _index(columns, "channel", _CHANNEL_INDEX, count),
-        _number(columns, "region", count),
+        category_codes(columns, "product", _PRODUCT_INDEX, count),
+        category_codes(columns, "channel", _CHANNEL_INDEX, count),
+        number_column(columns, "region", count),
     ]
     return as_matrix(values, count)
 

@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from finscore.models.manifest import FeatureSpec
-from finscore.products.columns import as_matrix, distinct_codes
+from finscore.products.columns import as_matrix, category_codes, number_column
 from finscore.products.propensity.catalog import CAP_CATEGORIES, RISK_TOLERANCES, SECTORS
 
 MOMENTUM_WINDOWS = (5, 20, 60)
@@ -179,51 +179,31 @@ def days_since(last_purchase_ordinal: np.ndarray, as_of_ordinal: np.ndarray) -> 
     return np.minimum(np.maximum(gap, 0.0), DAYS_SINCE_CAP)
 
 
-def _number(columns: Mapping[str, Any], name: str, count: int) -> np.ndarray:
-    values = columns.get(name)
-    if values is None:
-        return np.full(count, np.nan)
-    array = np.asarray(values)
-    if array.dtype == object:
-        return np.array([np.nan if value is None else float(value) for value in array], dtype=np.float64)
-    return array.astype(np.float64)
-
-
-def _index(columns: Mapping[str, Any], name: str, index: Mapping[str, int], count: int) -> np.ndarray:
-    values = columns.get(name)
-    if values is None or (isinstance(values, np.ndarray) and values.dtype != object):
-        return np.full(count, np.nan)  # absent, or numbers (a column no record gave): no name matches
-    distinct, inverse = distinct_codes(values)
-    per_value = np.array([index.get(value, np.nan) if isinstance(value, str) else np.nan for value in distinct],
-                         dtype=np.float64)
-    return per_value[inverse] if len(per_value) else np.full(count, np.nan)
-
-
 def sector_indexes(values: Sequence[Any]) -> np.ndarray:
-    return _index({"sector": values}, "sector", _SECTOR_INDEX, len(values))
+    return category_codes({"sector": values}, "sector", _SECTOR_INDEX, len(values))
 
 
 def scoring_matrix(columns: Mapping[str, Any]) -> np.ndarray:
     """The float32 model input of every scoring record in COLUMNS (NaN where a value is missing)."""
     count = len(next(iter(columns.values()))) if columns else 0
-    close, open_, high, low = (_number(columns, name, count) for name in
+    close, open_, high, low = (number_column(columns, name, count) for name in
                                ("close_price", "open_price", "high_price", "low_price"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = _number(columns, "volume", count) / _number(columns, "avg_volume_30d", count)
+        ratio = number_column(columns, "volume", count) / number_column(columns, "avg_volume_30d", count)
         values = [
             close / open_ - 1.0,
             (high - low) / close,
             np.where(np.isinf(ratio), VOLUME_RATIO_CAP, np.minimum(ratio, VOLUME_RATIO_CAP)),
-            *(_number(columns, f"momentum_{window}d", count) for window in MOMENTUM_WINDOWS),
-            _number(columns, "volatility_20d", count),
-            _number(columns, "day_of_week", count),
-            _index(columns, "sector", _SECTOR_INDEX, count),
-            _index(columns, "market_cap_category", _CAP_INDEX, count),
-            np.minimum(_number(columns, "days_since_last_purchase", count), DAYS_SINCE_CAP),
-            _number(columns, "portfolio_diversity_score", count),
-            _index(columns, "risk_tolerance", _RISK_INDEX, count),
-            _number(columns, "purchase_frequency", count),
-            _number(columns, "sector_affinity", count),
+            *(number_column(columns, f"momentum_{window}d", count) for window in MOMENTUM_WINDOWS),
+            number_column(columns, "volatility_20d", count),
+            number_column(columns, "day_of_week", count),
+            category_codes(columns, "sector", _SECTOR_INDEX, count),
+            category_codes(columns, "market_cap_category", _CAP_INDEX, count),
+            np.minimum(number_column(columns, "days_since_last_purchase", count), DAYS_SINCE_CAP),
+            number_column(columns, "portfolio_diversity_score", count),
+            category_codes(columns, "risk_tolerance", _RISK_INDEX, count),
+            number_column(columns, "purchase_frequency", count),
+            number_column(columns, "sector_affinity", count),
         ]
     return as_matrix(values, count)
 
