@@ -159,10 +159,16 @@ def native_twin(model: Any, manifest: Manifest, read: Callable[[str], bytes]) ->
 def batch_model(model: Any, manifest: Manifest, read: Callable[[str], bytes]) -> Any:
     """MODEL with its native booster where that is safe and faster (see the module's doc), else MODEL
     itself; the choice and its reason are logged."""
+    fmt = (manifest.extra.get("native") or {}).get("format")
+    by_design = (f"{type(model).__name__} declares no native scorer" if getattr(model, "with_trees", None) is None
+                 else f"the ONNX graph scores faster than the {FORMAT_LIBRARIES[fmt]} booster"
+                 if fmt in FORMAT_LIBRARIES and fmt not in FASTER_THAN_ONNX else None)
+    if by_design is not None:
+        # The product's or the library's nature, not a fault: nothing to warn anyone about.
+        logger.info("Batch scores with ONNX", extra={"product": manifest.product, "version": manifest.version,
+                                                     "reason": by_design})
+        return model
     try:
-        fmt = (manifest.extra.get("native") or {}).get("format")
-        if fmt in FORMAT_LIBRARIES and fmt not in FASTER_THAN_ONNX:
-            raise NativeRefused(f"the ONNX graph scores faster than the {FORMAT_LIBRARIES[fmt]} booster")
         twin = native_twin(model, manifest, read)
     except NativeRefused as exc:
         logger.warning("Batch scores with ONNX", extra={"product": manifest.product, "version": manifest.version,
