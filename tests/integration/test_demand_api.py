@@ -25,6 +25,7 @@ PINCODES, SEED = 60, 11
 def demand(aws, candidates):
     product_scoring.reset_champions()
     stores.series_store.cache_clear()
+    stores.forget_histories()
     ingest.sales_stores.cache_clear()
     ingest.ingest_context.cache_clear()
     manifest = promote_candidate(aws, candidates("demand"))
@@ -32,6 +33,7 @@ def demand(aws, candidates):
     yield manifest
     product_scoring.reset_champions()
     stores.series_store.cache_clear()
+    stores.forget_histories()
     ingest.sales_stores.cache_clear()
     ingest.ingest_context.cache_clear()
 
@@ -134,6 +136,22 @@ def test_new_sales_move_the_pincodes_history(demand):
     assert call("sales", sales)[1]["inserted_count"] == 200
     after = call("predict", [record])[1]["results"][0]
     assert after["predicted_demand"] > before["predicted_demand"]
+
+
+def test_a_warm_function_reads_a_pincodes_history_once_until_it_ages(demand, monkeypatch):
+    reads = []
+    recent = stores.SeriesStore.recent
+    monkeypatch.setattr(stores.SeriesStore, "recent", lambda self, pincode, weeks: reads.append(pincode)
+                        or recent(self, pincode, weeks))
+    record = {"pincode": known_pincodes(demand)[0], "product": "loan", "channel": "online",
+              "customer_age": 30, "customer_income": 1}
+
+    first, second = call("predict", [record]), call("predict", [record])
+    assert first == second and reads == [record["pincode"]]
+
+    monkeypatch.setattr(stores, "HISTORY_TTL_S", 0.0)
+    call("predict", [record])
+    assert reads == [record["pincode"]] * 2
 
 
 def test_sample_data_inserts_realistic_sales(demand):

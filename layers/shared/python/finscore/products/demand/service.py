@@ -31,6 +31,7 @@ from finscore.products.demand.model import CITY_BASIS, OVERALL_BASIS
 from finscore.products.demand.records import DemandQuery
 from finscore.products.demand.samples import sample_sales
 from finscore.products.demand.spec import NAME
+from finscore.products.demand.stores import forget_histories
 from finscore.products.scoring import row_outputs, scorer
 
 QUERY_FIELDS = tuple(DemandQuery.model_fields)
@@ -99,7 +100,9 @@ def _sales_response(result: SalesResult) -> SalesResponse:
 
 
 def add_sales(rows: Sequence[Any]) -> SalesResponse:
-    return _sales_response(ingest_sales(rows, sales_stores()))
+    result = ingest_sales(rows, sales_stores())
+    forget_histories()
+    return _sales_response(result)
 
 
 def sample_data(count: int, seed: int | None = None) -> SampleDataResponse:
@@ -109,6 +112,7 @@ def sample_data(count: int, seed: int | None = None) -> SampleDataResponse:
     sales = sample_sales(list(model.region_details), dict(model.regions.city_of), count, today,
                          np.random.default_rng(seed))
     result = ingest_sales(sales, sales_stores())
+    forget_histories()
     return SampleDataResponse(inserted_count=result.inserted, records=sales)
 
 

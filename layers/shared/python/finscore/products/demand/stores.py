@@ -5,6 +5,7 @@ answers it from its city or from every pincode (finscore.products.demand.model).
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
@@ -21,9 +22,43 @@ from finscore.settings import load_settings
 _SERIES_INDEX = {pair: index for index, pair in enumerate(SERIES)}
 
 
+# How long a warm function answers a pincode from the history it last read. A pincode's weekly items
+# change only when its sales arrive, and a forecast is of next week: re-reading up to 53 weeks per
+# pincode on every request would cost more than the model. Sales taken in by this function drop what
+# it remembers at once (forget_histories); sales ingested elsewhere show within this many seconds.
+HISTORY_TTL_S = 30.0
+
+
+class _RememberedHistories:
+    """Pincode -> (monotonic time read, its history fields) of one function instance."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[float, tuple[str, np.ndarray] | None]] = {}
+
+
 @lru_cache(maxsize=1)
 def series_store() -> SeriesStore:
     return SeriesStore(load_settings(DemandStoresSettings).series_table)
+
+
+@lru_cache(maxsize=1)
+def _remembered() -> _RememberedHistories:
+    return _RememberedHistories()
+
+
+def forget_histories() -> None:
+    """Read every pincode's history afresh: sales were just added."""
+    _remembered.cache_clear()
+
+
+def _history(store: SeriesStore, pincode: str) -> tuple[str, np.ndarray] | None:
+    entries, now = _remembered().entries, time.monotonic()
+    remembered = entries.get(pincode)
+    if remembered is not None and now - remembered[0] < HISTORY_TTL_S:
+        return remembered[1]
+    history = pincode_history(store.recent(pincode, HISTORY_WEEKS))
+    entries[pincode] = (now, history)
+    return history
 
 
 def pincode_history(items: Sequence[Mapping[str, Any]]) -> tuple[str, np.ndarray] | None:
@@ -87,11 +122,12 @@ def complete(columns: Columns, count: int, histories: Mapping[str, tuple[str, np
 
 
 def stored_history(columns: Columns, count: int) -> tuple[Columns, dict[int, str]]:
-    """The product's enrich hook: one query of the latest weeks per distinct pincode. No row is refused:
-    a pincode without history is answered from its city or region by the model."""
+    """The product's enrich hook: one query of the latest weeks per distinct pincode not read in the
+    last HISTORY_TTL_S seconds. No row is refused: a pincode without history is answered from its city
+    or region by the model."""
     if count == 0:
         return columns, {}
     store = series_store()
     pincodes = sorted({str(value) for value in columns["pincode"] if isinstance(value, str)})
-    histories = {pincode: pincode_history(store.recent(pincode, HISTORY_WEEKS)) for pincode in pincodes}
+    histories = {pincode: _history(store, pincode) for pincode in pincodes}
     return complete(columns, count, histories), {}
