@@ -144,8 +144,7 @@ def ingest_object(stores: SalesStores, bucket: Bucket, key: str) -> dict[str, An
 
 @lru_cache(maxsize=1)
 def ingest_context() -> tuple[SalesStores, Bucket]:
-    settings = load_settings(DemandIngestSettings)
-    return SalesStores(SalesStore(settings.sales_table), SeriesStore(settings.series_table)), Bucket(settings.data_bucket)
+    return sales_stores(), Bucket(load_settings(DemandIngestSettings).data_bucket)
 
 
 def ingest_created(source_bucket: str, key: str) -> dict[str, Any] | None:
