@@ -3,7 +3,10 @@ SDK calls in its own process reach it without a socket."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import random
 
 import boto3
 import pytest
@@ -11,7 +14,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.embedded_aws import EmbeddedAws, free_port
-from local.moto_tuning import forget_repeated_lookups, remember_repeated_lookups
+from local.moto_tuning import (
+    assemble_uploads_once,
+    forget_repeated_lookups,
+    forget_upload_assembly,
+    remember_repeated_lookups,
+)
 
 ITEM = {
     "pk": {"S": "customer-1"}, "sk": {"N": "7"}, "blob": {"B": b"\x00\x01binary"},
@@ -135,3 +143,55 @@ def test_a_stopped_embedded_aws_is_unreachable_in_its_own_process():
     with pytest.raises(Exception) as stopped:
         client.head_bucket(Bucket="gone")
     assert "Could not connect" in str(stopped.value)
+
+
+def completed_uploads(embedded) -> dict[str, object]:
+    """Multipart uploads completed with each kind of checksum, and two refused: what the SDK sees."""
+    s3 = sdk(embedded, "s3")
+    s3.create_bucket(Bucket="uploads")
+    bytes_of = random.Random(7).randbytes
+    parts = [bytes_of(5 * 1024 * 1024 + 17), bytes_of(5 * 1024 * 1024), b"the last part may be small"]
+    seen: dict[str, object] = {}
+    for name, options in {"default": {}, "crc32 per part": {"ChecksumAlgorithm": "CRC32"},
+                          "crc32 whole": {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}}.items():
+        key = f"object-{name}"
+        upload = s3.create_multipart_upload(Bucket="uploads", Key=key, **options)["UploadId"]
+        tags = [{"PartNumber": number, "ETag": s3.upload_part(Bucket="uploads", Key=key, UploadId=upload,
+                                                               PartNumber=number, Body=body,
+                                                               **({"ChecksumAlgorithm": "CRC32"} if options else {}))["ETag"]}
+                for number, body in enumerate(parts, 1)]
+        if options:
+            for tag, body in zip(tags, parts):
+                tag["ChecksumCRC32"] = base64.b64encode(binascii.crc32(body).to_bytes(4, "big")).decode()
+        done = s3.complete_multipart_upload(Bucket="uploads", Key=key, UploadId=upload, MultipartUpload={"Parts": tags})
+        head = s3.head_object(Bucket="uploads", Key=key, ChecksumMode="ENABLED")
+        seen[name] = ({field: value for field, value in done.items() if field != "ResponseMetadata"},
+                      {field: value for field, value in head.items() if field.startswith(("Checksum", "ETag", "Content"))},
+                      s3.get_object(Bucket="uploads", Key=key)["Body"].read() == b"".join(parts))
+        s3.delete_object(Bucket="uploads", Key=key)
+    for name, numbers in {"a small middle part": (1, 2), "an unknown part": (1, 9)}.items():
+        upload = s3.create_multipart_upload(Bucket="uploads", Key="refused")["UploadId"]
+        small = [b"small", b"x" * 10]
+        tags = [{"PartNumber": number, "ETag": s3.upload_part(Bucket="uploads", Key="refused", UploadId=upload,
+                                                               PartNumber=number, Body=body)["ETag"]}
+                for number, body in zip(numbers, small)]
+        try:
+            s3.complete_multipart_upload(Bucket="uploads", Key="refused", UploadId=upload,
+                                         MultipartUpload={"Parts": [tags[0], {**tags[1], "PartNumber": numbers[1]}]})
+            seen[name] = "completed"
+        except ClientError as exc:
+            seen[name] = exc.response["Error"]["Code"]
+    return seen
+
+
+def test_uploads_assembled_once_are_the_objects_moto_assembles(embedded):
+    forget_upload_assembly()
+    try:
+        moto_own = completed_uploads(embedded)
+    finally:
+        assemble_uploads_once()
+    once = completed_uploads(embedded)
+    assert once == moto_own
+    assert all(once[name][2] for name in ("default", "crc32 per part", "crc32 whole"))
+    assert once["crc32 whole"][1]["ChecksumCRC32"]
+    assert once["a small middle part"] == "EntityTooSmall"
