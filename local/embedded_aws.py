@@ -100,9 +100,15 @@ class EmbeddedAws:
             )
         from moto.server import ThreadedMotoServer
 
-        from local.moto_tuning import assemble_uploads_once, keep_objects_in_memory, remember_repeated_lookups
+        from local.moto_tuning import (
+            assemble_uploads_once,
+            keep_objects_in_memory,
+            query_one_partition,
+            remember_repeated_lookups,
+        )
 
         remember_repeated_lookups()
+        query_one_partition()
         assemble_uploads_once()
         keep_objects_in_memory()
         # One access-log line per SDK call would bury everything else on the console.

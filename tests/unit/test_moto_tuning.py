@@ -17,7 +17,9 @@ from local.embedded_aws import EmbeddedAws, free_port
 from local.moto_tuning import (
     assemble_uploads_once,
     forget_repeated_lookups,
+    forget_query_partitions,
     forget_upload_assembly,
+    query_one_partition,
     remember_repeated_lookups,
 )
 
@@ -195,3 +197,73 @@ def test_uploads_assembled_once_are_the_objects_moto_assembles(embedded):
     assert all(once[name][2] for name in ("default", "crc32 per part", "crc32 whole"))
     assert once["crc32 whole"][1]["ChecksumCRC32"]
     assert once["a small middle part"] == "EntityTooSmall"
+
+
+@pytest.fixture(scope="module")
+def weeks(embedded):
+    """Three partitions of weekly items (one with an index attribute), and a table keyed by hash alone."""
+    dynamodb = sdk(embedded, "dynamodb")
+    dynamodb.create_table(
+        TableName="weeks", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pincode", "KeyType": "HASH"}, {"AttributeName": "week", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pincode", "week", "city")],
+        GlobalSecondaryIndexes=[{"IndexName": "by_city", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"},
+                                               {"AttributeName": "week", "KeyType": "RANGE"}]}])
+    dynamodb.create_table(TableName="latest", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pincode", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pincode", "AttributeType": "S"}])
+    for pincode in ("110001", "400001", "560001"):
+        dynamodb.put_item(TableName="latest", Item={"pincode": {"S": pincode}, "week": {"S": "2026-11-23"}})
+        for week in range(12, 0, -1):
+            dynamodb.put_item(TableName="weeks", Item={
+                "pincode": {"S": pincode}, "week": {"S": f"2026-{week:02d}-02"}, "count": {"N": str(week * 3 % 7)},
+                **({"city": {"S": "Delhi"}} if pincode == "110001" and week % 2 else {})})
+    return dynamodb
+
+
+def queries(dynamodb) -> dict[str, object]:
+    """Queries of every shape FinScore sends, their answers without the request metadata."""
+    pincode = {":p": {"S": "400001"}}
+    shapes = {
+        "latest weeks": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Limit=5,
+                             ScanIndexForward=False, ExpressionAttributeValues=pincode),
+        "all weeks": dict(TableName="weeks", KeyConditionExpression="pincode = :p", ExpressionAttributeValues=pincode),
+        "a range": dict(TableName="weeks", KeyConditionExpression="pincode = :p AND week BETWEEN :a AND :b",
+                        ExpressionAttributeValues={**pincode, ":a": {"S": "2026-03"}, ":b": {"S": "2026-07"}}),
+        "a prefix and a filter": dict(TableName="weeks", KeyConditionExpression="pincode = :p AND begins_with(week, :m)",
+                                      FilterExpression="#c > :n", ExpressionAttributeNames={"#c": "count"},
+                                      ExpressionAttributeValues={**pincode, ":m": {"S": "2026-1"}, ":n": {"N": "1"}}),
+        "a page after a key": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Limit=4,
+                                   ExclusiveStartKey={"pincode": {"S": "400001"}, "week": {"S": "2026-04-02"}},
+                                   ExpressionAttributeValues=pincode),
+        "a count": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Select="COUNT",
+                        ExpressionAttributeValues=pincode),
+        "no such partition": dict(TableName="weeks", KeyConditionExpression="pincode = :p",
+                                  ExpressionAttributeValues={":p": {"S": "999999"}}),
+        "an index": dict(TableName="weeks", IndexName="by_city", KeyConditionExpression="city = :c",
+                         ExpressionAttributeValues={":c": {"S": "Delhi"}}),
+        "a hash key alone": dict(TableName="latest", KeyConditionExpression="pincode = :p", ExpressionAttributeValues=pincode),
+    }
+    answers = {}
+    for name, request in shapes.items():
+        answer = dynamodb.query(**request)
+        answer.pop("ResponseMetadata")
+        answers[name] = answer
+    answers["a scan"] = {key: value for key, value in dynamodb.scan(TableName="weeks").items()
+                         if key != "ResponseMetadata"}
+    return answers
+
+
+def test_a_query_of_one_partition_answers_as_moto_does(weeks):
+    forget_query_partitions()
+    try:
+        moto_own = queries(weeks)
+    finally:
+        query_one_partition()
+    one_partition = queries(weeks)
+    assert one_partition == moto_own
+    assert [item["week"]["S"] for item in one_partition["latest weeks"]["Items"]] == [
+        "2026-12-02", "2026-11-02", "2026-10-02", "2026-09-02", "2026-08-02"]
+    assert one_partition["a page after a key"]["Count"] == 4
+    assert one_partition["an index"]["Count"] == 6 and one_partition["a scan"]["Count"] == 36
