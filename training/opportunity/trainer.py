@@ -201,7 +201,7 @@ def explainer_document(forest: RandomForestRegressor) -> dict[str, Any]:
 def export_onnx(fitted: FittedOpportunity) -> dict[str, Artifact]:
     graph = to_onnx(fitted.forest, len(fitted.inputs)).SerializeToString()
     explainer = json.dumps(explainer_document(fitted.forest), separators=(",", ":")).encode()
-    return {FOREST_ARTIFACT: Artifact(graph, "onnx", "serving"), EXPLAINER_ARTIFACT: Artifact(explainer, "json", "explainer")}
+    return {FOREST_ARTIFACT: Artifact(graph, "onnx", "serving"), EXPLAINER_ARTIFACT: Artifact(explainer, "json", "serving")}
 
 
 def parity(fitted: FittedOpportunity, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult:

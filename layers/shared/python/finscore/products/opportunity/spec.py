@@ -81,7 +81,7 @@ OPPORTUNITY_INGEST = FunctionSpec(
     buckets=(DATA_BUCKET,),
     tables=(LOCATIONS_TABLE, REVIEWS_TABLE),
     # A review is a conditional put (stored once); its location's sums an atomic add.
-    table_actions=((LOCATIONS_TABLE, ("GetItem", "UpdateItem")), (REVIEWS_TABLE, ("PutItem",))),
+    table_actions=((LOCATIONS_TABLE, ("BatchGetItem", "UpdateItem")), (REVIEWS_TABLE, ("PutItem",))),
     memory_mb=1024,
     timeout_s=300,
     # An image: files are read with the tabular reader (pyarrow, openpyxl), which the zip layers cannot hold.
