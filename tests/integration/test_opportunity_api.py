@@ -263,3 +263,38 @@ def test_a_dropped_opportunity_file_is_scored_in_its_location_and_economy(aws, o
     (scored,) = list(csv.DictReader(io.StringIO(read("scored.csv"))))
     assert scored["ref"] == "R1" and float(scored["opportunity_score"]) == best["opportunity_score"]
     assert scored["category"] == best["category"]
+
+
+def test_businesses_in_the_body_are_scored_and_a_bad_one_fails_alone(opportunity):
+    status, body = call("score-businesses")
+    assert status == 200, body
+    (result,) = body["results"]
+    assert result["business_id"] == "NEW-CAFE-1" and 0 <= result["opportunity_score"] <= 100
+    assert (result["sentiment_score"], result["inflation_rate"]) == (0.42, 5.1)
+
+    in_effect = call("score", {"location": "Andheri, Mumbai"})[1]["economic_context"]
+    status, body = call("score-businesses-mixed")
+    assert status == 200, body
+    (scored,) = body["results"]
+    assert scored["index"] == 0 and scored["inflation_rate"] == in_effect["inflation_rate"]
+    assert [error["index"] for error in body["errors"]] == [1, 2]
+    assert {detail["field"] for detail in body["errors"][0]["details"]} == {"revenue", "rating"}
+    assert body["errors"][1]["details"][0]["field"] == "sentiment_score"
+
+
+def test_the_same_business_scores_the_same_in_the_body_and_in_its_location(opportunity):
+    location = populated_location()
+    ranked = call("score", {"location": location, "limit": 1})[1]
+    best = ranked["results"][0]
+    record = {name: best[name] for name in ("business_type", "revenue", "age", "rating")}
+
+    status, body = call("score-businesses", {"businesses": [{**record, "location": location}]})
+
+    assert status == 200, body
+    assert body["results"][0]["opportunity_score"] == best["opportunity_score"]
+    assert body["results"][0]["sentiment_score"] == ranked["sentiment"]["sentiment_score"]
+
+    status, body = call("score-businesses", {"businesses": [{"business_type": "cafe"}]})
+    assert status == 422
+    assert {"businesses.0.revenue", "businesses.0.age", "businesses.0.rating"} <= \
+        {detail["field"] for detail in body["error"]["details"]}

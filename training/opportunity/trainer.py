@@ -242,3 +242,21 @@ def describe(fitted: FittedOpportunity) -> ModelDescription:
                                                                 fitted.forest.feature_importances_.tolist())))},
         },
     )
+
+
+def batch_file(rows: int, seed: int) -> bytes:
+    """A CSV of ROWS businesses to score (business_id, location, business_type, revenue, age, rating),
+    drawn with SEED from the businesses of the default training data (seed 7: the ones the local run
+    seeds), for the batch benchmark: sentiment and indicators come from the stores, as in a user's file."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    world = generate_world(businesses=default_rows // ROWS_PER_BUSINESS, seed=7)
+    picks = np.random.default_rng(seed).integers(0, len(world.businesses), rows)
+    table = pa.table({name: pa.array([world.businesses[int(index)][name] for index in picks])
+                      for name in ("business_id", "location", "business_type", "revenue", "age", "rating")})
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue()

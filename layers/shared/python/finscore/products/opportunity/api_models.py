@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,7 @@ from finscore.products.opportunity.sentiment import ENGAGEMENT_TEXT
 MAX_RESULTS = 500
 MAX_COMPARED = 20
 MAX_TEXTS = 500
+MAX_RECORDS = 1_000
 Score = Annotated[float, Field(ge=0, le=100, description="Opportunity score 0-100")]
 Category = Annotated[str, Field(description=CATEGORY_TEXT)]
 
@@ -30,6 +31,13 @@ class CompareRequest(BaseModel):
 
     locations: Annotated[list[Location], Field(min_length=1, max_length=MAX_COMPARED,
                                                description=f"1-{MAX_COMPARED} locations to compare")]
+
+
+class BusinessesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    businesses: Annotated[list[Any], Field(min_length=1, max_length=MAX_RECORDS,
+                                           description=f"1-{MAX_RECORDS} businesses to score")]
 
 
 class ReviewsRequest(BaseModel):
@@ -73,6 +81,34 @@ class ScoreResponse(BaseModel):
     sentiment: Sentiment
     economic_context: EconomicContext
     results: Annotated[list[ScoredBusiness], Field(description="Highest score first, up to limit")]
+
+
+class FieldIssueModel(BaseModel):
+    field: str
+    issue: str
+
+
+class RecordError(BaseModel):
+    index: Annotated[int, Field(description="Position of the business in the request list")]
+    message: str
+    details: list[FieldIssueModel]
+
+
+class ScoredRecord(BaseModel):
+    index: Annotated[int, Field(description="Position of the business in the request list")]
+    business_id: str | None
+    location: str | None
+    opportunity_score: Score
+    category: Category
+    sentiment_score: Annotated[float, Field(description="As given, or its location's when left out")]
+    inflation_rate: Annotated[float, Field(description="As given, or the indicators' in effect")]
+    interest_rate: Annotated[float, Field(description="As given, or the indicators' in effect")]
+
+
+class BusinessesResponse(BaseModel):
+    model_version: str
+    results: list[ScoredRecord]
+    errors: Annotated[list[RecordError], Field(description="Businesses that could not be scored, each with why")]
 
 
 class LocationComparison(BaseModel):

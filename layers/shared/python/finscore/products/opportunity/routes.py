@@ -13,6 +13,9 @@ from finscore.api.errors import route_responses
 from finscore.observability import metrics
 from finscore.products.opportunity import service
 from finscore.products.opportunity.api_models import (
+    MAX_RECORDS,
+    BusinessesRequest,
+    BusinessesResponse,
     CompareRequest,
     CompareResponse,
     ExplanationResponse,
@@ -40,6 +43,18 @@ CONTEXT_TEXT = ("Scores use what is stored at the time of the request: the locat
 def score(request: ScoreRequest) -> ScoreResponse:
     answer = service.score_location(request.location, request.business_type, request.limit)
     metrics.add_metric(name="Predictions", unit=MetricUnit.Count, value=answer.total_businesses)
+    return answer
+
+
+@router.post("/v1/opportunities/score/businesses", tags=["opportunity"], summary="Score businesses given in the body",
+             description="A list of businesses {business_type, revenue, age, rating, and optionally business_id, location, "
+                         "sentiment_score, inflation_rate, interest_rate} (a business not stored, a what-if). "
+                         f"{CONTEXT_TEXT} A left-out sentiment_score is its location's; left-out rates are the "
+                         f"indicators in effect. Up to {MAX_RECORDS}; a bad business fails alone, with its index.",
+             responses=route_responses(422, s422="No business in the list can be scored (each one named)"))
+def score_businesses(request: BusinessesRequest) -> BusinessesResponse:
+    answer = service.score_businesses(request.businesses)
+    metrics.add_metric(name="Predictions", unit=MetricUnit.Count, value=len(answer.results))
     return answer
 
 

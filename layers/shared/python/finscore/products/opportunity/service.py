@@ -11,9 +11,16 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from finscore.errors import Conflict, FieldIssue, NotFound
-from finscore.products.columns import columns_of
+from pydantic import ValidationError
+
+from finscore.api.errors import validation_issues
+from finscore.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from finscore.products.columns import columns_of, take
 from finscore.products.opportunity.api_models import (
+    BusinessesResponse,
+    FieldIssueModel,
+    RecordError,
+    ScoredRecord,
     CompareResponse,
     Contribution,
     EconomicContext,
@@ -30,9 +37,9 @@ from finscore.products.opportunity.api_models import (
     TextScore,
 )
 from finscore.products.opportunity.catalog import CATEGORIES, CATEGORY_TEXT
-from finscore.products.opportunity.features import FEATURE_NAMES, NUMERIC_FEATURES
+from finscore.products.opportunity.features import ECONOMY_FIELDS, FEATURE_NAMES, LOCATION_FIELDS, NUMERIC_FEATURES
 from finscore.products.opportunity.ingest import ingest_reviews
-from finscore.products.opportunity.records import Indicators
+from finscore.products.opportunity.records import Indicators, OpportunityRecord
 from finscore.products.opportunity.sentiment import aggregates
 from finscore.products.opportunity.spec import NAME
 from finscore.products.opportunity.stores import (
@@ -43,10 +50,11 @@ from finscore.products.opportunity.stores import (
     now,
     review_stores,
 )
-from finscore.products.scoring import Scorer, scorer
+from finscore.products.scoring import Scorer, row_outputs, scorer
 
 TOP_CONTRIBUTIONS = 3
 BUSINESS_FIELDS = ("business_id", "business_type", "revenue", "age", "rating")
+RECORD_FIELDS = tuple(OpportunityRecord.model_fields)
 
 
 def _economy() -> dict[str, Any]:
@@ -96,6 +104,41 @@ def score_location(location: str, business_type: str | None, limit: int) -> Scor
                for rank, row in enumerate(order, start=1)]
     return ScoreResponse(model_version=scoring.version, location=location, total_businesses=len(businesses),
                          sentiment=Sentiment(**sentiment), economic_context=_context(current), results=results)
+
+
+def score_businesses(raw: Sequence[Any]) -> BusinessesResponse:
+    """Each valid business of RAW scored, its left-out sentiment and indicators taken from the stores; a
+    bad or unscorable business is reported with its index and fails alone; none scorable is 422."""
+    scoring = scorer(NAME)
+    errors: list[RecordError] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for index, item in enumerate(raw):
+        try:
+            valid.append((index, OpportunityRecord.model_validate(item).model_dump()))
+        except ValidationError as exc:
+            issues = validation_issues(exc.errors())
+            errors.append(RecordError(index=index, message=f"{len(issues)} field(s) failed validation",
+                                      details=[FieldIssueModel(field=i.field, issue=i.issue) for i in issues]))
+    records = [record for _, record in valid]
+    columns, unscorable = scoring.enrich(columns_of(records, RECORD_FIELDS), len(records))
+    for row, reason in sorted(unscorable.items()):
+        field, _, issue = reason.partition(": ")
+        errors.append(RecordError(index=valid[row][0], message=reason, details=[FieldIssueModel(field=field, issue=issue)]))
+    if len(unscorable) == len(valid):
+        raise ValidationFailed(f"None of the {len(raw)} business(es) can be scored",
+                               [FieldIssue(f"businesses.{error.index}.{detail.field}", detail.issue)
+                                for error in sorted(errors, key=lambda error: error.index) for detail in error.details])
+    keep = [row for row in range(len(records)) if row not in unscorable]
+    outputs = scoring.predict(take(columns, np.array(keep, dtype=np.int64)))
+    results = []
+    for position, row in enumerate(keep):
+        answer = row_outputs(outputs, position)
+        record = records[row]
+        results.append(ScoredRecord(index=valid[row][0], business_id=record["business_id"], location=record["location"],
+                                    opportunity_score=answer["opportunity_score"], category=answer["category"],
+                                    **{name: float(columns[name][row]) for name in (*LOCATION_FIELDS, *ECONOMY_FIELDS)}))
+    return BusinessesResponse(model_version=scoring.version, results=results,
+                              errors=sorted(errors, key=lambda error: error.index))
 
 
 def compare_locations(locations: Sequence[str]) -> CompareResponse:

@@ -64,6 +64,7 @@ OPPORTUNITY_API = FunctionSpec(
     timeout_s=29,
     routes=(
         ("POST", "/opportunities/score"),
+        ("POST", "/opportunities/score/businesses"),
         ("POST", "/opportunities/compare"),
         ("GET", "/opportunities/locations"),
         ("POST", "/opportunities/reviews"),
@@ -109,6 +110,8 @@ OPPORTUNITY = ProductSpec(
     retrain_schedule="cron(0 4 1 * ? *)",
     # What moves with the neighbourhoods and the economy; a business's type is not drift.
     drift_features=("sentiment_score", "revenue", "age", "rating", "inflation_rate", "interest_rate"),
-    example_event="opportunity_api/score.json",
+    # Every field given: the model path alone (score.json ranks a stored location's businesses).
+    example_event="opportunity_api/score-businesses.json",
+    stored_event="opportunity_api/score.json",
     quick_training={"rows": 1500, "seed": 11, "config": {"n_estimators": 20, "max_depth": 7}},
 )
