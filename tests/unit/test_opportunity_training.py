@@ -101,3 +101,13 @@ def test_served_scores_match_the_forest_and_explanations_sum_exactly(candidate):
         assert np.clip(explained["prediction"], 0, 100) == pytest.approx(outputs["opportunity_score"][row], abs=0.01)
     paths = ForestPaths.from_document(json.loads(candidate.artifacts[trainer.EXPLAINER_ARTIFACT].data))
     assert len(paths.trees) == manifest.hyperparameters["n_estimators"]
+
+
+def test_indicators_are_stored_as_numbers_dynamodb_takes():
+    from finscore.products.opportunity.records import Indicators
+
+    item = Indicators(effective_date="2026-12-01", inflation_rate=5e-324, interest_rate=6.123456,
+                      market_index=24350.456).item()
+
+    assert item == {"effective_date": "2026-12-01", "inflation_rate": 0.0, "interest_rate": 6.1235,
+                    "market_index": 24350.46}

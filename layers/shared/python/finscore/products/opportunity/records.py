@@ -80,4 +80,7 @@ class Indicators(BaseModel):
                                          examples=[24_350.5])]
 
     def item(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """As stored: rates to 4 decimals and the index to 2 (a value like 5e-324 is valid input, but no
+        DynamoDB number; nobody quotes rates finer than that)."""
+        return {"effective_date": self.effective_date.isoformat(), "inflation_rate": round(self.inflation_rate, 4),
+                "interest_rate": round(self.interest_rate, 4), "market_index": round(self.market_index, 2)}
