@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from finscore.products.opportunity.catalog import CATEGORY_TEXT
-from finscore.products.opportunity.records import BusinessType, Location
+from finscore.products.opportunity.records import BusinessType, Location, ReviewText
 from finscore.products.opportunity.sentiment import ENGAGEMENT_TEXT
 
 MAX_RESULTS = 500
@@ -44,7 +44,7 @@ class ReviewsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     location: Location
-    texts: Annotated[list[Annotated[str, Field(min_length=1, max_length=5_000)]],
+    texts: Annotated[list[ReviewText],
                      Field(min_length=1, max_length=MAX_TEXTS, description=f"Review or social texts, 1-{MAX_TEXTS}")]
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from finscore.products.opportunity.catalog import BUSINESS_TYPES, business_type_name, location_text
 
 Location = Annotated[str, BeforeValidator(location_text),
-                     Field(min_length=2, max_length=120, pattern=r"^[^\x00-\x1f#]+$",
+                     Field(min_length=2, max_length=120, pattern=r"^[\w .,'()&/-]+$",
                            description="\"<neighbourhood>, <city>\", as GET /v1/opportunities/locations lists them",
                            examples=["Koramangala, Bengaluru"])]
 BusinessType = Annotated[Literal[BUSINESS_TYPES], BeforeValidator(business_type_name),  # type: ignore[valid-type]
@@ -26,6 +26,10 @@ Rating = Annotated[float, Field(ge=1, le=5, allow_inf_nan=False, description="Cu
 Sentiment = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False,
                                    description="Mean VADER compound of the location's reviews, -1..1")]
 Rate = Annotated[float, Field(ge=-10, le=100, allow_inf_nan=False)]
+
+
+ReviewText = Annotated[str, Field(min_length=1, max_length=5_000, description="A review or post (VADER reads English)",
+                                  examples=["Lovely cafes and friendly people!"])]
 
 
 class OpportunityRecord(BaseModel):
@@ -64,8 +68,7 @@ class Review(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     location: Location
-    text: Annotated[str, Field(min_length=1, max_length=5_000, description="The review or post, any language VADER "
-                                                                          "reads (English)")]
+    text: ReviewText
 
 
 class Indicators(BaseModel):
