@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from finscore.products.columns import Columns, number_column
+from finscore.products.columns import Columns, distinct_codes, number_column
 from finscore.products.opportunity.features import ECONOMY_FIELDS
 from finscore.products.opportunity.repository import BusinessStore, IndicatorStore, LocationStore, ReviewStore
 from finscore.products.opportunity.sentiment import aggregates
@@ -67,19 +67,20 @@ def stored_context(columns: Columns, count: int) -> tuple[Columns, dict[int, str
     unscorable: dict[int, str] = {}
     sentiment = number_column(columns, "sentiment_score", count).copy()
     missing = np.flatnonzero(np.isnan(sentiment))
-    if len(missing):
-        places = columns.get("location")
-        wanted = sorted({places[row] for row in missing if places is not None and isinstance(places[row], str)})
+    places = columns.get("location")
+    if len(missing) and places is not None and places.dtype == object:
+        # Each distinct location is read and looked up once: a file of a million rows names a few dozen.
+        distinct, inverse = distinct_codes(places[missing])
+        wanted = sorted({place for place in distinct if isinstance(place, str)})
         found = location_store().many(wanted) if wanted else {}
         moment = now()
-        scores = {location: aggregates(item, moment)["sentiment_score"] for location, item in found.items()}
-        for row in missing.tolist():
-            place = places[row] if places is not None else None
-            if isinstance(place, str) and place in scores:
-                sentiment[row] = scores[place]
-            else:
-                unscorable[row] = ("sentiment_score: not given, and its location is unknown" if isinstance(place, str)
-                                   else "sentiment_score: not given, and no location to take it from")
+        scores = np.array([aggregates(found[place], moment)["sentiment_score"] if place in found else np.nan
+                           for place in distinct], dtype=np.float64)
+        sentiment[missing] = scores[inverse]
+    for row in np.flatnonzero(np.isnan(sentiment)).tolist():
+        place = places[row] if places is not None else None
+        unscorable[row] = ("sentiment_score: not given, and its location is unknown" if isinstance(place, str)
+                           else "sentiment_score: not given, and no location to take it from")
     filled["sentiment_score"] = sentiment
     needed = {name: number_column(columns, name, count).copy() for name in ECONOMY_FIELDS}
     if any(np.isnan(values).any() for values in needed.values()):
