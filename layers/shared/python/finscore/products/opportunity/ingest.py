@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
+from finscore.ingest_files import ingest_file
 from finscore.observability import logger
 from finscore.products.opportunity.records import Review
 from finscore.products.opportunity.repository import LocationStore, ReviewStore
@@ -108,38 +109,15 @@ def ingest_reviews(rows: Sequence[Any], reviews: ReviewStore, locations: Locatio
     return result
 
 
-def report_key(key: str) -> str:
-    """Where the report of the file KEY goes: beside the ingest prefix, never under it."""
-    name = key[len(REVIEWS_QUEUE.s3_prefix):] if key.startswith(REVIEWS_QUEUE.s3_prefix) else key
-    return f"{INGEST_REPORTS_PREFIX}{name}.json"
-
-
 def ingest_object(reviews: ReviewStore, locations: LocationStore, bucket: Bucket, key: str) -> dict[str, Any]:
-    """Ingest one dropped file, once per ETag; writes its report (summary, each location's aggregates
-    and every rejected row with its number in the file, fields and reason) and returns it."""
-    from finscore.tabular import UnsupportedFile, read_file
+    """Ingest one dropped file of reviews, once per ETag (finscore.ingest_files); returns its report,
+    with each location's aggregates after the file."""
 
-    body, etag = bucket.read(key)
-    target = report_key(key)
-    previous = bucket.read_json(target)
-    if previous and previous.get("etag") == etag:
-        return {**previous, "skipped": True}
-    try:
-        rows = read_file(key, body)
-    except UnsupportedFile as exc:
-        report = {"source": key, "etag": etag, "rows": 0, "inserted_count": 0, "duplicate_count": 0,
-                  "locations": {}, "invalid_records": [{"row": 0, "fields": ["file"], "reason": str(exc)}]}
-        bucket.write_json(target, report)
-        return report
-    result = ingest_reviews(rows.as_records(), reviews, locations, rows.numbers.tolist())
-    unparsed = [{"row": reject.row, "fields": ["row"], "reason": reject.reason} for reject in rows.rejects]
-    invalid = sorted(unparsed + [{"row": i.index, "fields": i.fields, "reason": i.reason} for i in result.invalid],
-                     key=lambda reject: reject["row"])
-    report = {"source": key, "etag": etag, "rows": result.received + len(rows.rejects),
-              "inserted_count": result.inserted, "duplicate_count": result.duplicates,
-              "locations": result.locations, "invalid_records": invalid}
-    bucket.write_json(target, report)
-    return report
+    def take(records: list[dict[str, Any]], numbers: list[int]) -> tuple[ReviewsResult, dict[str, Any]]:
+        result = ingest_reviews(records, reviews, locations, numbers)
+        return result, {"locations": result.locations}
+
+    return ingest_file(bucket, key, REVIEWS_QUEUE.s3_prefix, INGEST_REPORTS_PREFIX, take)
 
 
 @lru_cache(maxsize=1)
