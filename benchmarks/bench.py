@@ -140,8 +140,10 @@ def batch_scorer(product: str) -> str:
     from finscore.batch import scoring
     from finscore.models.native import NativeProbability
 
-    trees = getattr(scoring.champion(product).get().model, "trees", None)
-    return f"native {trees.format}" if isinstance(trees, NativeProbability) else "ONNX"
+    model = scoring.champion(product).get().model
+    boosters = [getattr(model, "trees", None), *(getattr(model, "native", None) or {}).values()]
+    formats = sorted({booster.format for booster in boosters if isinstance(booster, NativeProbability)})
+    return f"native {', '.join(formats)}" if formats else "ONNX"
 
 
 def gateway_rows(measured: dict) -> list[tuple[str, str, str, bool | None]]:
