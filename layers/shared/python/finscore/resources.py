@@ -297,6 +297,8 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/models/{product}"),
         ("GET", "/models/{product}/versions"),
         ("GET", "/models/{product}/drift"),
+        ("GET", "/models/{product}/report"),
+        ("GET", "/batch/files"),
     ),
     # The API's own description is public, so that a browser can open the docs without a key.
     public_routes=(("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")),
