@@ -60,10 +60,19 @@ dashboard: dashboard/dist/index.html
 $(SERVING_LAYER): uv.lock .venv/.synced
 	$(PYTHON) layers/serving/build.py
 
+# The browser suite drives Debian's Chromium (Playwright's own browser download is not used); a fresh
+# machine or CI gets it here, before the suites that need it.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium)
+
 install: .venv/.synced node_modules/.installed dashboard bytecode
 
 run: .venv/.synced bytecode dashboard
 	.venv/bin/finscore run
+
+test test-e2e: $(CHROMIUM)
 
 test: install $(SERVING_LAYER)
 	$(PYTHON) -m pytest tests -p no:cacheprovider

@@ -18,7 +18,7 @@ interface Report {
 const curve = (label: string, x: number[], y: number[], xName: string, yName: string, diagonal: boolean) =>
   chart(label, {
     tooltip: { trigger: "axis" },
-    grid: { left: 8, right: 16, top: 16, bottom: 28, containLabel: true },
+    grid: { left: 8, right: 16, top: 32, bottom: 28, containLabel: true },
     xAxis: { type: "value", min: 0, max: 1, name: xName, nameLocation: "middle", nameGap: 24 },
     yAxis: { type: "value", min: 0, max: 1, name: yName },
     series: [

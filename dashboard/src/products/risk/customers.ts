@@ -46,12 +46,14 @@ function transactionsChart(transactions: Transaction[]): HTMLElement {
 }
 
 function detail(id: string): HTMLElement {
+  const title = el("h1", {}, `Customer ${id}`);
   return el("div", {},
     el("p", {}, link("/risk/customers", "← Back to search")),
+    title,
     section("Profile and score", async (body) => {
       const customer = await get<CustomerDetail>(`/risk/customers/${segment(id)}`);
+      title.textContent = `${customer.name} (${customer.customer_id})`;
       body.append(
-        el("h1", {}, `${customer.name} (${customer.customer_id})`),
         stats([
           ["Risk score", fmt.number(customer.latest_score?.risk_score, 1)],
           ["Level", badge(customer.latest_score?.risk_level)],

@@ -34,7 +34,7 @@ function tracker(intervention: Intervention): HTMLElement {
 }
 
 function simulator(customer: string): HTMLElement {
-  const id = el("input", { name: "customer_id", value: customer, required: true, autocomplete: "off", pattern: "[A-Za-z0-9_-]+" });
+  const id = el("input", { name: "customer_id", value: customer, required: true, autocomplete: "off", pattern: "[A-Za-z0-9_\\-]+" });
   const channel = select("channel", [["sms", "SMS"], ["email", "Email"], ["app", "App push"]], "sms");
   const language = select("language", [["en", "English"], ["hi", "हिन्दी (Hindi)"]], "en");
   const preview = el("div", { "aria-live": "polite" });

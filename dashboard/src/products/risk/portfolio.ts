@@ -6,6 +6,22 @@ import { el, fmt, link, section, stats } from "../../ui";
 import type { PageModule } from "../types";
 import { LEVELS, type Metrics } from "./types";
 
+function interventionCharts(metrics: Metrics): HTMLElement {
+  const byStatus = Object.entries(metrics.interventions_by_status);
+  const byChannel = Object.entries(metrics.interventions_by_channel);
+  if (!byStatus.some(([, count]) => count > 0)) {
+    return el("p", { class: "state empty" }, "No intervention has been sent yet: the simulator on the Interventions page sends one.");
+  }
+  return el("div", { class: "grid" },
+    el("div", {}, el("h2", {}, "Interventions by status"),
+      chart("Interventions by status", barOption(byStatus.map(([status]) => status), [{ name: "interventions", data: byStatus.map(([, n]) => n) }]), byStatus.length)),
+    el("div", {}, el("h2", {}, "Interventions by channel"),
+      chart("Interventions by channel", {
+        tooltip: { trigger: "item" }, legend: { bottom: 0 },
+        series: [{ type: "pie", radius: ["35%", "65%"], data: byChannel.map(([name, value]) => ({ name, value })) }],
+      }, byChannel.length)));
+}
+
 export const render: PageModule["render"] = () => {
   const alerts = el("ol", { class: "timeline", "aria-live": "polite" });
   const alertsPanel = el("section", { class: "panel" }, el("h2", {}, "Live: customers becoming high or critical"),
@@ -34,14 +50,7 @@ export const render: PageModule["render"] = () => {
             chart("Customers by risk level", barOption([...LEVELS], [{ name: "customers", data: levels, colour: LEVELS.map((l) => LEVEL_COLOURS[l]) }]), levels.length)),
           el("div", {}, el("h2", {}, "Score distribution"),
             chart("Customers per 10-point score band", barOption(bands.map(([band]) => band), [{ name: "customers", data: bands.map(([, n]) => n), colour: "#1f5fbf" }]), bands.length))),
-        el("div", { class: "grid" },
-          el("div", {}, el("h2", {}, "Interventions by status"),
-            chart("Interventions by status", barOption(Object.keys(metrics.interventions_by_status), [{ name: "interventions", data: Object.values(metrics.interventions_by_status) }]), Object.keys(metrics.interventions_by_status).length)),
-          el("div", {}, el("h2", {}, "Interventions by channel"),
-            chart("Interventions by channel", {
-              tooltip: { trigger: "item" }, legend: { bottom: 0 },
-              series: [{ type: "pie", radius: ["35%", "65%"], data: Object.entries(metrics.interventions_by_channel).map(([name, value]) => ({ name, value })) }],
-            }, Object.keys(metrics.interventions_by_channel).length))));
+        interventionCharts(metrics));
     }),
     alertsPanel);
 };
