@@ -60,12 +60,13 @@ dashboard: dashboard/dist/index.html
 $(SERVING_LAYER): uv.lock .venv/.synced
 	$(PYTHON) layers/serving/build.py
 
-# The browser suite drives Debian's Chromium (Playwright's own browser download is not used); a fresh
-# machine or CI gets it here, before the suites that need it.
+# The browser suite drives Debian's Chromium (Playwright's own browser download is not used), with a
+# Devanagari font so that Hindi messages read in its screenshots; a fresh machine or CI gets them here.
 CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-lohit-deva
 $(CHROMIUM):
-	apt-get install -y --no-install-recommends chromium || \
-		(apt-get update && apt-get install -y --no-install-recommends chromium)
+	apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) || \
+		(apt-get update && apt-get install -y --no-install-recommends $(BROWSER_PACKAGES))
 
 install: .venv/.synced node_modules/.installed dashboard bytecode
 

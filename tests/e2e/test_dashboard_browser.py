@@ -20,6 +20,8 @@ from finscore.products.risk.features import FEATURE_NAMES
 from tests.e2e.stack import ADMIN_KEY, API_KEY, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
+# With a Devanagari font, so that the Hindi messages in the screenshots can be read.
+BROWSER_PACKAGES = ("chromium", "fonts-lohit-deva")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -37,11 +39,10 @@ def _chromium() -> str:
         apt = shutil.which("apt-get")
         if apt is None:
             pytest.fail("Chromium is missing and apt-get is not there to install it: install chromium")
-        subprocess.run([apt, "install", "-y", "--no-install-recommends", "chromium"], check=False,
-                       capture_output=True)
-        if not CHROMIUM.exists():
+        install = [apt, "install", "-y", "--no-install-recommends", *BROWSER_PACKAGES]
+        if subprocess.run(install, check=False, capture_output=True).returncode != 0:
             subprocess.run([apt, "update"], check=True, capture_output=True)
-            subprocess.run([apt, "install", "-y", "--no-install-recommends", "chromium"], check=True, capture_output=True)
+            subprocess.run(install, check=True, capture_output=True)
     return str(CHROMIUM)
 
 

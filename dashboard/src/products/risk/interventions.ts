@@ -26,6 +26,7 @@ function tracker(intervention: Intervention): HTMLElement {
     if (!panel.isConnected) return stop();
     if (message.type !== "intervention" || message.intervention_id !== intervention.intervention_id) return;
     const next = String(message.status);
+    if (next === status.dataset.status) return; // the creation itself, already listed
     status.dataset.status = next;
     status.replaceChildren(badge(next));
     steps.append(el("li", {}, `${next} at ${fmt.time(String(message.updated_at ?? new Date().toISOString()))} (live)`));
