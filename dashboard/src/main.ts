@@ -1,7 +1,7 @@
 // The shell: configuration, sign-in, navigation built from the API's product list, and the router.
 import "./style.css";
 import { get } from "./api";
-import { adminKey, finishSignIn, saveKeys, signedIn, signOut, startSignIn } from "./auth";
+import { adminKey, apiKey, finishSignIn, saveKeys, signedIn, signOut, startSignIn } from "./auth";
 import { config, loadConfig } from "./config";
 import { connectLive } from "./live";
 import { BATCH, modelPage, OVERVIEW } from "./platform/pages";
@@ -20,8 +20,17 @@ let rendering = 0;
 
 function signInForm(): HTMLElement {
   if (config().auth === "cognito") {
-    return el("section", { class: "panel signin" }, el("h1", {}, "Sign in to FinScore"),
-      el("button", { type: "button", onclick: () => void startSignIn() }, "Sign in"));
+    // API Gateway meters every client by its API key as well as checking the user's token.
+    const meter = el("input", { id: "api-key", name: "api-key", type: "password", autocomplete: "off", value: apiKey() ?? "" });
+    const form = el("form", { class: "panel signin" }, el("h1", {}, "Sign in to FinScore"),
+      config().apiKey ? "" : el("div", { class: "field" }, el("label", { for: "api-key" }, "API key (from your administrator)"), meter),
+      el("button", { type: "submit" }, "Sign in"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!config().apiKey) saveKeys(meter.value, "");
+      void startSignIn();
+    });
+    return form;
   }
   const key = el("input", { id: "api-key", name: "api-key", type: "password", required: true, autocomplete: "off" });
   const admin = el("input", { id: "admin-key", name: "admin-key", type: "password", autocomplete: "off" });
@@ -66,7 +75,9 @@ async function route(): Promise<void> {
   main.replaceChildren(loading(`Loading ${page.title}…`));
   try {
     const module = await page.load();
-    const content = await module.render({ params: new URLSearchParams(location.search), admin: adminKey() !== null });
+    // Admin actions go with the admin key; a signed-in person's token never carries the admin scope.
+    const admin = config().auth === "key" && adminKey() !== null;
+    const content = await module.render({ params: new URLSearchParams(location.search), admin });
     if (turn === rendering) main.replaceChildren(content);
   } catch (error) {
     if (turn === rendering) main.replaceChildren(el("h1", {}, page.title), failure(error));

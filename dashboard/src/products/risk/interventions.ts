@@ -100,5 +100,9 @@ function outbox(): HTMLElement {
   return panel;
 }
 
-export const render: PageModule["render"] = ({ params }) =>
-  el("div", {}, el("h1", {}, "Interventions"), simulator(params.get("customer") ?? "C000700"), outbox());
+export const render: PageModule["render"] = async ({ params }) => {
+  // Without a customer asked for, the riskiest one: who an operator would contact first.
+  const customer = params.get("customer") ??
+    (await get<{ customers: { customer_id: string }[] }>("/risk/high-risk", { min_level: "high", limit: 1 })).customers[0]?.customer_id ?? "";
+  return el("div", {}, el("h1", {}, "Interventions"), simulator(customer), outbox());
+};
