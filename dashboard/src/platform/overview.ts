@@ -40,11 +40,15 @@ export const render: PageModule["render"] = () =>
         { title: "Last retrain", value: (g) => fmt.time(g.history.versions[0]?.created_at), sort: (g) => g.history.versions[0]?.created_at ?? "" },
         { title: "Versions", value: (g) => link(`/models/${g.model.product}`, String(g.history.versions.length)), numeric: true, sort: (g) => g.history.versions.length },
       ], "No product is registered yet: train one with make run."));
-      const ranked = glances.filter((g) => g.model.primary_value !== null);
-      if (ranked.length) {
-        body.append(el("h2", {}, "Headline metric by product"),
-          chart("Held-out headline metric of each product's champion",
-            barOption(ranked.map((g) => `${g.model.product} (${g.model.primary_metric})`), [{ name: "held-out", data: ranked.map((g) => Number(g.model.primary_value!.toFixed(4))) }], true),
-            ranked.length, 60 + 40 * ranked.length));
+      // Metrics differ by product (AUC, accuracy, MAE) and are not comparable on one axis: the chart shows
+      // what each product's registry holds instead.
+      const statuses = [...new Set(glances.flatMap((g) => g.history.versions.map((v) => v.status)))].sort();
+      if (statuses.length) {
+        body.append(el("h2", {}, "Registered versions by status"),
+          chart("Registered model versions of each product, by status", {
+            ...barOption(glances.map((g) => g.model.product), statuses.map((status) => ({
+              name: status, data: glances.map((g) => g.history.versions.filter((v) => v.status === status).length),
+            })), true),
+          }, glances.length * statuses.length, 60 + 40 * glances.length));
       }
     }));
