@@ -8,12 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
+
+from infra.constructs.data import private_bucket
 
 # What `make dashboard` (npm run build in dashboard/) writes; the app is deployed as built.
 DIST = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
@@ -32,19 +34,8 @@ CONTENT_SECURITY_POLICY = (
 class DashboardSite(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, access_logs: s3.IBucket) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="DashboardSite/",
-            # Only built files: a new deployment writes them again.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.bucket = private_bucket(self, "Bucket", server_access_logs_bucket=access_logs,
+                                     server_access_logs_prefix=f"{BUCKET_LOGICAL_ID}/")
         self.bucket.node.default_child.override_logical_id(BUCKET_LOGICAL_ID)
         headers = cloudfront.ResponseHeadersPolicy(
             self,
