@@ -20,7 +20,7 @@ const curve = (label: string, x: number[], y: number[], xName: string, yName: st
     tooltip: { trigger: "axis" },
     grid: { left: 8, right: 16, top: 32, bottom: 28, containLabel: true },
     xAxis: { type: "value", min: 0, max: 1, name: xName, nameLocation: "middle", nameGap: 24 },
-    yAxis: { type: "value", min: 0, max: 1, name: yName },
+    yAxis: { type: "value", min: 0, max: 1, name: yName, nameTextStyle: { align: "left" } },
     series: [
       { type: "line", data: x.map((value, i) => [value, y[i]]), showSymbol: false, areaStyle: { opacity: 0.08 } },
       ...(diagonal ? [{ type: "line", data: [[0, 0], [1, 1]], showSymbol: false, lineStyle: { type: "dashed", color: "#999" } }] : []),
