@@ -78,7 +78,7 @@ export function table<T>(rows: T[], columns: Column<T>[], emptyText = "Nothing t
   let order = rows.slice();
   const tbody = el("tbody");
   const draw = () => tbody.replaceChildren(...order.map((row) => el("tr", {}, ...columns.map((c) => el("td", { class: c.numeric ? "num" : undefined }, c.value(row))))));
-  const headers = columns.map((column, index) => {
+  const headers = columns.map((column) => {
     if (!column.sort) return el("th", { scope: "col", class: column.numeric ? "num" : undefined }, column.title);
     let ascending = false;
     const button = el("button", { type: "button", class: "sort" }, column.title);
@@ -91,7 +91,6 @@ export function table<T>(rows: T[], columns: Column<T>[], emptyText = "Nothing t
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       draw();
     });
-    void index;
     return th;
   });
   draw();
