@@ -1,4 +1,4 @@
-"""Two lookups moto repeats for every request, remembered for the embedded AWS.
+"""Work moto repeats for every request, remembered or done once for the embedded AWS.
 
 moto builds every response by walking the operation's output shape and, for each member, asking six
 alias providers which attribute names the value may carry it under. The answer depends only on the
@@ -6,14 +6,32 @@ member (service, parent shape, key) and the value's type, yet it is recomputed f
 every response: for a DynamoDB item of 40 attributes that is ~430 lookups, about half of a GetItem's
 time. And moto's server lists its package folder on disk for every request to route it. Remembering
 both leaves every response byte-for-byte the same (tests/unit/test_moto_tuning.py serializes
-responses both ways).
+responses both ways). A Query of a table's own key sorted every item of the table and kept its
+partition's: `query_one_partition` hands the query that partition alone, to the same answer.
+Completing a multipart upload copied the whole object five times and read it
+again for a full-object checksum; `assemble_uploads_once` joins the parts once and checksums them as
+they are joined, to the same object, ETag and checksum.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
+import threading
 from typing import Any
 
 _ORIGINALS = "_finscore_originals"
+# moto keeps an object's bytes in a spooled temporary file that moves to disk past this size (its own
+# default is S3's 5 MB part minimum). Batch files of 100 MB or more were written to disk part by part,
+# read back to assemble the object, and read again for its ETag: more of a 1M-row batch file's time
+# than its scoring, and nothing S3 charges a function in AWS. Objects up to this size stay in memory.
+IN_MEMORY_OBJECT_BYTES = 512 * 1024 * 1024
+
+
+def keep_objects_in_memory() -> None:
+    """Let the embedded S3 keep objects up to IN_MEMORY_OBJECT_BYTES in memory (unless set already)."""
+    os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(IN_MEMORY_OBJECT_BYTES))
 
 
 def remember_repeated_lookups() -> None:
@@ -92,3 +110,137 @@ def forget_repeated_lookups() -> None:
         (XFormedAttributePicker.get_possible_keys, moto.backends.list_of_moto_modules,
          ResponseSerializer.get_value) = originals
         delattr(XFormedAttributePicker, _ORIGINALS)
+
+
+_UPLOAD_ORIGINAL = "_finscore_original_complete"
+
+
+def assemble_uploads_once() -> None:
+    """Replace moto's multipart completion with one that copies the parts once (idempotent)."""
+    import codecs
+
+    from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+    from moto.s3.models import FakeMultipart, MultipartChecksumBuilder
+    from moto.settings import S3_UPLOAD_PART_MIN_SIZE
+    from moto.utilities.utils import md5_hash
+
+    if hasattr(FakeMultipart, _UPLOAD_ORIGINAL):
+        return
+    original = FakeMultipart.complete
+
+    def complete(self: Any, body: Any) -> Any:
+        builder = MultipartChecksumBuilder(self.metadata.get("x-amz-checksum-algorithm"),
+                                           self.metadata.get("x-amz-checksum-type"))
+        running = _running_crc(builder.checksum_algorithm)
+        if builder.checksum_type != "COMPOSITE" and running is None:
+            return original(self, body)  # a full-object checksum that cannot be computed part by part
+        decode_hex = codecs.getdecoder("hex_codec")
+        values: list[bytes] = []
+        md5s = bytearray()
+        crc, last = 0, None
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise InvalidPart()
+            if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
+                raise EntityTooSmall()
+            md5s.extend(decode_hex(part.etag.replace('"', ""))[0])
+            value = part.value
+            values.append(value)
+            if builder.checksum_type == "COMPOSITE":
+                builder.addPart(value)
+            else:
+                crc = running(value, crc)
+            last = part
+        if not values:
+            raise MalformedXML
+        full_etag = md5_hash()
+        full_etag.update(bytes(md5s))
+        if builder.checksum_type == "COMPOSITE":
+            checksum = builder.build()
+        else:
+            checksum = (builder.checksum_type, _encoded(crc, running), 1)
+        return b"".join(values), f"{full_etag.hexdigest()}-{len(values)}", checksum
+
+    setattr(FakeMultipart, _UPLOAD_ORIGINAL, original)
+    FakeMultipart.complete = complete
+
+
+def _running_crc(algorithm: str) -> Any:
+    """moto's full-object checksum of ALGORITHM as a running function (value, previous) -> crc."""
+    from moto.core.compat import HAS_CRT
+
+    if algorithm == "CRC32" or (algorithm == "CRC64NVME" and not HAS_CRT):
+        return binascii.crc32
+    if algorithm == "CRC64NVME":
+        from awscrt import checksums
+
+        return checksums.crc64nvme
+    return None
+
+
+def _encoded(crc: int, running: Any) -> str:
+    """A running checksum as moto writes it: big-endian bytes (4 for CRC32, 8 for CRC64), base64."""
+    return base64.b64encode(crc.to_bytes(4 if running is binascii.crc32 else 8, "big")).decode()
+
+
+def forget_upload_assembly() -> None:
+    """Put moto's own multipart completion back (tests compare the two)."""
+    from moto.s3.models import FakeMultipart
+
+    original = getattr(FakeMultipart, _UPLOAD_ORIGINAL, None)
+    if original is not None:
+        FakeMultipart.complete = original
+        delattr(FakeMultipart, _UPLOAD_ORIGINAL)
+
+
+_QUERY_ORIGINALS = "_finscore_original_query"
+# The table and partition key a Query in this thread is for, while moto's query runs.
+_querying = threading.local()
+
+
+def query_one_partition() -> None:
+    """Let moto's Query of a table's own key read only that key's partition (idempotent).
+
+    moto answers such a Query by listing and sorting every item of the table, then keeping the items
+    of the asked partition key: a table of 16,000 weekly items made each Query of 53 of them cost
+    ~150 ms. While a base-table Query runs, the table's item listing is that partition alone, in the
+    same order; index queries and scans list the whole table as before."""
+    from moto.dynamodb.models.table import Table
+
+    if hasattr(Table, _QUERY_ORIGINALS):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs["index_name"] if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        _querying.table, _querying.key = self, hash_key
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _querying.table = _querying.key = None
+
+    def all_items(self: Any) -> Any:
+        if getattr(_querying, "table", None) is not self:
+            return original_all_items(self)
+        partition = self.items.get(_querying.key)
+        if partition is None:
+            return []
+        if not self.range_key_attr:
+            return [partition]
+        return sorted(partition.values(), key=lambda item: item.range_key)
+
+    setattr(Table, _QUERY_ORIGINALS, (original_query, original_all_items))
+    Table.query, Table.all_items = query, all_items
+
+
+def forget_query_partitions() -> None:
+    """Put moto's own Query back (tests compare the two)."""
+    from moto.dynamodb.models.table import Table
+
+    originals = getattr(Table, _QUERY_ORIGINALS, None)
+    if originals is not None:
+        Table.query, Table.all_items = originals
+        delattr(Table, _QUERY_ORIGINALS)

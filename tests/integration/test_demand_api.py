@@ -6,7 +6,10 @@ import copy
 import csv
 import io
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from finscore.aws import client
@@ -152,6 +155,27 @@ def test_a_warm_function_reads_a_pincodes_history_once_until_it_ages(demand, mon
     monkeypatch.setattr(stores, "HISTORY_TTL_S", 0.0)
     call("predict", [record])
     assert reads == [record["pincode"]] * 2
+
+
+def test_threads_completing_the_same_pincodes_read_each_once(demand, monkeypatch):
+    """A batch file's blocks are completed on several threads at once; each pincode is read by one."""
+    reads = []
+    recent = stores.SeriesStore.recent
+
+    def slow_recent(self, pincode, weeks):
+        reads.append(pincode)
+        time.sleep(0.05)  # a Query in flight while the other thread asks for the same pincode
+        return recent(self, pincode, weeks)
+
+    monkeypatch.setattr(stores.SeriesStore, "recent", slow_recent)
+    pincodes = known_pincodes(demand)[:4]
+    columns = {"pincode": np.array(pincodes, dtype=object), "product": np.array(["loan"] * 4, dtype=object),
+               "channel": np.array(["online"] * 4, dtype=object)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(lambda _: stores.stored_history(columns, len(pincodes))[0], range(2)))
+
+    assert sorted(reads) == sorted(pincodes)
+    assert all(np.array_equal(done[0][name], done[1][name], equal_nan=True) for name in stores.HISTORY_FIELDS)
 
 
 def test_sample_data_inserts_realistic_sales(demand):

@@ -94,6 +94,7 @@ def test_every_stream_and_queue_of_the_specs_is_mapped(aws):
         ("live_broadcast", "stream", aws["INTERVENTIONS_TABLE"], ()),
         ("risk_ingest", "queue", resources.local_name("RiskTransactionsQueue"), ()),
         ("demand_ingest", "queue", resources.local_name("DemandSalesQueue"), ()),
+        ("opportunity_ingest", "queue", resources.local_name("OpportunityReviewsQueue"), ()),
         ("batch_score", "queue", resources.local_name("BatchIncomingQueue"), ()),
     }
 

@@ -3,7 +3,10 @@ SDK calls in its own process reach it without a socket."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import random
 
 import boto3
 import pytest
@@ -11,7 +14,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.embedded_aws import EmbeddedAws, free_port
-from local.moto_tuning import forget_repeated_lookups, remember_repeated_lookups
+from local.moto_tuning import (
+    assemble_uploads_once,
+    forget_repeated_lookups,
+    forget_query_partitions,
+    forget_upload_assembly,
+    query_one_partition,
+    remember_repeated_lookups,
+)
 
 ITEM = {
     "pk": {"S": "customer-1"}, "sk": {"N": "7"}, "blob": {"B": b"\x00\x01binary"},
@@ -135,3 +145,125 @@ def test_a_stopped_embedded_aws_is_unreachable_in_its_own_process():
     with pytest.raises(Exception) as stopped:
         client.head_bucket(Bucket="gone")
     assert "Could not connect" in str(stopped.value)
+
+
+def completed_uploads(embedded) -> dict[str, object]:
+    """Multipart uploads completed with each kind of checksum, and two refused: what the SDK sees."""
+    s3 = sdk(embedded, "s3")
+    s3.create_bucket(Bucket="uploads")
+    bytes_of = random.Random(7).randbytes
+    parts = [bytes_of(5 * 1024 * 1024 + 17), bytes_of(5 * 1024 * 1024), b"the last part may be small"]
+    seen: dict[str, object] = {}
+    for name, options in {"default": {}, "crc32 per part": {"ChecksumAlgorithm": "CRC32"},
+                          "crc32 whole": {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}}.items():
+        key = f"object-{name}"
+        upload = s3.create_multipart_upload(Bucket="uploads", Key=key, **options)["UploadId"]
+        tags = [{"PartNumber": number, "ETag": s3.upload_part(Bucket="uploads", Key=key, UploadId=upload,
+                                                               PartNumber=number, Body=body,
+                                                               **({"ChecksumAlgorithm": "CRC32"} if options else {}))["ETag"]}
+                for number, body in enumerate(parts, 1)]
+        if options:
+            for tag, body in zip(tags, parts):
+                tag["ChecksumCRC32"] = base64.b64encode(binascii.crc32(body).to_bytes(4, "big")).decode()
+        done = s3.complete_multipart_upload(Bucket="uploads", Key=key, UploadId=upload, MultipartUpload={"Parts": tags})
+        head = s3.head_object(Bucket="uploads", Key=key, ChecksumMode="ENABLED")
+        seen[name] = ({field: value for field, value in done.items() if field != "ResponseMetadata"},
+                      {field: value for field, value in head.items() if field.startswith(("Checksum", "ETag", "Content"))},
+                      s3.get_object(Bucket="uploads", Key=key)["Body"].read() == b"".join(parts))
+        s3.delete_object(Bucket="uploads", Key=key)
+    for name, numbers in {"a small middle part": (1, 2), "an unknown part": (1, 9)}.items():
+        upload = s3.create_multipart_upload(Bucket="uploads", Key="refused")["UploadId"]
+        small = [b"small", b"x" * 10]
+        tags = [{"PartNumber": number, "ETag": s3.upload_part(Bucket="uploads", Key="refused", UploadId=upload,
+                                                               PartNumber=number, Body=body)["ETag"]}
+                for number, body in zip(numbers, small)]
+        try:
+            s3.complete_multipart_upload(Bucket="uploads", Key="refused", UploadId=upload,
+                                         MultipartUpload={"Parts": [tags[0], {**tags[1], "PartNumber": numbers[1]}]})
+            seen[name] = "completed"
+        except ClientError as exc:
+            seen[name] = exc.response["Error"]["Code"]
+    return seen
+
+
+def test_uploads_assembled_once_are_the_objects_moto_assembles(embedded):
+    forget_upload_assembly()
+    try:
+        moto_own = completed_uploads(embedded)
+    finally:
+        assemble_uploads_once()
+    once = completed_uploads(embedded)
+    assert once == moto_own
+    assert all(once[name][2] for name in ("default", "crc32 per part", "crc32 whole"))
+    assert once["crc32 whole"][1]["ChecksumCRC32"]
+    assert once["a small middle part"] == "EntityTooSmall"
+
+
+@pytest.fixture(scope="module")
+def weeks(embedded):
+    """Three partitions of weekly items (one with an index attribute), and a table keyed by hash alone."""
+    dynamodb = sdk(embedded, "dynamodb")
+    dynamodb.create_table(
+        TableName="weeks", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pincode", "KeyType": "HASH"}, {"AttributeName": "week", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pincode", "week", "city")],
+        GlobalSecondaryIndexes=[{"IndexName": "by_city", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"},
+                                               {"AttributeName": "week", "KeyType": "RANGE"}]}])
+    dynamodb.create_table(TableName="latest", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pincode", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pincode", "AttributeType": "S"}])
+    for pincode in ("110001", "400001", "560001"):
+        dynamodb.put_item(TableName="latest", Item={"pincode": {"S": pincode}, "week": {"S": "2026-11-23"}})
+        for week in range(12, 0, -1):
+            dynamodb.put_item(TableName="weeks", Item={
+                "pincode": {"S": pincode}, "week": {"S": f"2026-{week:02d}-02"}, "count": {"N": str(week * 3 % 7)},
+                **({"city": {"S": "Delhi"}} if pincode == "110001" and week % 2 else {})})
+    return dynamodb
+
+
+def queries(dynamodb) -> dict[str, object]:
+    """Queries of every shape FinScore sends, their answers without the request metadata."""
+    pincode = {":p": {"S": "400001"}}
+    shapes = {
+        "latest weeks": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Limit=5,
+                             ScanIndexForward=False, ExpressionAttributeValues=pincode),
+        "all weeks": dict(TableName="weeks", KeyConditionExpression="pincode = :p", ExpressionAttributeValues=pincode),
+        "a range": dict(TableName="weeks", KeyConditionExpression="pincode = :p AND week BETWEEN :a AND :b",
+                        ExpressionAttributeValues={**pincode, ":a": {"S": "2026-03"}, ":b": {"S": "2026-07"}}),
+        "a prefix and a filter": dict(TableName="weeks", KeyConditionExpression="pincode = :p AND begins_with(week, :m)",
+                                      FilterExpression="#c > :n", ExpressionAttributeNames={"#c": "count"},
+                                      ExpressionAttributeValues={**pincode, ":m": {"S": "2026-1"}, ":n": {"N": "1"}}),
+        "a page after a key": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Limit=4,
+                                   ExclusiveStartKey={"pincode": {"S": "400001"}, "week": {"S": "2026-04-02"}},
+                                   ExpressionAttributeValues=pincode),
+        "a count": dict(TableName="weeks", KeyConditionExpression="pincode = :p", Select="COUNT",
+                        ExpressionAttributeValues=pincode),
+        "no such partition": dict(TableName="weeks", KeyConditionExpression="pincode = :p",
+                                  ExpressionAttributeValues={":p": {"S": "999999"}}),
+        "an index": dict(TableName="weeks", IndexName="by_city", KeyConditionExpression="city = :c",
+                         ExpressionAttributeValues={":c": {"S": "Delhi"}}),
+        "a hash key alone": dict(TableName="latest", KeyConditionExpression="pincode = :p", ExpressionAttributeValues=pincode),
+    }
+    answers = {}
+    for name, request in shapes.items():
+        answer = dynamodb.query(**request)
+        answer.pop("ResponseMetadata")
+        answers[name] = answer
+    answers["a scan"] = {key: value for key, value in dynamodb.scan(TableName="weeks").items()
+                         if key != "ResponseMetadata"}
+    return answers
+
+
+def test_a_query_of_one_partition_answers_as_moto_does(weeks):
+    forget_query_partitions()
+    try:
+        moto_own = queries(weeks)
+    finally:
+        query_one_partition()
+    one_partition = queries(weeks)
+    assert one_partition == moto_own
+    assert [item["week"]["S"] for item in one_partition["latest weeks"]["Items"]] == [
+        "2026-12-02", "2026-11-02", "2026-10-02", "2026-09-02", "2026-08-02"]
+    assert one_partition["a page after a key"]["Count"] == 4
+    assert one_partition["an index"]["Count"] == 6 and one_partition["a scan"]["Count"] == 36

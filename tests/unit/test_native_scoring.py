@@ -96,6 +96,38 @@ def test_the_native_twin_answers_what_onnx_answers_on_held_out_rows(aws, candida
     assert_same_outputs(manifest, by_onnx, by_native)
 
 
+def test_demands_three_boosters_answer_what_its_onnx_graphs_answer(aws, candidates):
+    candidate = candidates("demand")
+    manifest, read = published(aws, candidate)
+    spec = product("demand")
+    onnx = load(spec.model).load(manifest, read)
+
+    twin = batch_model(onnx, manifest, read)
+
+    assert twin is not onnx and set(twin.native) == set(manifest.extra["native"])
+    assert all(isinstance(booster, NativeProbability) for booster in twin.native.values())
+    matrix = load(spec.features).matrix(columns_of(candidate.test))
+    ours, theirs = onnx.boosters(matrix), twin.boosters(matrix)
+    for name, own in manifest.parity.per_model.items():
+        assert np.abs(ours[name] - theirs[name]).max() <= own["tolerance"], name
+    by_onnx, by_native = (Scorer(spec, LoadedModel(manifest.version, manifest, model)).predict(columns_of(candidate.test))
+                          for model in (onnx, twin))
+    assert_same_outputs(manifest, by_onnx, by_native)
+
+
+def test_one_demand_booster_that_disagrees_with_its_graph_refuses_all_three(aws, candidates):
+    # The rise classifier's booster standing in for the demand regressor: it loads and predicts, and
+    # the regressor's own tolerance on the parity sample is what refuses it.
+    manifest, read = published(aws, candidates("demand"))
+    swapped = manifest.model_copy(update={"extra": {**manifest.extra, "native": {
+        **manifest.extra["native"], "demand": dict(manifest.extra["native"]["rise"])}}})
+    onnx = load(product("demand").model).load(swapped, read)
+
+    with pytest.raises(NativeRefused, match="parity with ONNX fails .*demand: max"):
+        native_twin(onnx, swapped, read)
+    assert batch_model(onnx, swapped, read) is onnx
+
+
 def test_the_batch_loader_takes_the_twin_and_the_api_keeps_onnx(aws, risk_candidate_of):
     promote_candidate(aws, risk_candidate_of("xgboost"))
     scoring.reset_models()

@@ -434,9 +434,18 @@ def export_onnx(fitted: FittedDemand) -> dict[str, Artifact]:
         TOP_ARTIFACT: Artifact(to_onnx(fitted.top, width).SerializeToString(), "onnx", "serving"),
     }
     for name, model in (("demand", fitted.regressor), ("rise", fitted.rise), ("top_product", fitted.top)):
-        artifacts[NATIVE_ARTIFACTS[name]] = Artifact(bytes(model.get_booster().save_raw(raw_format="json")), "json",
-                                                     "native")
+        artifacts[NATIVE_ARTIFACTS[name]] = Artifact(bytes(predicting_trees(model).save_raw(raw_format="json")),
+                                                     "json", "native")
     return artifacts
+
+
+def predicting_trees(model: Any) -> Any:
+    """MODEL's booster cut to the trees it predicts with: an early-stopped booster also holds the rounds
+    after its best, which its own predict (and the ONNX graph) leave out but a booster loaded from the
+    file would use."""
+    booster = model.get_booster()
+    best = getattr(model, "best_iteration", None)
+    return booster[: int(best) + 1] if best is not None else booster
 
 
 def parity(fitted: FittedDemand, artifacts: Mapping[str, Artifact], test: Sequence[Mapping[str, Any]]) -> ParityResult:

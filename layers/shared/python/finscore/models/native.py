@@ -5,9 +5,10 @@ carry them (the "boosters" dependency group: batch scoring, explanations, traini
 zip serving path scores ONNX only. Batch files score with the booster in place of the ONNX graph
 (`batch_model`): XGBoost's in-place prediction does a million rows several times faster than ONNX
 Runtime's tree ensemble. The swap is made only when the version's model declares it can score with
-other trees (`with_trees`), its booster is one that beats the ONNX graph (FASTER_THAN_ONNX), and the
-booster agrees with the ONNX graph by the version's own parity rule on held-out rows that training
-stored beside it; otherwise the file scores with ONNX and the reason is logged. Either way the
+other trees (`with_trees` for one binary booster; `with_boosters` for several named ones, each with
+its own artifact in the manifest's extra["native"]), its boosters are ones that beat the ONNX graph
+(FASTER_THAN_ONNX), and they agree with the ONNX graphs by the version's own parity rule on held-out
+rows that training stored beside it; otherwise the file scores with ONNX and the reason is logged. Either way the
 outputs are the manifest's, so a file cannot tell which ran but by its speed.
 """
 
@@ -62,7 +63,8 @@ def load_booster(fmt: str, data: bytes) -> Any:
 
 @dataclass(frozen=True)
 class NativeProbability:
-    """The positive-class probability of a binary booster for each row of a float32 matrix."""
+    """What a booster predicts for each row of a float32 matrix: a binary booster's positive-class
+    probability, a regressor's value, a multi-class booster's class probabilities (rows x classes)."""
 
     format: str
     booster: Any
@@ -125,27 +127,75 @@ def _labels(outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: values for name, values in outputs.items() if not np.issubdtype(np.asarray(values).dtype, np.floating)}
 
 
-def native_twin(model: Any, manifest: Manifest, read: Callable[[str], bytes]) -> Any:
-    """MODEL scoring with the version's native booster; NativeRefused saying why it cannot."""
-    with_trees = getattr(model, "with_trees", None)
-    if with_trees is None:
-        raise NativeRefused(f"{type(model).__name__} declares no native scorer")
+def native_boosters(manifest: Manifest, model: Any) -> dict[str, tuple[str, str]]:
+    """Each booster MODEL scores with, by name: (its native format, its artifact); NativeRefused when
+    the model declares none or the version stores none."""
     native = manifest.extra.get("native") or {}
-    fmt, artifact = native.get("format"), native.get("artifact")
-    if fmt not in FORMAT_LIBRARIES or artifact not in manifest.artifacts:
-        raise NativeRefused(f"the version has no native booster artifact (format {fmt!r})")
+    if getattr(model, "with_boosters", None) is not None:
+        found = {name: ((entry or {}).get("format"), (entry or {}).get("artifact")) for name, entry in native.items()
+                 if isinstance(entry, dict)}
+    elif getattr(model, "with_trees", None) is not None:
+        found = {TREES: (native.get("format"), native.get("artifact"))} if native else {}
+    else:
+        raise NativeRefused(f"{type(model).__name__} declares no native scorer")
+    if not found:
+        raise NativeRefused("the version has no native booster artifact (format None)")
+    for name, (fmt, artifact) in found.items():
+        if fmt not in FORMAT_LIBRARIES or artifact not in manifest.artifacts:
+            whose = "" if name == TREES else f" for {name}"
+            raise NativeRefused(f"the version has no native booster artifact{whose} (format {fmt!r})")
+    return found
+
+
+# The name of a single-booster model's booster (`trees` / `with_trees`).
+TREES = "trees"
+
+
+def _booster_outputs(model: Any, matrix: np.ndarray) -> dict[str, np.ndarray]:
+    if getattr(model, "with_boosters", None) is not None:
+        return model.boosters(matrix)
+    return {TREES: model.trees(matrix)}
+
+
+def _with_boosters(model: Any, boosters: dict[str, NativeProbability]) -> Any:
+    if getattr(model, "with_boosters", None) is not None:
+        return model.with_boosters(boosters)
+    return model.with_trees(boosters[TREES])
+
+
+def booster_parity_issue(onnx: dict[str, np.ndarray], native: dict[str, np.ndarray],
+                         onnx_labels: dict[str, np.ndarray], native_labels: dict[str, np.ndarray],
+                         rule: ParityResult) -> str | None:
+    """parity_issue for every booster, each held to its own tolerance where the rule has one
+    (ParityResult.per_model), else to the rule's."""
+    for name, values in onnx.items():
+        own = rule.per_model.get(name, {}).get("tolerance")
+        held = rule if own is None else rule.model_copy(update={"tolerance": own, "max_abs_diff_all_rows": own})
+        issue = parity_issue(np.ravel(values), np.ravel(native[name]), {}, {}, held)
+        if issue is not None:
+            return issue if name == TREES else f"{name}: {issue}"
+    return parity_issue(np.empty(0), np.empty(0), onnx_labels, native_labels, rule)
+
+
+def native_twin(model: Any, manifest: Manifest, read: Callable[[str], bytes]) -> Any:
+    """MODEL scoring with the version's native boosters; NativeRefused saying why it cannot."""
+    found = native_boosters(manifest, model)
     if not manifest.parity.passed:
         raise NativeRefused("the version's parity check did not pass")
+    for fmt, _ in found.values():
+        try:
+            importlib.import_module(FORMAT_LIBRARIES[fmt])
+        except ImportError as exc:
+            raise NativeRefused(f"{FORMAT_LIBRARIES[fmt]} is not installed ({exc})") from exc
     try:
-        importlib.import_module(FORMAT_LIBRARIES[fmt])
-    except ImportError as exc:
-        raise NativeRefused(f"{FORMAT_LIBRARIES[fmt]} is not installed ({exc})") from exc
-    try:
-        booster = load_booster(fmt, read(artifact))  # read checks the artifact's sha256
+        # read checks each artifact's sha256
+        boosters = {name: NativeProbability(fmt, load_booster(fmt, read(artifact)))
+                    for name, (fmt, artifact) in found.items()}
         sample = _parity_sample(manifest, read)
-        twin = with_trees(NativeProbability(fmt, booster))
-        issue = parity_issue(model.trees(sample), twin.trees(sample), _labels(model.predict(sample, {})),
-                             _labels(twin.predict(sample, {})), manifest.parity)
+        twin = _with_boosters(model, boosters)
+        issue = booster_parity_issue(_booster_outputs(model, sample), _booster_outputs(twin, sample),
+                                     _labels(model.predict(sample, {})), _labels(twin.predict(sample, {})),
+                                     manifest.parity)
     except NativeRefused:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here leaves the file to ONNX, which is always there
@@ -159,10 +209,14 @@ def native_twin(model: Any, manifest: Manifest, read: Callable[[str], bytes]) ->
 def batch_model(model: Any, manifest: Manifest, read: Callable[[str], bytes]) -> Any:
     """MODEL with its native booster where that is safe and faster (see the module's doc), else MODEL
     itself; the choice and its reason are logged."""
-    fmt = (manifest.extra.get("native") or {}).get("format")
-    by_design = (f"{type(model).__name__} declares no native scorer" if getattr(model, "with_trees", None) is None
-                 else f"the ONNX graph scores faster than the {FORMAT_LIBRARIES[fmt]} booster"
-                 if fmt in FORMAT_LIBRARIES and fmt not in FASTER_THAN_ONNX else None)
+    try:
+        formats = {fmt for fmt, _ in native_boosters(manifest, model).values()}
+    except NativeRefused:
+        formats = set()
+    slower = sorted(FORMAT_LIBRARIES[fmt] for fmt in formats if fmt in FORMAT_LIBRARIES and fmt not in FASTER_THAN_ONNX)
+    declared = getattr(model, "with_trees", None) is not None or getattr(model, "with_boosters", None) is not None
+    by_design = (f"{type(model).__name__} declares no native scorer" if not declared
+                 else f"the ONNX graph scores faster than the {', '.join(slower)} booster" if slower else None)
     if by_design is not None:
         # The product's or the library's nature, not a fault: nothing to warn anyone about.
         logger.info("Batch scores with ONNX", extra={"product": manifest.product, "version": manifest.version,
@@ -175,5 +229,6 @@ def batch_model(model: Any, manifest: Manifest, read: Callable[[str], bytes]) ->
                                                         "reason": str(exc)})
         return model
     logger.info("Batch scores with the native booster", extra={
-        "product": manifest.product, "version": manifest.version, "format": manifest.extra["native"]["format"]})
+        "product": manifest.product, "version": manifest.version,
+        "format": ", ".join(sorted({fmt for fmt, _ in native_boosters(manifest, model).values()}))})
     return twin

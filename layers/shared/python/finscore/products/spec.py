@@ -41,9 +41,11 @@ class ServingModel(Protocol):
 
     A model whose scores come from a binary booster declares its native scorer by also having
     `trees` (the callable giving the positive-class probability of each matrix row: the ONNX graph
-    as loaded) and `with_trees(trees)` (the same model over other trees of the same version). Batch
-    files then score with the version's native booster where it agrees with the ONNX graph by the
-    version's parity rule (finscore.models.native); the API always scores with ONNX.
+    as loaded) and `with_trees(trees)` (the same model over other trees of the same version); a model
+    of several boosters has `boosters(matrix)` (each one's prediction, by the names of the manifest's
+    extra["native"]) and `with_boosters(boosters)`. Batch files then score with the version's native
+    boosters where they agree with the ONNX graphs by the version's parity rule
+    (finscore.models.native); the API always scores with ONNX.
     """
 
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from pydantic import ValidationError
 
 from finscore.errors import FieldIssue, ValidationFailed
+from finscore.ingest_files import ingest_file
 from finscore.products.demand.catalog import week_start
 from finscore.products.demand.records import SaleRecord
 from finscore.products.demand.repository import SalesStore, SeriesStore, series_attribute
@@ -108,38 +109,14 @@ def ingest_sales(rows: Sequence[Any], stores: SalesStores, indexes: Sequence[int
     return result
 
 
-def report_key(key: str) -> str:
-    """Where the report of the file KEY goes: beside the ingest prefix, never under it."""
-    name = key[len(SALES_QUEUE.s3_prefix):] if key.startswith(SALES_QUEUE.s3_prefix) else key
-    return f"{INGEST_REPORTS_PREFIX}{name}.json"
-
-
 def ingest_object(stores: SalesStores, bucket: Bucket, key: str) -> dict[str, Any]:
-    """Ingest one dropped file, once per ETag; writes its report (summary and every rejected row with its
-    number in the file, fields and reason) and returns it."""
-    from finscore.tabular import UnsupportedFile, read_file
+    """Ingest one dropped file of sales, once per ETag (finscore.ingest_files); returns its report."""
 
-    body, etag = bucket.read(key)
-    target = report_key(key)
-    previous = bucket.read_json(target)
-    if previous and previous.get("etag") == etag:
-        return {**previous, "skipped": True}
-    try:
-        rows = read_file(key, body)
-    except UnsupportedFile as exc:
-        report = {"source": key, "etag": etag, "rows": 0, "inserted_count": 0, "duplicate_count": 0,
-                  "invalid_records": [{"row": 0, "fields": ["file"], "reason": str(exc)}]}
-        bucket.write_json(target, report)
-        return report
-    result = ingest_sales(rows.as_records(), stores, rows.numbers.tolist())
-    unparsed = [{"row": reject.row, "fields": ["row"], "reason": reject.reason} for reject in rows.rejects]
-    invalid = sorted(unparsed + [{"row": i.index, "fields": i.fields, "reason": i.reason} for i in result.invalid],
-                     key=lambda reject: reject["row"])
-    report = {"source": key, "etag": etag, "rows": result.received + len(rows.rejects),
-              "inserted_count": result.inserted, "duplicate_count": result.duplicates,
-              "weeks_updated": result.weeks_updated, "invalid_records": invalid}
-    bucket.write_json(target, report)
-    return report
+    def take(records: list[dict[str, Any]], numbers: list[int]) -> tuple[SalesResult, dict[str, Any]]:
+        result = ingest_sales(records, stores, numbers)
+        return result, {"weeks_updated": result.weeks_updated}
+
+    return ingest_file(bucket, key, SALES_QUEUE.s3_prefix, INGEST_REPORTS_PREFIX, take)
 
 
 @lru_cache(maxsize=1)

@@ -6,12 +6,13 @@ The region is a feature the model version owns (its clustering assigns it), so t
 column from the row's pincode. A pincode without history of its own (unknown to the stores) is
 answered from the mean pincode of its city (the city the row names, else the city of the known
 pincodes sharing its first three digits, India Post's sorting district), else from the mean pincode
-of all; the `basis` output says which.
+of all; the `basis` output says which. Batch files score with the version's native XGBoost boosters
+in place of the three graphs (`with_boosters`, finscore.models.native), checked against them first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Callable, Mapping
 
@@ -31,6 +32,8 @@ from finscore.products.demand.features import (
 )
 
 CLASSIFIER_OUTPUT = "probabilities"
+# The three models by the names the manifest gives their artifacts (extra["models"], extra["native"]).
+BOOSTERS = ("demand", "rise", "top_product")
 PINCODE_BASIS, CITY_BASIS, OVERALL_BASIS = "pincode", "city", "overall"
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     ("predicted_demand", "float", "Sales expected in the next week (pincode x product x channel)"),
@@ -133,6 +136,9 @@ class DemandModel:
     fallback: Mapping[str, Any]
     # The regions' details as training computed them (the regions routes answer with them).
     region_details: tuple[Mapping[str, Any], ...] = ()
+    # The version's native boosters by name, scoring in place of the ONNX graphs (batch files only;
+    # finscore.models.native checks them against the graphs first).
+    native: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None
 
     @classmethod
     def load(cls, manifest: Manifest, read: Callable[[str], bytes]) -> DemandModel:
@@ -155,6 +161,27 @@ class DemandModel:
             fallback=manifest.extra["fallback"],
             region_details=tuple(manifest.extra["regions"]),
         )
+
+    def boosters(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        """Each model's own prediction for completed FEATURES: next week's demand (before clipping at
+        zero), the rise probability, and every product's probability (rows x products)."""
+        if self.native is not None:
+            return {name: np.asarray(self.native[name](features), dtype=np.float64) for name in BOOSTERS}
+        return {
+            "demand": self.demand.run(None, {self.demand.get_inputs()[0].name: features})[0].reshape(-1)
+            .astype(np.float64),
+            "rise": self.rise.run([CLASSIFIER_OUTPUT], {self.rise.get_inputs()[0].name: features})[0][:, 1]
+            .astype(np.float64),
+            "top_product": self.top.run([CLASSIFIER_OUTPUT], {self.top.get_inputs()[0].name: features})[0]
+            .astype(np.float64),
+        }
+
+    def with_boosters(self, boosters: Mapping[str, Callable[[np.ndarray], np.ndarray]]) -> DemandModel:
+        """The same version scoring with other BOOSTERS of its models (its native ones, for batch files)."""
+        missing = set(BOOSTERS) - set(boosters)
+        if missing:
+            raise ValueError(f"demand {self.version}: no booster for {sorted(missing)}")
+        return replace(self, native=dict(boosters))
 
     def complete(self, matrix: np.ndarray, columns: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """MATRIX with regions filled and rows without history answered from their city's (or every
@@ -202,10 +229,8 @@ class DemandModel:
         if count == 0:
             return {name: np.empty(0, dtype=object if kind == "str" else np.float64) for name, kind, _ in OUTPUTS}
         features, basis = self.complete(matrix, columns)
-        demand = np.maximum(self.demand.run(None, {self.demand.get_inputs()[0].name: features})[0]
-                            .reshape(-1).astype(np.float64), 0.0)
-        rise = self.rise.run([CLASSIFIER_OUTPUT], {self.rise.get_inputs()[0].name: features})[0][:, 1].astype(np.float64)
-        top = self.top.run([CLASSIFIER_OUTPUT], {self.top.get_inputs()[0].name: features})[0].astype(np.float64)
+        predicted = self.boosters(features)
+        demand, rise, top = np.maximum(predicted["demand"], 0.0), predicted["rise"], predicted["top_product"]
         confidence, lower, upper = confidence_band(demand, self.bands)
         chosen = top.argmax(axis=1)
         region = features[:, REGION_COLUMN]

@@ -5,6 +5,7 @@ answers it from its city or from every pincode (finscore.products.demand.model).
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date, timedelta
 from functools import lru_cache
@@ -34,6 +35,9 @@ class _RememberedHistories:
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[float, tuple[str, np.ndarray] | None]] = {}
+        # Blocks of one batch file are completed on several threads at once: one reads a pincode
+        # while the others wait for it, rather than every thread querying every pincode.
+        self.reading = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -129,5 +133,6 @@ def stored_history(columns: Columns, count: int) -> tuple[Columns, dict[int, str
         return columns, {}
     store = series_store()
     pincodes = sorted({str(value) for value in columns["pincode"] if isinstance(value, str)})
-    histories = {pincode: _history(store, pincode) for pincode in pincodes}
+    with _remembered().reading:
+        histories = {pincode: _history(store, pincode) for pincode in pincodes}
     return complete(columns, count, histories), {}

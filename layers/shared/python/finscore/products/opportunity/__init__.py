@@ -1,0 +1,1 @@
+"""The opportunity product: micro-investment opportunities in small businesses, scored by location."""

@@ -1,0 +1,1 @@
+"""The opportunity product's data generator, trainer and local seed."""
