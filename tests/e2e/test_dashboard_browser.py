@@ -255,3 +255,60 @@ def test_an_api_error_is_shown_in_words(browser, stack):
         tab.shot("risk-customer-not-found", "desktop")
     finally:
         tab.close()
+
+
+def _column(tab: Tab, title: str) -> list[str]:
+    """The texts of the column titled TITLE in the page's first table, top to bottom."""
+    return tab.page.evaluate(
+        """title => {
+             const table = document.querySelector('main table');
+             const index = [...table.querySelectorAll('thead th')].findIndex(th => th.textContent.trim() === title);
+             return [...table.querySelectorAll('tbody tr')].map(row => row.cells[index].textContent.trim());
+           }""", title)
+
+
+def test_the_opportunity_table_sorts_and_compare_shows_each_chosen_location(browser, stack):
+    status, listing = stack.request("GET", "/v1/opportunities/locations")
+    assert status == 200 and len(listing["locations"]) >= 3
+    # Three locations the page does not choose by itself (it starts with the largest).
+    chosen = [item["location"] for item in sorted(listing["locations"], key=lambda item: (item["business_count"], item["location"]))[:3]]
+    tab = Tab(browser, stack.url)
+    try:
+        tab.open("/opportunity/businesses")
+        assert re.search(r"₹\s?[\d,]+", " ".join(_column(tab, "Revenue")[:5])), "revenue is not shown in rupees"
+        score = tab.page.locator("main th button.sort", has_text=re.compile(r"^Score$"))
+        score.click()
+        ascending = [float(text) for text in _column(tab, "Score")]
+        assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
+        assert tab.page.get_attribute("main th:has(button:text-is('Score'))", "aria-sort") == "ascending"
+        # The same header from the keyboard turns the order around.
+        score.focus()
+        tab.page.keyboard.press("Enter")
+        descending = [float(text) for text in _column(tab, "Score")]
+        assert descending == sorted(ascending, reverse=True)
+        revenue = tab.page.locator("main th button.sort", has_text=re.compile(r"^Revenue$"))
+        revenue.click()
+        rupees = [float(re.sub(r"[^\d.]", "", text)) for text in _column(tab, "Revenue")]
+        assert rupees == sorted(rupees)
+
+        tab.open("/opportunity/compare")
+        checked = tab.page.locator("main fieldset input:checked")
+        while checked.count():
+            checked.first.uncheck()
+        for location in chosen:
+            tab.page.check(f'main fieldset input[value="{location}"]')
+        tab.page.click("main form button[type=submit]")
+        tab.settle()
+        assert not tab.page.query_selector("main .state.error"), tab.page.inner_text("main")[:400]
+        assert tab.charts() == [len(chosen)] * 2
+        # Asked, and answered, in the order the page lists them.
+        assert _column(tab, "Location") == [item["location"] for item in listing["locations"] if item["location"] in chosen]
+        tab.shot("opportunity-compare-chosen", "desktop")
+
+        tab.page.locator("main table tbody tr").first.locator("a[href^='/opportunity/business?id=']").click()
+        tab.settle()
+        assert tab.page.url.split("?id=")[1] in tab.page.inner_text("main .stats")
+        assert tab.charts() and all(points > 0 for points in tab.charts())
+        assert tab.errors == [], tab.errors
+    finally:
+        tab.close()

@@ -4,7 +4,7 @@ import { barOption, chart } from "../../charts";
 import { requestSchema } from "../../forms";
 import { el, fmt, run, stats, table } from "../../ui";
 import type { PageModule } from "../types";
-import { economyStats, explanationLink, locationLink, locations, noLocation, words } from "./shared";
+import { economyStats, explanationLink, locationLink, locations, noLocation, topDown, words } from "./shared";
 import { CATEGORIES, CATEGORY_COLOURS, type CompareResponse } from "./types";
 
 // Chosen when the page opens without a choice: the largest locations.
@@ -31,13 +31,13 @@ export const render: PageModule["render"] = async ({ params }) => {
       stats([["Locations", fmt.number(rows.length)], ...economyStats(answer.economic_context), ["Model", answer.model_version]]),
       el("div", { class: "grid" },
         el("div", {}, el("h2", {}, "Mean and top score"),
-          chart("Mean and top opportunity score of each location compared", barOption(names, [
+          chart("Mean and top opportunity score of each location compared", topDown(barOption(names, [
             { name: "mean score", data: rows.map((r) => r.mean_score ?? 0), colour: "#1f5fbf" },
             { name: "top score", data: rows.map((r) => r.top_score ?? 0), colour: "#90caf9" },
-          ], true), rows.length, 60 + 44 * rows.length)),
+          ], true)), rows.length, 60 + 44 * rows.length)),
         el("div", {}, el("h2", {}, "Businesses per category"),
           chart("Businesses per category in each location compared", {
-            ...barOption(names, [], true), legend: { top: 0 }, grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+            ...topDown(barOption(names, [], true)), legend: { top: 0 }, grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
             series: CATEGORIES.map((category) => ({
               type: "bar", name: category, stack: "total", itemStyle: { color: CATEGORY_COLOURS[category] },
               data: rows.map((r) => r.category_counts[category] ?? 0),

@@ -3,7 +3,7 @@ import type { EChartsCoreOption } from "echarts/core";
 import { barOption, chart } from "../../charts";
 import { el, fmt, section, stats } from "../../ui";
 import type { PageModule } from "../types";
-import { categoryCounts, categoryPie, portfolio, scoreHistogram, words, type LocatedBusiness } from "./shared";
+import { categoryCounts, categoryPie, portfolio, scoreHistogram, topDown, words, type LocatedBusiness } from "./shared";
 import { CATEGORIES, CATEGORY_COLOURS } from "./types";
 
 function groupBy(businesses: LocatedBusiness[], key: (b: LocatedBusiness) => string): Map<string, LocatedBusiness[]> {
@@ -42,10 +42,10 @@ export const render: PageModule["render"] = () =>
           el("div", {}, el("h2", {}, "Categories"), categoryPie("Businesses per category, every location", counts, 280))),
         el("div", { class: "grid" },
           el("div", {}, el("h2", {}, "Mean score by business type"),
-            chart("Mean opportunity score per business type", barOption(byType.map((t) => words(t.type)),
-              [{ name: "mean score", data: byType.map((t) => Number(t.mean.toFixed(1))), colour: "#1f5fbf" }], true), byType.length, 300)),
+            chart("Mean opportunity score per business type", topDown(barOption(byType.map((t) => words(t.type)),
+              [{ name: "mean score", data: byType.map((t) => Number(t.mean.toFixed(1))), colour: "#1f5fbf" }], true)), byType.length, 300)),
           el("div", {}, el("h2", {}, "Categories by city"),
-            chart("Businesses per category in each city", stacked(barOption(byCity.map(([city]) => city), CATEGORIES.map((category) => ({
+            chart("Businesses per category in each city", topDown(stacked(barOption(byCity.map(([city]) => city), CATEGORIES.map((category) => ({
               name: category, data: byCity.map(([, list]) => list.filter((b) => b.category === category).length), colour: CATEGORY_COLOURS[category],
-            })), true)), byCity.length, 300))));
+            })), true))), byCity.length, 300))));
     }));

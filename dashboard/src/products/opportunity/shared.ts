@@ -1,4 +1,5 @@
 // What the opportunity pages share: the locations, every business scored, the category charts and the business columns.
+import type { EChartsCoreOption } from "echarts/core";
 import { get, post } from "../../api";
 import { chart } from "../../charts";
 import { requestSchema } from "../../forms";
@@ -79,6 +80,9 @@ export function categoryCounts(businesses: { category: string }[]): Record<strin
 /** A category as a number that grows with the score (low 0, medium 1, high 2), for sorting. */
 export const categoryRank = (category: string) => CATEGORIES.length - 1 - CATEGORIES.indexOf(category as (typeof CATEGORIES)[number]);
 
+/** A horizontal bar OPTION read top down, in the order of its categories (as the table beside it is). */
+export const topDown = (option: EChartsCoreOption): EChartsCoreOption => ({ ...option, yAxis: { ...(option.yAxis as object), inverse: true } });
+
 const BIN = 5;
 
 /** Businesses per 5-point score band, each band's bar split by category. */
@@ -91,7 +95,7 @@ export function scoreHistogram(label: string, businesses: { opportunity_score: n
   }
   return chart(label, {
     tooltip: { trigger: "axis" }, legend: { top: 0 },
-    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 32, bottom: 28, containLabel: true },
     xAxis: { type: "category", name: "score", nameLocation: "middle", nameGap: 28, data: bins.map((low) => `${low}–${low + BIN}`), axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", name: "businesses", minInterval: 1 },
     series: Object.entries(counts).map(([category, data]) => ({
