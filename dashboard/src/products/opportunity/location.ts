@@ -1,10 +1,8 @@
 // A location's businesses ranked by opportunity, with the sentiment and economy the scores were made with.
 import { requestSchema } from "../../forms";
-import { chart } from "../../charts";
 import { el, field, fmt, run, select, stats, table } from "../../ui";
 import type { PageModule } from "../types";
-import { businessColumns, categoryCounts, categoryPie, economyStats, largestLimit, locations, noLocation, scoreHistogram, scoreLocation, scrolling, sentimentStats, words } from "./shared";
-import { CATEGORY_COLOURS } from "./types";
+import { businessColumns, categoryCounts, categoryPie, economyStats, largestLimit, locations, noLocation, scoreBars, scoreHistogram, scoreLocation, scrolling, sentimentStats, words } from "./shared";
 
 // The ranked bar chart shows the best of the location; the table below lists every business.
 const CHARTED = 15;
@@ -31,12 +29,7 @@ export const render: PageModule["render"] = async ({ params }) => {
         el("div", {}, el("h2", {}, "Score distribution"), scoreHistogram(`Businesses of ${answer.location} per 5-point opportunity score band`, answer.results, 260)),
         el("div", {}, el("h2", {}, "Categories"), categoryPie(`Businesses of ${answer.location} per category`, categoryCounts(answer.results)))),
       el("h2", {}, `Best ${best.length} of ${fmt.number(answer.total_businesses)} by score`),
-      chart(`The ${best.length} highest opportunity scores in ${answer.location}`, {
-        tooltip: { trigger: "axis" }, grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-        xAxis: { type: "value", min: 0, max: 100 },
-        yAxis: { type: "category", inverse: true, data: best.map((b) => `${b.business_id} · ${words(b.business_type)}`) },
-        series: [{ type: "bar", name: "opportunity score", data: best.map((b) => ({ value: b.opportunity_score, itemStyle: { color: CATEGORY_COLOURS[b.category] } })) }],
-      }, best.length, 48 + 24 * best.length),
+      scoreBars(`The ${best.length} highest opportunity scores in ${answer.location}`, best, (b) => `${b.business_id} · ${words(b.business_type)}`),
       el("h2", {}, "Ranked businesses"),
       scrolling(table(answer.results, [{ title: "#", value: (b) => b.rank, numeric: true, sort: (b) => b.rank }, ...businessColumns()]), "Ranked businesses"));
   });

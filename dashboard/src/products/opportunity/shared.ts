@@ -104,6 +104,16 @@ export function scoreHistogram(label: string, businesses: { opportunity_score: n
   }, businesses.length, height);
 }
 
+/** One bar per business, best first, coloured by category; NAME labels each bar. */
+export function scoreBars<T extends ScoredBusiness>(label: string, businesses: T[], name: (business: T) => string): HTMLElement {
+  return chart(label, {
+    tooltip: { trigger: "axis" }, grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+    xAxis: { type: "value", min: 0, max: 100 },
+    yAxis: { type: "category", inverse: true, data: businesses.map(name) },
+    series: [{ type: "bar", name: "opportunity score", data: businesses.map((b) => ({ value: b.opportunity_score, itemStyle: { color: CATEGORY_COLOURS[b.category] } })) }],
+  }, businesses.length, 48 + 23 * businesses.length);
+}
+
 export function categoryPie(label: string, counts: Record<string, number>, height = 260): HTMLElement {
   const entries = Object.entries(counts).filter(([, count]) => count > 0);
   return chart(label, {

@@ -1,9 +1,7 @@
 // The highest opportunity scores across every location, optionally of one business type.
-import { chart } from "../../charts";
 import { el, field, fmt, run, select, table } from "../../ui";
 import type { PageModule } from "../types";
-import { businessColumns, portfolio, words } from "./shared";
-import { CATEGORY_COLOURS } from "./types";
+import { businessColumns, portfolio, scoreBars, words } from "./shared";
 
 const SIZES = ["10", "20", "50"];
 
@@ -23,12 +21,7 @@ export const render: PageModule["render"] = async ({ params }) => {
     }
     holder.append(
       el("p", { class: "muted" }, `The best ${top.length} of ${fmt.number(scored.businesses.length)} businesses in ${fmt.number(scored.locations.length)} locations; model ${scored.modelVersion}.`),
-      chart(`The ${top.length} highest opportunity scores across every location`, {
-        tooltip: { trigger: "axis" }, grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-        xAxis: { type: "value", min: 0, max: 100 },
-        yAxis: { type: "category", inverse: true, data: top.map((b) => `${b.business_id} · ${b.location.split(", ")[0]}`) },
-        series: [{ type: "bar", name: "opportunity score", data: top.map((b) => ({ value: b.opportunity_score, itemStyle: { color: CATEGORY_COLOURS[b.category] } })) }],
-      }, top.length, 48 + 22 * top.length),
+      scoreBars(`The ${top.length} highest opportunity scores across every location`, top, (b) => `${b.business_id} · ${b.location.split(", ")[0]}`),
       table(top.map((b, index) => ({ ...b, rank: index + 1 })), [{ title: "#", value: (b) => b.rank, numeric: true, sort: (b) => b.rank }, ...businessColumns(true)]));
   });
   const refresh = () => {
