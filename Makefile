@@ -15,7 +15,7 @@ export UV
 PYTHON := .venv/bin/python
 SERVING_LAYER := build/layers/serving/.stamp
 
-.PHONY: help install bytecode run test test-unit test-integration test-infra test-e2e bench synth openapi requirements clean
+.PHONY: help install bytecode dashboard run test test-unit test-integration test-infra test-e2e bench synth openapi requirements clean
 
 help:
 	@echo "make run    start the embedded AWS, train or restore models, serve the API on 127.0.0.1:3000"
@@ -44,13 +44,36 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The dashboard: its own npm project (Vite, TypeScript, ECharts), built to dashboard/dist, which the local
+# gateway serves and the CDK site construct deploys; rebuilt whenever one of its sources changed.
+DASHBOARD_SOURCES := $(shell find dashboard/src dashboard/public -type f 2>/dev/null) dashboard/index.html \
+	dashboard/vite.config.ts dashboard/tsconfig.json
+dashboard/node_modules/.installed: dashboard/package.json dashboard/package-lock.json
+	npm ci --prefix dashboard --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dashboard/dist/index.html: dashboard/node_modules/.installed $(DASHBOARD_SOURCES)
+	npm run --prefix dashboard --silent build
+
+dashboard: dashboard/dist/index.html
+
 $(SERVING_LAYER): uv.lock .venv/.synced
 	$(PYTHON) layers/serving/build.py
 
-install: .venv/.synced node_modules/.installed bytecode
+# The browser suite drives Debian's Chromium (Playwright's own browser download is not used), with a
+# Devanagari font so that Hindi messages read in its screenshots; a fresh machine or CI gets them here.
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-lohit-deva
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) || \
+		(apt-get update && apt-get install -y --no-install-recommends $(BROWSER_PACKAGES))
 
-run: .venv/.synced bytecode
+install: .venv/.synced node_modules/.installed dashboard bytecode
+
+run: .venv/.synced bytecode dashboard
 	.venv/bin/finscore run
+
+test test-e2e: $(CHROMIUM)
 
 test: install $(SERVING_LAYER)
 	$(PYTHON) -m pytest tests -p no:cacheprovider

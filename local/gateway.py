@@ -34,7 +34,14 @@ from local.cognito import InvalidToken, TokenVerifier, granted_scopes
 from local.function_output import routed_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
-DASHBOARD = ROOT / "dashboard"
+# The dashboard's built files (`npm run build` in dashboard/, run by make): what CloudFront serves in AWS.
+DASHBOARD = ROOT / "dashboard" / "dist"
+SITE_CONFIG = "/config.json"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
+    ".woff2": "font/woff2", ".map": "application/json",
+}
 # The methods the gateway has routes for (with CORS preflight); anything else is 405.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # Connections the kernel holds before they are accepted: socketserver's default of 5 drops clients
@@ -146,8 +153,10 @@ class _Server(ThreadingHTTPServer):
 
 class LocalGateway:
     def __init__(self, port: int, api_key: str, admin_key: str, functions: dict[str, LocalFunction] | None = None,
-                 verifier: TokenVerifier | None = None):
+                 verifier: TokenVerifier | None = None, site_config: dict[str, Any] | None = None):
         self.port = port
+        # The dashboard's runtime configuration (/config.json): what a deployment writes beside the site.
+        self.site_config = site_config or {"auth": "key", "apiUrl": "/v1", "wsUrl": None}
         self.api_key = api_key
         self.admin_key = admin_key
         self.functions = functions or local_functions()
@@ -253,14 +262,23 @@ class LocalGateway:
         return None, {**{name: _claim_text(value) for name, value in claims.items()}, "scope": " ".join(sorted(granted))}
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        target = (DASHBOARD / (path.lstrip("/") or "index.html")).resolve()
-        if DASHBOARD.is_dir() and target.is_file() and DASHBOARD.resolve() in target.parents:
-            kind = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}.get(
-                target.suffix, "application/octet-stream"
-            )
-            return 200, {"Content-Type": kind}, target.read_bytes()
+        """The dashboard: its files, its configuration, and index.html for every other page (its routes
+        are the app's own, as CloudFront answers them in AWS)."""
+        if path == SITE_CONFIG:
+            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(self.site_config).encode()
+        root = DASHBOARD.resolve()
+        target = (root / path.lstrip("/")).resolve()
+        if root.is_dir() and target.is_file() and root in target.parents:
+            # Built assets carry a content hash in their names and never change; index.html does.
+            cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
+            kind = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
+            return 200, {"Content-Type": kind, "Cache-Control": cache}, target.read_bytes()
+        index = root / "index.html"
+        if Path(path).suffix == "" and index.is_file():
+            return 200, {"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"}, index.read_bytes()
         if path == "/":
-            page = b"<!doctype html><title>FinScore</title><h1>FinScore</h1><p>API at <a href='/v1/docs'>/v1/docs</a></p>"
+            page = (b"<!doctype html><title>FinScore</title><h1>FinScore</h1><p>The dashboard is not built: run "
+                    b"<code>make run</code>. API at <a href='/v1/docs'>/v1/docs</a></p>")
             return 200, {"Content-Type": "text/html; charset=utf-8"}, page
         return 404, {"Content-Type": "application/json"}, error_body("not_found", f"No page {path}")
 

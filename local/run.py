@@ -204,7 +204,9 @@ def run(*, progress: bool = True) -> None:
         # After seeding: the streams are read from LATEST, so seed data is not pushed or delivered.
         event_log = (logs / "event_sources.log").open("a", buffering=1, encoding="utf-8")
         event_sources = EventSources(names, functions, log=event_log).start()
-        gateway = LocalGateway(api_port, keys.api_key, keys.admin_key, functions, verifier).start()
+        # The dashboard signs in with the API key locally: the embedded Cognito has no hosted UI.
+        site_config = {"auth": "key", "apiUrl": "/v1", "wsUrl": live.url if live else None}
+        gateway = LocalGateway(api_port, keys.api_key, keys.admin_key, functions, verifier, site_config).start()
         write_stack_state({
             "api_url": gateway.url, "api_port": api_port, "aws_endpoint_url": aws.endpoint_url, "aws_port": aws_port,
             "ws_url": live.url if live else None, "ws_port": ws_port if live else None,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    confusion_matrix,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 
 def binary_classification(labels: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -25,3 +31,19 @@ def binary_classification(labels: np.ndarray, probability: np.ndarray, threshold
         "base_rate": float(np.mean(labels)),
         "test_rows": int(len(labels)),
     }
+
+
+def _thinned(*series: np.ndarray, points: int) -> list[list[float]]:
+    """Every series at up to POINTS evenly spaced positions, first and last kept, rounded for a report."""
+    picks = np.unique(np.linspace(0, len(series[0]) - 1, min(points, len(series[0]))).round().astype(int))
+    return [[round(float(value), 5) for value in values[picks]] for values in series]
+
+
+def curve_points(labels: np.ndarray, probability: np.ndarray, points: int = 101) -> dict[str, dict[str, list[float]]]:
+    """The ROC and precision-recall curves of PROBABILITY against LABELS, thinned to POINTS each, so that a
+    report can be drawn by a client (the dashboard) rather than only looked at as a PNG."""
+    fpr, tpr, _ = roc_curve(labels, probability)
+    precision, recall, _ = precision_recall_curve(labels, probability)
+    roc_fpr, roc_tpr = _thinned(fpr, tpr, points=points)
+    pr_recall, pr_precision = _thinned(recall[::-1], precision[::-1], points=points)
+    return {"roc": {"fpr": roc_fpr, "tpr": roc_tpr}, "pr": {"recall": pr_recall, "precision": pr_precision}}

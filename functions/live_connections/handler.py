@@ -18,6 +18,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.warning("Not a WebSocket connect or disconnect event", extra={"route": route})
         return {"statusCode": 400, "body": "expected a $connect or $disconnect event with a connectionId"}
     if route == "$connect":
+        if not service.admits(event.get("queryStringParameters")):
+            logger.warning("WebSocket connection refused: no valid access token", extra={"connection_id": connection_id})
+            return {"statusCode": 401, "body": "a valid access token is needed: ?token=<access token>"}
         service.connect(connection_id)
     else:
         service.disconnect(connection_id)

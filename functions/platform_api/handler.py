@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,10 +17,12 @@ from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
 from finscore.platform import service
 from finscore.platform.schemas import (
+    BatchFilesResponse,
     ChampionChange,
     DriftReport,
     HealthResponse,
     ModelDetailResponse,
+    ModelReport,
     ModelsResponse,
     PromoteRequest,
     RetrainAccepted,
@@ -114,6 +116,24 @@ def rollback(product: ProductPath, request: Annotated[RollbackRequest, Body()] =
          responses=route_responses(404, s404="Unknown product, or no drift report yet"))
 def drift(product: ProductPath) -> DriftReport:
     return service.latest_drift(product)
+
+
+@app.get("/v1/models/<product>/report", tags=["models"], summary="Evaluation report of a product's champion",
+         description="The JSON report training wrote beside the champion: held-out metrics and what the product "
+                     "adds (risk: ROC and PR curve points, confusion matrix, calibration by level).",
+         responses=route_responses(404, 503, s404="Unknown product, no champion, or a champion without a report",
+                                   s503="The champion's files are missing or fail their check"))
+def model_report(product: ProductPath) -> ModelReport:
+    return service.champion_report(product)
+
+
+@app.get("/v1/batch/files", tags=["batch"], summary="Scored batch files with their manifests and first rejects",
+         responses=route_responses(404, s404="Unknown product"))
+def batch_files(
+    product: Annotated[str | None, Query(description=" | ".join(products()) + " (default: every product)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many files, most recently finished first")] = 20,
+) -> BatchFilesResponse:
+    return service.scored_files(product, limit)
 
 
 @app.post("/v1/models/<product>/retrain", tags=["admin"], summary="Start a retraining run (202; the gate decides)",

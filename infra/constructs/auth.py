@@ -13,7 +13,14 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from finscore.resources import APP_CLIENTS, AUTH_RESOURCE_SERVER, SCOPES, USER_POOL_LOGICAL_ID, AppClientSpec
+from finscore.resources import (
+    APP_CLIENTS,
+    AUTH_RESOURCE_SERVER,
+    DASHBOARD_CLIENT,
+    SCOPES,
+    USER_POOL_LOGICAL_ID,
+    AppClientSpec,
+)
 
 # Machine tokens are short-lived; a client asks for a new one with its secret.
 ACCESS_TOKEN_VALIDITY = Duration.minutes(60)
@@ -44,7 +51,7 @@ class ApiAuth(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        server_scopes = {scope: cognito.ResourceServerScope(scope_name=scope.name, scope_description=scope.description)
+        self.server_scopes = server_scopes = {scope: cognito.ResourceServerScope(scope_name=scope.name, scope_description=scope.description)
                          for scope in SCOPES}
         self.resource_server = self.user_pool.add_resource_server(
             "ResourceServer", identifier=AUTH_RESOURCE_SERVER, scopes=list(server_scopes.values())
@@ -74,6 +81,29 @@ class ApiAuth(Construct):
             self, "Authorizer", cognito_user_pools=[self.user_pool],
             authorizer_name="FinScoreCognito",
         )
+
+    def add_dashboard_client(self, site_url: str) -> cognito.UserPoolClient:
+        """The dashboard's client: people sign in through the hosted UI and come back to SITE_URL with a
+        code, which the app trades for tokens with its PKCE verifier (a public client: no secret)."""
+        client = self.user_pool.add_client(
+            DASHBOARD_CLIENT.logical_id,
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.resource_server(self.resource_server, self.server_scopes[scope])
+                        for scope in DASHBOARD_CLIENT.scopes],
+                callback_urls=[site_url],
+                logout_urls=[site_url],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            access_token_validity=ACCESS_TOKEN_VALIDITY,
+            id_token_validity=ACCESS_TOKEN_VALIDITY,
+            refresh_token_validity=Duration.hours(12),
+            enable_token_revocation=True,
+            prevent_user_existence_errors=True,
+        )
+        return client
 
     @property
     def token_url(self) -> str:

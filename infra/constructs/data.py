@@ -6,6 +6,8 @@ runtime can map `{"Ref": "ModelsBucket"}` in the template to their own bucket of
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -21,6 +23,22 @@ _ATTRIBUTE_TYPES = {
 }
 
 
+def private_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.Bucket:
+    """A bucket as every FinScore bucket is: no public access, encrypted, TLS 1.2+ only, owned objects
+    (no ACLs), kept when the stack goes; OPTIONS add what the bucket is for."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=RemovalPolicy.RETAIN,
+        **options,
+    )
+
+
 class DataStores(Construct):
     """Every bucket in resources.BUCKETS and every table of the platform and the products, locked down."""
 
@@ -31,18 +49,9 @@ class DataStores(Construct):
         self.tables: dict[TableSpec, dynamodb.Table] = {spec: self._table(spec) for spec in all_tables()}
 
     def _access_logs_bucket(self, retention_days: int) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "AccessLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            # S3 log delivery cannot write to SSE-KMS buckets; SSE-S3 is the strongest it accepts.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(retention_days))],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # S3 log delivery cannot write to SSE-KMS buckets; SSE-S3 (private_bucket's) is the strongest it accepts.
+        bucket = private_bucket(self, "AccessLogsBucket",
+                                lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(retention_days))])
         Validations.of(bucket.node.default_child).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-S1",
@@ -53,20 +62,10 @@ class DataStores(Construct):
         return bucket
 
     def _bucket(self, spec: BucketSpec) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            spec.logical_id,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=spec.versioned,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix=f"{spec.logical_id}/",
-            # Models and training data outlive any one deployment of the stack.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # Models and training data outlive any one deployment of the stack (private_bucket retains them).
+        bucket = private_bucket(self, spec.logical_id, versioned=spec.versioned,
+                                server_access_logs_bucket=self.access_logs,
+                                server_access_logs_prefix=f"{spec.logical_id}/")
         bucket.node.default_child.override_logical_id(spec.logical_id)
         return bucket
 

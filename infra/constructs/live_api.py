@@ -2,15 +2,16 @@
 management endpoint for every function that posts to connections (LIVE_ENDPOINT_URL and
 execute-api:ManageConnections on this stage's @connections only).
 
-$connect takes AWS_IAM (SigV4-signed connection URLs), as the admin routes of the REST API do:
-pushed messages name customers and their risk, so an unauthenticated socket would leak them.
+Pushed messages name customers and their risk, so $connect admits only dashboards signed in through
+Cognito: WebSocket APIs take no Cognito authorizer, and a browser cannot sign a URL with SigV4, so
+the $connect integration itself checks the user's access token (?token=) against the user pool's
+keys, issuer, the dashboard's client and the customer-data scope, and refuses the handshake otherwise.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -20,6 +21,8 @@ from finscore.resources import FunctionSpec
 from infra.config import FinScoreConfig
 
 LIVE_ENDPOINT_VARIABLE = "LIVE_ENDPOINT_URL"
+TOKEN_ISSUER_VARIABLE = "LIVE_TOKEN_ISSUER"
+TOKEN_CLIENT_VARIABLE = "LIVE_TOKEN_CLIENT_ID"
 API_LOGICAL_ID = "LiveWebSocketApi"
 _ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller",'
@@ -42,14 +45,16 @@ class LiveApi(Construct):
             self, "WebSocketApi", api_name="FinScoreLive", description="FinScore live risk updates for dashboards"
         )
         self.api.node.default_child.override_logical_id(API_LOGICAL_ID)
+        self.connect_functions: list[lambda_.Function] = []
         for spec, function in functions.items():
             for route_key in spec.websocket_routes:
                 route = self.api.add_route(
                     route_key,
                     integration=integrations.WebSocketLambdaIntegration(f"{spec.logical_id}{_name(route_key)}",
                                                                         function),
-                    authorizer=authorizers.WebSocketIamAuthorizer() if route_key == "$connect" else None,
                 )
+                if route_key == "$connect":
+                    self.connect_functions.append(function)
                 _acknowledge_route_findings(route, route_key)
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.RETAIN
@@ -86,6 +91,12 @@ class LiveApi(Construct):
                     )
                 )
 
+    def admit_tokens_of(self, issuer: str, client_id: str) -> None:
+        """Let $connect admit dashboards with an access token ISSUER issued to CLIENT_ID (and no one else)."""
+        for function in self.connect_functions:
+            function.add_environment(TOKEN_ISSUER_VARIABLE, issuer)
+            function.add_environment(TOKEN_CLIENT_VARIABLE, client_id)
+
     @property
     def url(self) -> str:
         return self.stage.url
@@ -98,23 +109,13 @@ def _name(route_key: str) -> str:
 def _acknowledge_route_findings(route: apigwv2.WebSocketRoute, route_key: str) -> None:
     cfn_route = route.node.default_child
     if route_key == "$connect":
-        Validations.of(cfn_route).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-COG4",
-                reason="$connect is authorized with AWS_IAM (SigV4-signed connection URLs from the operators' "
-                "dashboards): WebSocket APIs take IAM or Lambda authorizers, not Cognito user pool authorizers.",
-            )
-        )
+        reason = ("$connect admits only a dashboard with a valid Cognito access token (?token=): its integration "
+                  "checks the token's signature, issuer, client and scope, because WebSocket APIs take no Cognito "
+                  "user pool authorizer and browsers cannot sign URLs with SigV4.")
     else:
-        Validations.of(cfn_route).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-APIG4",
-                reason="API Gateway allows authorization on $connect only; this route runs for a connection "
-                "that $connect already authorized with AWS_IAM, and it only forgets that connection.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions-COG4",
-                reason="API Gateway allows authorizers on $connect only; this route runs for a connection that "
-                "$connect already authorized (WebSocket APIs take no Cognito user pool authorizer).",
-            ),
-        )
+        reason = ("API Gateway allows authorization on $connect only; this route runs for a connection that "
+                  "$connect already admitted with a valid access token, and it only forgets that connection.")
+    Validations.of(cfn_route).acknowledge(
+        Acknowledgment(id="AwsSolutions-APIG4", reason=reason),
+        Acknowledgment(id="AwsSolutions-COG4", reason=reason),
+    )

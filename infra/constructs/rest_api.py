@@ -72,9 +72,12 @@ class ScoringApi(Construct):
         config: FinScoreConfig,
         functions: dict[FunctionSpec, lambda_.IFunction],
         auth: ApiAuth,
+        cors_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.auth = auth
+        # The dashboard's origin and any cdk.json adds (corsAllowedOrigins): no other page may call the API.
+        self.cors_origins = tuple(dict.fromkeys((*cors_origins, *config.cors_allowed_origins)))
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.RETAIN
         )
@@ -131,12 +134,12 @@ class ScoringApi(Construct):
                     authorization_type=apigw.AuthorizationType.COGNITO, authorizer=self.auth.authorizer,
                     authorization_scopes=[route.scope.identifier],
                 )
-            if config.cors_allowed_origins:
+            if self.cors_origins:
                 for path in {route.path for route in spec.all_routes}:
                     resource = base.resource_for_path(path.strip("/"))
                     if resource.node.try_find_child("OPTIONS") is None:
                         resource.add_cors_preflight(
-                            allow_origins=list(config.cors_allowed_origins),
+                            allow_origins=list(self.cors_origins),
                             allow_headers=["Content-Type", "Authorization", "x-api-key", "Idempotency-Key"],
                             allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
                         )

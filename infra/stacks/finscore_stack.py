@@ -1,5 +1,5 @@
 """The FinScore stack: data stores, messaging, layers, one function per FunctionSpec, the REST API in front,
-the live-updates WebSocket API and the alarms, alerts and dashboard that watch them."""
+the live-updates WebSocket API, the dashboard's site and the alarms, alerts and dashboard that watch them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from finscore.products import all_functions
-from finscore.resources import API_BASE_PATH, BATCH_SCORE
+from finscore.resources import API_BASE_PATH, BATCH_SCORE, DASHBOARD_CLIENT
 from infra.config import FinScoreConfig
 from infra.constructs.api_function import FinScoreFunction
 from infra.constructs.auth import ApiAuth
@@ -21,6 +21,7 @@ from infra.constructs.live_api import LiveApi
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.rest_api import ScoringApi
+from infra.constructs.site import DashboardSite
 
 STACK_NAME = "FinScore"
 
@@ -44,22 +45,42 @@ class FinScoreStack(Stack):
         self.lifecycle = ModelLifecycle(self, "Lifecycle", data=self.data, messaging=self.messaging,
                                         functions=self.functions)
         self.auth = ApiAuth(self, "Auth", domain_prefix=config.auth_domain_prefix)
+        self.site = DashboardSite(self, "Site", access_logs=self.data.access_logs)
         self.api = ScoringApi(
             self,
             "Api",
             config=config,
             functions={spec: fn.invoke_target for spec, fn in self.functions.items() if spec.serves_rest},
             auth=self.auth,
+            cors_origins=(self.site.origin,),
         )
+        # The functions answer CORS for the same origins the preflights allow.
+        for spec, fn in self.functions.items():
+            if spec.serves_rest:
+                fn.function.add_environment("CORS_ALLOWED_ORIGINS", ",".join(self.api.cors_origins))
         self.live = LiveApi(
             self, "Live", config=config, functions={spec: fn.function for spec, fn in self.functions.items()}
         )
+        dashboard_client = self.auth.add_dashboard_client(self.site.origin + "/")
+        self.live.admit_tokens_of(f"https://cognito-idp.{self.region}.amazonaws.com/{self.auth.user_pool.user_pool_id}",
+                                  dashboard_client.user_pool_client_id)
+        # What the app reads at start (config.json): where the API is and how people sign in.
+        self.site.deploy({
+            "auth": "cognito",
+            "apiUrl": self.api.api.url_for_path(API_BASE_PATH),
+            "wsUrl": self.live.url,
+            "cognito": {"domain": self.auth.domain.base_url(), "clientId": dashboard_client.user_pool_client_id,
+                        "scopes": [scope.identifier for scope in DASHBOARD_CLIENT.scopes]},
+        })
         # Last: it alarms on every dead-letter queue made before it.
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, messaging=self.messaging,
             functions={spec: fn.function for spec, fn in self.functions.items()}, api=self.api.api,
             state_machine=self.batch.state_machine, event_bus=self.lifecycle.bus,
         )
+        CfnOutput(self, "DashboardUrl", value=self.site.origin + "/", description="The dashboard (Cognito sign-in)")
+        CfnOutput(self, f"{DASHBOARD_CLIENT.logical_id}Id", value=dashboard_client.user_pool_client_id,
+                  description="The dashboard's public app client (hosted UI, authorization code + PKCE)")
         CfnOutput(self, "LiveUrl", value=self.live.url, description="WebSocket URL of the live risk updates")
         CfnOutput(self, "ApiBaseUrl", value=self.api.api.url_for_path(API_BASE_PATH))
         CfnOutput(

@@ -1,8 +1,9 @@
-"""The Cognito user pool in the template: who signs in, the resource server's scopes, the machine clients."""
+"""The Cognito user pool in the template: who signs in, the resource server's scopes, the machine clients
+and the dashboard's client."""
 
 from __future__ import annotations
 
-from finscore.resources import APP_CLIENTS, AUTH_RESOURCE_SERVER, SCOPES
+from finscore.resources import APP_CLIENTS, AUTH_RESOURCE_SERVER, DASHBOARD_CLIENT, SCOPES
 
 
 def test_the_resource_server_has_one_scope_per_purpose(synthesized):
@@ -41,7 +42,8 @@ def _scope_names(synthesized, client: dict) -> tuple[str, ...]:
 
 def test_machine_clients_use_client_credentials_with_their_scopes_only(synthesized):
     clients = {_scope_names(synthesized, client["Properties"]): client["Properties"]
-               for client in synthesized.resources("AWS::Cognito::UserPoolClient").values()}
+               for client in synthesized.resources("AWS::Cognito::UserPoolClient").values()
+               if client["Properties"]["AllowedOAuthFlows"] == ["client_credentials"]}
     assert len(clients) == len(APP_CLIENTS)
     for spec in APP_CLIENTS:
         client = clients[tuple(sorted(scope.identifier for scope in spec.scopes))]
@@ -60,3 +62,17 @@ def test_the_stack_says_where_to_get_a_token(template):
     (domain,) = [resource for resource in template["Resources"].values()
                  if resource["Type"] == "AWS::Cognito::UserPoolDomain"]
     assert "finscore-" in str(domain["Properties"]["Domain"])
+
+
+def test_the_dashboard_signs_people_in_with_a_code_and_pkce_and_no_admin_scope(synthesized):
+    (client,) = [client["Properties"] for client in synthesized.resources("AWS::Cognito::UserPoolClient").values()
+                 if client["Properties"]["AllowedOAuthFlows"] != ["client_credentials"]]
+    # A browser keeps no secret: a public client with the authorization code flow (PKCE) only.
+    assert client["AllowedOAuthFlows"] == ["code"] and not client.get("GenerateSecret")
+    assert client["SupportedIdentityProviders"] == ["COGNITO"]
+    assert _scope_names(synthesized, client) == tuple(sorted(scope.identifier for scope in DASHBOARD_CLIENT.scopes))
+    assert "finscore/admin" not in _scope_names(synthesized, client)
+    # It comes back only to the site CloudFront serves.
+    (distribution_id,) = synthesized.resources("AWS::CloudFront::Distribution")
+    (callback,) = client["CallbackURLs"]
+    assert callback == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]}

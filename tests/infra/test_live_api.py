@@ -1,4 +1,5 @@
-"""The live-updates WebSocket API: routes from websocket_routes, IAM on $connect, the broadcaster's endpoint."""
+"""The live-updates WebSocket API: routes from websocket_routes, $connect admitting the dashboard's Cognito
+tokens, the broadcaster's endpoint."""
 
 from __future__ import annotations
 
@@ -19,7 +20,19 @@ def test_every_websocket_route_reaches_its_function(synthesized):
         integration_id = properties["Target"]["Fn::Join"][1][1]["Ref"]
         uri = json.dumps(integrations[integration_id]["Properties"]["IntegrationUri"])
         assert f'"{declared[route_key].logical_id}", "Arn"' in uri
-    assert routes["$connect"]["AuthorizationType"] == "AWS_IAM"
+    # A browser cannot sign with SigV4: $connect's function checks the user's access token itself.
+    assert routes["$connect"].get("AuthorizationType", "NONE") == "NONE"
+
+
+def test_connect_admits_only_tokens_of_the_dashboard_client(synthesized):
+    connect = next(spec for spec in FUNCTIONS if "$connect" in spec.websocket_routes)
+    variables = synthesized.resource(connect.logical_id)["Properties"]["Environment"]["Variables"]
+    (pool_id,) = synthesized.resources("AWS::Cognito::UserPool")
+    (dashboard_client,) = [logical_id for logical_id, client in synthesized.resources("AWS::Cognito::UserPoolClient").items()
+                           if client["Properties"]["AllowedOAuthFlows"] == ["code"]]
+    assert variables["LIVE_TOKEN_CLIENT_ID"] == {"Ref": dashboard_client}
+    issuer = json.dumps(variables["LIVE_TOKEN_ISSUER"])
+    assert "https://cognito-idp." in issuer and json.dumps({"Ref": pool_id}) in issuer
 
 
 def test_stage_logs_access_and_errors_and_throttles(synthesized, context):

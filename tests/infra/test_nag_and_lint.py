@@ -47,6 +47,22 @@ PLATFORM_ACKNOWLEDGED = {
     '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"BatchScoreStateMachine"}]}]}:*]',
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
     '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"BatchScoreStateMachine"}]}]}/*:*]',
+    # The dashboard's site (infra/constructs/site.py): CloudFront without geo limits, a web ACL of its own,
+    # access logs or a custom certificate, and CDK's BucketDeployment function that copies the built app.
+    "AwsSolutions-CFR1",
+    "AwsSolutions-CFR2",
+    "AwsSolutions-CFR3",
+    "AwsSolutions-CFR4",
+    "AwsSolutions-L1",
+    "Serverless-LambdaLatestVersion",
+    "Serverless-LambdaTracing",
+    "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+    "AwsSolutions-IAM5[Action::s3:GetObject*]",
+    "AwsSolutions-IAM5[Action::s3:List*]",
+    "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+    "AwsSolutions-IAM5[Action::s3:Abort*]",
+    "AwsSolutions-IAM5[Resource::<DashboardSiteBucket.Arn>/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
 }
 
 

@@ -28,11 +28,14 @@ def _resource_paths(synthesized) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def methods(synthesized) -> dict[tuple[str, str], dict]:
-    """(HTTP method, full path) -> the method's Properties."""
+    """(HTTP method, full path) -> the method's Properties, for every route's method; the CORS preflights
+    (OPTIONS, answered by API Gateway itself without credentials, as browsers send them) are left out."""
     paths = _resource_paths(synthesized)
     found = {}
     for method in synthesized.resources("AWS::ApiGateway::Method").values():
         properties = method["Properties"]
+        if properties["HttpMethod"] == "OPTIONS":
+            continue
         found[(properties["HttpMethod"], paths[properties["ResourceId"]["Ref"]])] = properties
     return found
 
@@ -209,20 +212,42 @@ def test_gateway_errors_use_the_finscore_error_shape(synthesized):
     assert _rendered_error(by_type["THROTTLED"])["code"] == "throttled"
 
 
-def test_configured_origins_get_a_preflight_and_the_synth_stays_clean(tmp_path):
+def _preflights(template: dict) -> list[dict]:
+    return [resource for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::ApiGateway::Method" and resource["Properties"]["HttpMethod"] == "OPTIONS"]
+
+
+def _site_origin(template: dict) -> dict:
+    (distribution_id,) = [logical_id for logical_id, resource in template["Resources"].items()
+                          if resource["Type"] == "AWS::CloudFront::Distribution"]
+    return {"Fn::GetAtt": [distribution_id, "DomainName"]}
+
+
+def test_every_route_answers_a_preflight_for_the_dashboard_site_only(synthesized):
+    preflights = _preflights(synthesized.template)
+    assert len(preflights) == len({route.path for spec in all_functions() for route in spec.all_routes})
+    origin = {"Fn::Join": ["", ["'https://", _site_origin(synthesized.template), "'"]]}
+    for preflight in preflights:
+        headers = preflight["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == origin
+    # The functions answer CORS for the same origin.
+    for spec in all_functions():
+        if spec.serves_rest:
+            variables = synthesized.resource(spec.logical_id)["Properties"]["Environment"]["Variables"]
+            assert variables["CORS_ALLOWED_ORIGINS"] == {"Fn::Join": ["", ["https://", _site_origin(synthesized.template)]]}
+
+
+def test_configured_origins_are_allowed_beside_the_site_and_the_synth_stays_clean(tmp_path):
     from infra.synth import build_app
 
     origin = "https://dashboard.example.com"
-    # When an owner allows a browser origin, then the synth (cdk-nag included) still passes...
+    # When an owner allows another browser origin, then the synth (cdk-nag included) still passes...
     assembly = build_app(tmp_path, {"corsAllowedOrigins": origin}).synth()
     template = assembly.get_stack_by_name("FinScore").template
-    preflights = [resource for resource in template["Resources"].values()
-                  if resource["Type"] == "AWS::ApiGateway::Method" and resource["Properties"]["HttpMethod"] == "OPTIONS"]
-    # ...and every route's resource answers a preflight for that origin only.
-    assert len(preflights) == len({route.path for spec in all_functions() for route in spec.all_routes})
-    for preflight in preflights:
-        headers = preflight["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    # ...and every route's preflight answers that origin and the site's, no other.
+    for preflight in _preflights(template):
+        answer = json.dumps(preflight["Properties"]["Integration"])
+        assert origin in answer and json.dumps(_site_origin(template)) in answer
 
 
 def test_access_logs_name_the_calling_api_key(synthesized):

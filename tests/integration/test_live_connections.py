@@ -54,3 +54,17 @@ def test_a_missing_table_variable_fails_naming_it(aws, monkeypatch):
 
     with pytest.raises(ConfigurationError, match="LIVE_CONNECTIONS_TABLE"):
         call("connect")
+
+
+def test_with_a_token_issuer_connect_refuses_a_dashboard_without_a_valid_token(aws, monkeypatch):
+    # Given the AWS setting: $connect admits only access tokens of the user pool's dashboard client
+    monkeypatch.setenv("LIVE_TOKEN_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example")
+    monkeypatch.setenv("LIVE_TOKEN_CLIENT_ID", "dashboardclient")
+    event = load_event(FUNCTION, "connect")
+    # When a browser connects without a token, or with one that is not a JSON Web Token
+    for query in (None, {"token": "not-a-token"}):
+        event["queryStringParameters"] = query
+        answer = load_handler(FUNCTION).lambda_handler(event, FakeContext())
+        # Then the handshake is refused and no connection is remembered
+        assert answer["statusCode"] == 401
+        assert connection_item(aws, "Kp3vXcOFvHcCIhw=") is None

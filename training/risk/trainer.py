@@ -54,7 +54,7 @@ from finscore.products.risk.reasons import REASONS, direction
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
 from training.data import TrainingData, TrainingFile, files_by_table
-from training.metrics import binary_classification
+from training.metrics import binary_classification, curve_points
 from training.onnx_export import ONNX_INPUT, PROBABILITY_OUTPUT, probability_differences, to_onnx
 from training.pipeline import SPLIT, ModelDescription
 from training.risk.generator import Portfolio, generate_portfolio
@@ -457,6 +457,7 @@ def report(fitted: FittedRisk, test: Sequence[Mapping[str, Any]], metrics: Mappi
         "level_cutoffs": list(LEVEL_CUTOFFS),
         "levels": level_table(probability, labels, LEVEL_CUTOFFS),
         "feature_importance": fitted.feature_importance,
+        "curves": curve_points(labels, probability),
     }
     return {
         "report.json": Artifact(json.dumps(document, indent=2).encode(), "json", "report"),

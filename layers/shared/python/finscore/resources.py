@@ -135,7 +135,8 @@ SCOPES = (SCORE_SCOPE, CUSTOMER_DATA_SCOPE, INTERVENTIONS_SCOPE, ADMIN_SCOPE)
 
 @dataclass(frozen=True)
 class AppClientSpec:
-    """A user pool app client for machines: client credentials (id and secret) for tokens with SCOPES."""
+    """A user pool app client with the SCOPES its tokens may carry: machines' clients take client credentials
+    (id and secret), the dashboard's signs people in."""
 
     logical_id: str
     scopes: tuple[Scope, ...]
@@ -146,6 +147,9 @@ class AppClientSpec:
 MACHINE_CLIENT = AppClientSpec("MachineClient", (SCORE_SCOPE, CUSTOMER_DATA_SCOPE, INTERVENTIONS_SCOPE))
 ADMIN_CLIENT = AppClientSpec("AdminClient", (ADMIN_SCOPE,))
 APP_CLIENTS = (MACHINE_CLIENT, ADMIN_CLIENT)
+# The dashboard's people sign in through the hosted UI (authorization code + PKCE, no secret in a
+# browser) and get what operators read and do; promoting models stays with the admin client.
+DASHBOARD_CLIENT = AppClientSpec("DashboardClient", (SCORE_SCOPE, CUSTOMER_DATA_SCOPE, INTERVENTIONS_SCOPE))
 
 
 class Route(NamedTuple):
@@ -297,6 +301,8 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/models/{product}"),
         ("GET", "/models/{product}/versions"),
         ("GET", "/models/{product}/drift"),
+        ("GET", "/models/{product}/report"),
+        ("GET", "/batch/files"),
     ),
     # The API's own description is public, so that a browser can open the docs without a key.
     public_routes=(("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")),

@@ -140,3 +140,31 @@ class DriftReport(BaseModel):
     thresholds: dict[str, float]
     sample: dict[str, Any]
     features: list[DriftFeature]
+
+
+class ModelReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    product: str
+    version: Annotated[str, Field(description="The champion version the report belongs to")]
+    report: Annotated[dict[str, Any], Field(description="The evaluation report training wrote beside the model "
+                                                        "(held-out metrics, and per product e.g. ROC and PR curve "
+                                                        "points, calibration by level, feature importance)")]
+
+
+class BatchReject(BaseModel):
+    row: Annotated[int, Field(description="Row number in the input file (1 = first data row; 0 = the whole file)")]
+    reason: str
+
+
+class BatchFile(BaseModel):
+    product: str
+    name: Annotated[str, Field(description="The input file's name under incoming/<product>/")]
+    manifest: Annotated[dict[str, Any], Field(description="Its _manifest.json: rows in, scored, rejected, model "
+                                                          "version, timings, input ETag, output keys")]
+    rejects: Annotated[list[BatchReject], Field(description="The first rejects (row and reason); the manifest "
+                                                            "counts them all")] = []
+
+
+class BatchFilesResponse(BaseModel):
+    files: Annotated[list[BatchFile], Field(description="Scored files, most recently finished first")]

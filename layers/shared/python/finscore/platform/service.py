@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -25,11 +26,13 @@ from finscore.products import function
 from finscore.products import product as product_spec
 from finscore.products import products
 from finscore.platform.schemas import (
+    BatchFilesResponse,
     ChampionChange,
     DriftReport,
     HealthCheck,
     HealthResponse,
     ModelDetailResponse,
+    ModelReport,
     ModelsResponse,
     ProductModel,
     RetrainAccepted,
@@ -279,6 +282,29 @@ def start_retrain(product: str, request: RetrainRequest) -> RetrainAccepted:
     invoke_retrain(function_name, {"product": product, "retrain_id": retrain_id, "trigger": "admin",
                                    **request.model_dump(exclude_none=True)})
     return RetrainAccepted(retrain_id=retrain_id, product=product)
+
+
+def champion_report(product: str) -> ModelReport:
+    """The evaluation report (the JSON report artifact) training wrote beside PRODUCT's champion."""
+    known_product(product)
+    version = _registry().champion_version(product)
+    if version is None:
+        raise NotFound(f"{product} has no champion yet", [FieldIssue("product", "no champion")])
+    manifest = intact_manifest(product, version)
+    names = [name for name, entry in manifest.artifacts.items() if entry.role == "report" and entry.format == "json"]
+    if not names:
+        raise NotFound(f"The {product} champion {version} has no evaluation report",
+                       [FieldIssue("product", "no report artifact")])
+    report = json.loads(_store().read_artifact(manifest, names[0]))
+    return ModelReport(product=product, version=version, report=report)
+
+
+def scored_files(product: str | None, limit: int) -> BatchFilesResponse:
+    """Batch files scored for PRODUCT (every product when None), newest first."""
+    from finscore.platform.batch_files import list_scored_files
+
+    names = [known_product(product)] if product else list(products())
+    return list_scored_files(load_settings(PlatformSettings).data_bucket, names, limit)
 
 
 def latest_drift(product: str) -> DriftReport:

@@ -79,6 +79,23 @@ class TopStocksResponse(BaseModel):
     stocks: Annotated[list[RankedStock], Field(description="Highest propensity first")]
 
 
+class StoredBar(BaseModel):
+    date: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class StockBarsResponse(BaseModel):
+    stock_id: str
+    name: str | None = None
+    sector: str | None = None
+    market_cap_category: str | None = None
+    bars: Annotated[list[StoredBar], Field(description="Daily bars, oldest first")]
+
+
 class MarketDataRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -21,6 +21,7 @@ from finscore.products.propensity.api_models import (
     MarketDataRequest,
     MarketDataResponse,
     ScoreResponse,
+    StockBarsResponse,
     TopStocksResponse,
 )
 from finscore.products.propensity.records import ScoreRecord
@@ -29,6 +30,8 @@ from finscore.products.propensity.spec import NAME
 from finscore.settings import load_settings
 
 router = Router()
+# A chart's worth of daily bars: about a year of trading days.
+MAX_BARS_SHOWN = 260
 
 
 @router.post("/v1/propensity/score", tags=["propensity"], summary="Propensity of an investor to buy a stock",
@@ -64,6 +67,17 @@ def top_stocks(
     result = service.top_stocks(user_id, limit)
     metrics.add_metric(name="Predictions", unit=MetricUnit.Count, value=result.universe)
     return result
+
+
+@router.get("/v1/propensity/stocks/<stock_id>/bars", tags=["propensity"],
+            summary="A stock's latest daily bars (price and volume), oldest first",
+            responses=route_responses(404, s404="No stored market data for this stock"))
+def stock_bars(
+    stock_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                  description="The stock")],
+    days: Annotated[int, Query(ge=1, le=MAX_BARS_SHOWN, description=f"How many trading days, 1-{MAX_BARS_SHOWN}")] = 90,
+) -> StockBarsResponse:
+    return service.stock_bars(stock_id, days)
 
 
 @router.post("/v1/propensity/market-data", tags=["propensity"], summary="Add daily bars; stock features are updated",

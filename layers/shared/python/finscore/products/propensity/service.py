@@ -21,7 +21,9 @@ from finscore.products.propensity.api_models import (
     RankedStock,
     RecordError,
     ScoreResponse,
+    StockBarsResponse,
     StockUpdate,
+    StoredBar,
     TopStocksResponse,
 )
 from finscore.products.propensity.features import HISTORY_BARS, VOLUME_WINDOW, stock_snapshot
@@ -132,6 +134,16 @@ def top_stocks(user_id: str, limit: int) -> TopStocksResponse:
                                   purchase=bool(outputs["purchase"][row]), as_of=stock.get("as_of")))
     return TopStocksResponse(user_id=user_id, model_version=scoring.version, threshold=_threshold(scoring),
                              universe=len(scored), stocks=stocks)
+
+
+def stock_bars(stock_id: str, days: int) -> StockBarsResponse:
+    """The stock's latest DAYS daily bars, oldest first, with what is stored about the stock."""
+    stock = stores().stocks.get_many([stock_id]).get(stock_id)
+    if stock is None:
+        raise NotFound(f"Unknown stock {stock_id}", [FieldIssue("stock_id", "no stored market data")])
+    bars = [StoredBar(**{field: bar[field] for field in StoredBar.model_fields}) for bar in _bars().recent(stock_id, days)]
+    return StockBarsResponse(stock_id=stock_id, name=stock.get("name"), sector=stock.get("sector"),
+                             market_cap_category=stock.get("market_cap_category"), bars=bars)
 
 
 def add_market_data(raw: list[Any]) -> MarketDataResponse:

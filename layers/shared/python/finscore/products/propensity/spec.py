@@ -40,6 +40,7 @@ PROPENSITY_API = FunctionSpec(
         ("POST", "/propensity/score"),
         ("POST", "/propensity/score/batch"),
         ("GET", "/propensity/users/{user_id}/top-stocks"),
+        ("GET", "/propensity/stocks/{stock_id}/bars"),
         ("POST", "/propensity/market-data"),
         ("GET", "/propensity/drift"),
     ),

@@ -303,6 +303,8 @@ class ModelSummary(BaseModel):
 
 class MetricsResponse(BaseModel):
     customers_by_level: dict[str, int]
+    customers_by_score_band: Annotated[dict[str, int], Field(
+        description="Scored customers per 10-point score band, \"0-10\" to \"90-100\" (the last includes 100)")] = {}
     scored_customers: int
     interventions_by_status: dict[str, int]
     interventions_by_channel: dict[str, int]

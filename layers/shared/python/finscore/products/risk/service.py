@@ -16,6 +16,7 @@ from finscore.products.risk.interventions import InterventionContext, mask_desti
 from finscore.products.risk.messages import compose_message
 from finscore.products.risk.model import LEVELS
 from finscore.products.risk.repository import (
+    SCORE_BAND_WIDTH,
     CounterStore,
     CustomerStore,
     InterventionStore,
@@ -221,8 +222,11 @@ def metrics() -> MetricsResponse:
                              metrics=loaded.manifest.metrics, cutoffs=list(scoring.cutoffs_in_use(ctx)))
     except ModelUnavailable:
         model = None
+    bands = {f"{band * SCORE_BAND_WIDTH}-{(band + 1) * SCORE_BAND_WIDTH}": counts.get(f"band_{band}", 0)
+             for band in range(100 // SCORE_BAND_WIDTH)}
     return MetricsResponse(
         customers_by_level=levels,
+        customers_by_score_band=bands,
         scored_customers=sum(levels.values()),
         interventions_by_status=by_status,
         interventions_by_channel={channel: counts.get(f"channel_{channel}", 0) for channel in CHANNELS},

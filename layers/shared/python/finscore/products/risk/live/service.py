@@ -8,10 +8,11 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from finscore.errors import ServiceUnavailable
+from finscore.resources import CUSTOMER_DATA_SCOPE
 from finscore.products.risk.live.connections import Connection, ConnectionRepository
 from finscore.products.risk.live.messages import message_for_change
 from finscore.products.risk.live.push import ConnectionGone, ConnectionPoster
-from finscore.products.risk.live.settings import LiveBroadcastSettings, LiveConnectionsSettings
+from finscore.products.risk.live.settings import LiveBroadcastSettings, LiveConnectionsSettings, LiveConnectSettings
 from finscore.settings import load_settings
 
 
@@ -27,6 +28,26 @@ def reset() -> None:
 
 def connect(connection_id: str) -> Connection:
     return _connections().add(connection_id)
+
+
+def admits(query: Mapping[str, str] | None) -> bool:
+    """Whether a $connect may open: with a token issuer configured (AWS), only with ?token= an access token
+    of the dashboard's client carrying the customer-data scope, since pushed messages name customers and
+    their risk; without one (the local run), always."""
+    from finscore.api.tokens import TokenRefused, published_keys, verify_access_token
+
+    settings = load_settings(LiveConnectSettings)
+    if settings.token_issuer is None:
+        return True
+    token = (query or {}).get("token")
+    if not token or settings.token_client_id is None:
+        return False
+    try:
+        verify_access_token(token, issuer=settings.token_issuer, client_id=settings.token_client_id,
+                            scope=CUSTOMER_DATA_SCOPE.identifier, keys=lambda: published_keys(settings.token_issuer))
+    except (TokenRefused, OSError, ValueError, KeyError):  # a bad token, or the user pool's keys unreadable
+        return False
+    return True
 
 
 def disconnect(connection_id: str) -> None:
