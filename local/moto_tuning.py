@@ -6,8 +6,8 @@ member (service, parent shape, key) and the value's type, yet it is recomputed f
 every response: for a DynamoDB item of 40 attributes that is ~430 lookups, about half of a GetItem's
 time. And moto's server lists its package folder on disk for every request to route it. Remembering
 both leaves every response byte-for-byte the same (tests/unit/test_moto_tuning.py serializes
-responses both ways). A Query of a table's own key sorted every item of the table and kept its
-partition's: `query_one_partition` hands the query that partition alone, to the same answer.
+responses both ways). A Query sorted every item of the table and kept the asked partition's:
+`query_one_partition` hands the query that partition alone, to the same answer.
 Completing a multipart upload copied the whole object five times and read it
 again for a full-object checksum; `assemble_uploads_once` joins the parts once and checksums them as
 they are joined, to the same object, ETag and checksum.
@@ -204,8 +204,9 @@ def query_one_partition() -> None:
 
     moto answers such a Query by listing and sorting every item of the table, then keeping the items
     of the asked partition key: a table of 16,000 weekly items made each Query of 53 of them cost
-    ~150 ms. While a base-table Query runs, the table's item listing is that partition alone, in the
-    same order; index queries and scans list the whole table as before."""
+    ~150 ms. While a Query runs, the table's item listing is the asked partition alone (for an index,
+    the items whose index key attributes hold the asked values), in the same order; scans list the
+    whole table as before."""
     from moto.dynamodb.models.table import Table
 
     if hasattr(Table, _QUERY_ORIGINALS):
@@ -214,17 +215,28 @@ def query_one_partition() -> None:
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs["index_name"] if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
-        if index_name is not None or hash_key is None:
+        conditions = kwargs["hash_key_conditions"] if "hash_key_conditions" in kwargs else (
+            args[9] if len(args) > 9 else None)
+        if index_name is not None and not conditions:
             return original_query(self, hash_key, *args, **kwargs)
-        _querying.table, _querying.key = self, hash_key
+        if index_name is None and hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        _querying.table, _querying.key, _querying.conditions = self, hash_key, (
+            [(name, value.type, value.value) for name, value in conditions] if index_name is not None else None)
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
-            _querying.table = _querying.key = None
+            _querying.table = _querying.key = _querying.conditions = None
 
     def all_items(self: Any) -> Any:
         if getattr(_querying, "table", None) is not self:
             return original_all_items(self)
+        if _querying.conditions is not None:
+            # An index query: the items whose index key attributes hold the asked values (moto checks
+            # them again), in moto's order of the whole table.
+            return sorted((item for item in _every_item(self) if all(
+                (found := item.attrs.get(name)) is not None and found.type == kind and found.value == value
+                for name, kind, value in _querying.conditions)), key=_table_order)
         partition = self.items.get(_querying.key)
         if partition is None:
             return []
@@ -234,6 +246,16 @@ def query_one_partition() -> None:
 
     setattr(Table, _QUERY_ORIGINALS, (original_query, original_all_items))
     Table.query, Table.all_items = query, all_items
+
+
+def _every_item(table: Any) -> Any:
+    for stored in table.items.values():
+        yield from (stored.values() if table.range_key_attr else (stored,))
+
+
+def _table_order(item: Any) -> Any:
+    """moto's order of a table's items (Table.all_items)."""
+    return (item.hash_key, item.range_key) if item.range_key else item.hash_key
 
 
 def forget_query_partitions() -> None:

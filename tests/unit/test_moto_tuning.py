@@ -243,6 +243,11 @@ def queries(dynamodb) -> dict[str, object]:
                                   ExpressionAttributeValues={":p": {"S": "999999"}}),
         "an index": dict(TableName="weeks", IndexName="by_city", KeyConditionExpression="city = :c",
                          ExpressionAttributeValues={":c": {"S": "Delhi"}}),
+        "an index, latest first": dict(TableName="weeks", IndexName="by_city", Limit=3, ScanIndexForward=False,
+                                       KeyConditionExpression="city = :c AND week > :w",
+                                       ExpressionAttributeValues={":c": {"S": "Delhi"}, ":w": {"S": "2026-02"}}),
+        "an index of no such value": dict(TableName="weeks", IndexName="by_city", KeyConditionExpression="city = :c",
+                                          ExpressionAttributeValues={":c": {"S": "Pune"}}),
         "a hash key alone": dict(TableName="latest", KeyConditionExpression="pincode = :p", ExpressionAttributeValues=pincode),
     }
     answers = {}
