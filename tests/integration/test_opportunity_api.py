@@ -72,6 +72,20 @@ def test_a_location_is_scored_highest_first_with_sentiment_and_economy(opportuni
     assert {"inflation_rate", "interest_rate", "market_index"} <= set(body["economic_context"])
 
 
+def test_a_warm_function_reads_a_locations_businesses_once_until_they_age(opportunity, monkeypatch):
+    reads = []
+    in_location = stores.BusinessStore.in_location
+    monkeypatch.setattr(stores.BusinessStore, "in_location",
+                        lambda self, location: reads.append(location) or in_location(self, location))
+
+    first, second = call("score"), call("score")
+    assert first == second and first[0] == 200 and len(reads) == 1
+
+    monkeypatch.setattr(stores, "BUSINESSES_TTL_S", 0.0)
+    assert call("score") == first
+    assert len(reads) == 2
+
+
 def test_a_business_type_and_limit_narrow_the_answer(opportunity):
     location = populated_location()
     every = call("score", {"location": location, "limit": 500})[1]["results"]

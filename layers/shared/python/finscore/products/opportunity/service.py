@@ -44,6 +44,7 @@ from finscore.products.opportunity.sentiment import aggregates
 from finscore.products.opportunity.spec import NAME
 from finscore.products.opportunity.stores import (
     business_store,
+    businesses_in,
     economy,
     indicator_store,
     location_store,
@@ -91,7 +92,7 @@ def score_location(location: str, business_type: str | None, limit: int) -> Scor
     current = _economy()
     moment = now()
     sentiment = aggregates(item, moment)
-    businesses = [business for business in business_store().in_location(location)
+    businesses = [business for business in businesses_in(location)
                   if business_type is None or business.get("business_type") == business_type]
     scoring = scorer(NAME)
     outputs = _scored(scoring, businesses, sentiment["sentiment_score"], current)
@@ -155,7 +156,7 @@ def compare_locations(locations: Sequence[str]) -> CompareResponse:
     answers = {}
     for location in wanted:
         sentiment = aggregates(found[location], moment)
-        businesses = business_store().in_location(location)
+        businesses = businesses_in(location)
         outputs = _scored(scoring, businesses, sentiment["sentiment_score"], current)
         scores = outputs["opportunity_score"]
         by_type: dict[str, list[float]] = {}

@@ -3,6 +3,7 @@ economy in effect, and the enrich hook that completes batch rows with them."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -42,9 +43,32 @@ def review_stores() -> tuple[ReviewStore, LocationStore]:
     return ReviewStore(settings.reviews_table), LocationStore(settings.locations_table)
 
 
+# How long a warm function answers a location from the businesses it last read. Businesses change only
+# when the table is loaded (training data, the local seed), never through the API, while a location's
+# score reads all of them: re-reading ~50 items per request cost more than scoring them. A location's
+# sentiment and the indicators are read afresh on every request.
+BUSINESSES_TTL_S = 30.0
+
+
+@lru_cache(maxsize=1)
+def _remembered_businesses() -> dict[str, tuple[float, list[dict[str, Any]]]]:
+    return {}
+
+
+def businesses_in(location: str) -> list[dict[str, Any]]:
+    """Every business of LOCATION, as read at most BUSINESSES_TTL_S seconds ago by this function."""
+    remembered, moment = _remembered_businesses(), time.monotonic()
+    found = remembered.get(location)
+    if found is not None and moment - found[0] < BUSINESSES_TTL_S:
+        return found[1]
+    businesses = business_store().in_location(location)
+    remembered[location] = (moment, businesses)
+    return businesses
+
+
 def reset_stores() -> None:
-    """Forget the cached stores (tests that change the environment call this)."""
-    for getter in (location_store, indicator_store, business_store, review_stores):
+    """Forget the cached stores and what they read (tests that change the environment call this)."""
+    for getter in (location_store, indicator_store, business_store, review_stores, _remembered_businesses):
         getter.cache_clear()
 
 
