@@ -5,8 +5,6 @@ answers it from its city or from every pincode (finscore.products.demand.model).
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
@@ -18,6 +16,7 @@ from finscore.products.demand.catalog import SERIES
 from finscore.products.demand.features import HISTORY_FIELDS, HISTORY_WEEKS, history_features
 from finscore.products.demand.repository import SERIES_ATTRIBUTES, SeriesStore
 from finscore.products.demand.settings import DemandStoresSettings
+from finscore.remembered import Remembered
 from finscore.settings import load_settings
 
 _SERIES_INDEX = {pair: index for index, pair in enumerate(SERIES)}
@@ -30,24 +29,14 @@ _SERIES_INDEX = {pair: index for index, pair in enumerate(SERIES)}
 HISTORY_TTL_S = 30.0
 
 
-class _RememberedHistories:
-    """Pincode -> (monotonic time read, its history fields) of one function instance."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[float, tuple[str, np.ndarray] | None]] = {}
-        # Blocks of one batch file are completed on several threads at once: one reads a pincode
-        # while the others wait for it, rather than every thread querying every pincode.
-        self.reading = threading.Lock()
-
-
 @lru_cache(maxsize=1)
 def series_store() -> SeriesStore:
     return SeriesStore(load_settings(DemandStoresSettings).series_table)
 
 
 @lru_cache(maxsize=1)
-def _remembered() -> _RememberedHistories:
-    return _RememberedHistories()
+def _remembered() -> Remembered[tuple[str, np.ndarray] | None]:
+    return Remembered()
 
 
 def forget_histories() -> None:
@@ -56,13 +45,8 @@ def forget_histories() -> None:
 
 
 def _history(store: SeriesStore, pincode: str) -> tuple[str, np.ndarray] | None:
-    entries, now = _remembered().entries, time.monotonic()
-    remembered = entries.get(pincode)
-    if remembered is not None and now - remembered[0] < HISTORY_TTL_S:
-        return remembered[1]
-    history = pincode_history(store.recent(pincode, HISTORY_WEEKS))
-    entries[pincode] = (now, history)
-    return history
+    return _remembered().get(pincode, lambda: pincode_history(store.recent(pincode, HISTORY_WEEKS)),
+                             HISTORY_TTL_S)
 
 
 def pincode_history(items: Sequence[Mapping[str, Any]]) -> tuple[str, np.ndarray] | None:
@@ -133,6 +117,5 @@ def stored_history(columns: Columns, count: int) -> tuple[Columns, dict[int, str
         return columns, {}
     store = series_store()
     pincodes = sorted({str(value) for value in columns["pincode"] if isinstance(value, str)})
-    with _remembered().reading:
-        histories = {pincode: _history(store, pincode) for pincode in pincodes}
+    histories = {pincode: _history(store, pincode) for pincode in pincodes}
     return complete(columns, count, histories), {}

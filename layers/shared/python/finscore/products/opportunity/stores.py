@@ -3,7 +3,6 @@ economy in effect, and the enrich hook that completes batch rows with them."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -19,6 +18,7 @@ from finscore.products.opportunity.settings import (
     OpportunityContextSettings,
     OpportunityReviewsSettings,
 )
+from finscore.remembered import Remembered
 from finscore.settings import load_settings
 
 
@@ -51,19 +51,13 @@ BUSINESSES_TTL_S = 30.0
 
 
 @lru_cache(maxsize=1)
-def _remembered_businesses() -> dict[str, tuple[float, list[dict[str, Any]]]]:
-    return {}
+def _remembered_businesses() -> Remembered[list[dict[str, Any]]]:
+    return Remembered()
 
 
 def businesses_in(location: str) -> list[dict[str, Any]]:
     """Every business of LOCATION, as read at most BUSINESSES_TTL_S seconds ago by this function."""
-    remembered, moment = _remembered_businesses(), time.monotonic()
-    found = remembered.get(location)
-    if found is not None and moment - found[0] < BUSINESSES_TTL_S:
-        return found[1]
-    businesses = business_store().in_location(location)
-    remembered[location] = (moment, businesses)
-    return businesses
+    return _remembered_businesses().get(location, lambda: business_store().in_location(location), BUSINESSES_TTL_S)
 
 
 def reset_stores() -> None:
