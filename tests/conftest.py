@@ -21,6 +21,7 @@ def _isolated_aws_environment(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Drift capture writes from a background thread; tests that exercise it turn it on themselves.
     monkeypatch.setenv("DRIFT_CAPTURE_RATE", "0")
+    from finscore.activity.tally import reset_activity
     from finscore.aws import reset_clients
     from finscore.drift.capture import reset_capture
     from finscore.settings import reset_settings
@@ -28,7 +29,9 @@ def _isolated_aws_environment(monkeypatch):
     reset_clients()
     reset_settings()
     reset_capture()
+    reset_activity()
     yield
+    reset_activity()
     reset_clients()
     reset_settings()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -17,6 +17,7 @@ from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
 from finscore.platform import service
 from finscore.platform.schemas import (
+    ActivityResponse,
     BatchFilesResponse,
     ChampionChange,
     DriftReport,
@@ -134,6 +135,16 @@ def batch_files(
     limit: Annotated[int, Query(ge=1, le=100, description="How many files, most recently finished first")] = 20,
 ) -> BatchFilesResponse:
     return service.scored_files(product, limit)
+
+
+@app.get("/v1/activity", tags=["models"], summary="Requests, records scored and score trends by hour or day",
+         responses=route_responses(404, s404="Unknown product"))
+def activity(
+    product: Annotated[str | None, Query(description=" | ".join(products()) + " (default: every product)")] = None,
+    by: Annotated[Literal["hour", "day"], Query(description="Periods of the series (UTC)")] = "day",
+    days: Annotated[int, Query(ge=1, le=90, description="How many days back from now")] = 14,
+) -> ActivityResponse:
+    return service.product_activity(product, by, days)
 
 
 @app.post("/v1/models/<product>/retrain", tags=["admin"], summary="Start a retraining run (202; the gate decides)",

@@ -44,7 +44,7 @@ class FakeRiskModel:
 
 @pytest.fixture
 def ctx(aws, monkeypatch):
-    manifest = SimpleNamespace(feature_names=list(FEATURE_NAMES))
+    manifest = SimpleNamespace(feature_names=list(FEATURE_NAMES), outputs=[])
     loaded = LoadedModel(version="v-test", manifest=manifest, model=FakeRiskModel())
     monkeypatch.setattr(product_scoring, "champion", lambda name: SimpleNamespace(get=lambda: loaded))
     counters = CounterStore(aws["RISK_COUNTERS_TABLE"])

@@ -61,7 +61,13 @@ BUCKETS = (MODELS_BUCKET, DATA_BUCKET)
 
 # One item per (product, version); the champion pointer of a product lives under CHAMPION_KEY.
 REGISTRY_TABLE = TableSpec("ModelRegistryTable", "REGISTRY_TABLE", KeyAttribute("product"), KeyAttribute("version"))
-TABLES = (REGISTRY_TABLE,)
+# One item per (product, UTC hour): requests, records scored and a summary of the scores
+# (finscore.activity), added to by every function that scores and read by the dashboard's figures.
+ACTIVITY_TABLE = TableSpec("ActivityTable", "ACTIVITY_TABLE", KeyAttribute("product"), KeyAttribute("hour"),
+                           ttl_attribute="expires_at")
+# What counting needs of the activity table: an atomic add to an hour's item.
+ACTIVITY_ACTIONS = (ACTIVITY_TABLE, ("UpdateItem",))
+TABLES = (REGISTRY_TABLE, ACTIVITY_TABLE)
 
 # Batch scoring: a file put under incoming/<product>/ of the data bucket.
 BATCH_INCOMING_QUEUE = QueueSpec(
@@ -294,7 +300,7 @@ PLATFORM_API = FunctionSpec(
     logical_id="PlatformApiFunction",
     description="FinScore platform routes: health, version, models, admin promote/rollback, OpenAPI",
     buckets=(MODELS_BUCKET, DATA_BUCKET),
-    tables=(REGISTRY_TABLE,),
+    tables=(REGISTRY_TABLE, ACTIVITY_TABLE),
     routes=(
         ("GET", "/version"),
         ("GET", "/models"),
@@ -303,6 +309,7 @@ PLATFORM_API = FunctionSpec(
         ("GET", "/models/{product}/drift"),
         ("GET", "/models/{product}/report"),
         ("GET", "/batch/files"),
+        ("GET", "/activity"),
     ),
     # The API's own description is public, so that a browser can open the docs without a key.
     public_routes=(("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")),
@@ -318,7 +325,8 @@ BATCH_SCORE = FunctionSpec(
     logical_id="BatchScoreFunction",
     description="FinScore batch scoring: files under incoming/<product>/ scored into scored/<product>/<file>/",
     buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE,),
+    tables=(REGISTRY_TABLE, ACTIVITY_TABLE),
+    table_actions=(ACTIVITY_ACTIONS,),
     memory_mb=3008,
     timeout_s=900,
     # The join of a fanned-out Parquet file spools the whole output through /tmp before the upload,

@@ -55,6 +55,7 @@ class ModelServingSettings(FunctionSettings):
 
 class PlatformSettings(ModelServingSettings):
     data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
+    activity_table: Annotated[str, Field(alias="ACTIVITY_TABLE", min_length=3)]
     version: Annotated[str, Field(alias="FINSCORE_VERSION")] = "0.1.0"
     # The function POST /models/{product}/retrain invokes; retraining is unavailable (503) without it.
     retrain_function_name: Annotated[str | None, Field(alias="RETRAIN_FUNCTION_NAME")] = None

@@ -160,9 +160,8 @@ def file_scorer(name: str, version: str | None = None) -> Scorer:
     """A scorer of product NAME with its champion, or with exactly VERSION (the version a fanned-out
     file's plan pinned), loaded once."""
     spec = batch_product(name)
-    if version is None:
-        return Scorer(spec, champion(name).get())
-    return Scorer(spec, pinned_model(name, version))
+    loaded = champion(name).get() if version is None else pinned_model(name, version)
+    return Scorer(spec, loaded, counted="batch")
 
 
 @lru_cache(maxsize=4)

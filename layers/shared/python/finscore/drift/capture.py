@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping
 from pydantic import Field
 
 from finscore import resources
+from finscore.background import Flusher
 from finscore.errors import ConfigurationError
 from finscore.observability import logger
 from finscore.settings import FunctionSettings, load_settings
@@ -55,10 +56,10 @@ class CaptureBuffer:
         self._clock = clock
         self._draw = draw
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        # Wakes when the buffer fills, or every few seconds to honour the age limit.
+        self._flusher = Flusher("drift-capture", self.due, self.flush, max(min(flush_seconds / 4, 5.0), 0.01))
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._oldest: float | None = None
-        self._thread: threading.Thread | None = None
         self.flushed_objects = 0
 
     def sampled(self) -> bool:
@@ -86,9 +87,9 @@ class CaptureBuffer:
             if self._oldest is None:
                 self._oldest = self._clock()
             full = sum(len(records) for records in self._buffers.values()) >= self._flush_records
-        self._ensure_thread()
+        self._flusher.ensure_running()
         if full:
-            self._wake.set()
+            self._flusher.wake()
 
     def pending(self) -> int:
         with self._lock:
@@ -120,24 +121,6 @@ class CaptureBuffer:
                 logger.warning("Drift capture write failed; sample dropped",
                                extra={"product": product, "records": len(records)})
         return written
-
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._run, name="drift-capture", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        # Wakes when the buffer fills, or every few seconds to honour the age limit.
-        poll = max(min(self._flush_seconds / 4, 5.0), 0.01)
-        while True:
-            self._wake.wait(poll)
-            self._wake.clear()
-            if self.due():
-                self.flush()
 
 
 class CaptureSettings(FunctionSettings):

@@ -168,3 +168,34 @@ class BatchFile(BaseModel):
 
 class BatchFilesResponse(BaseModel):
     files: Annotated[list[BatchFile], Field(description="Scored files, most recently finished first")]
+
+
+class ActivityPeriod(BaseModel):
+    period: Annotated[str, Field(description="The UTC hour (2026-12-03T10) or day (2026-12-03)")]
+    requests: Annotated[int, Field(description="API requests to the product's routes")] = 0
+    ok: Annotated[int, Field(description="Requests answered 2xx or 3xx")] = 0
+    client_errors: Annotated[int, Field(description="Requests answered 4xx")] = 0
+    server_errors: Annotated[int, Field(description="Requests answered 5xx")] = 0
+    records: Annotated[int, Field(description="Records scored, by the API and batch files")] = 0
+    online_records: Annotated[int, Field(description="Scored on request: the API and event-driven rescoring")] = 0
+    batch_records: Annotated[int, Field(description="Scored in batch files")] = 0
+    means: Annotated[dict[str, float], Field(description="Mean of each numeric output over the records scored")] = {}
+    counts: Annotated[dict[str, dict[str, int]], Field(
+        description="Records by value of each categorical output (e.g. risk_level); values past the first 12 of "
+                    "an hour are counted as 'other'; batch blocks over 20,000 rows are counted on a random sample")] = {}
+
+
+class ProductActivity(BaseModel):
+    product: str
+    totals: Annotated[ActivityPeriod, Field(description="The whole window (period: its first and last period)")]
+    series: Annotated[list[ActivityPeriod], Field(description="Every period of the window, oldest first; "
+                                                              "periods without activity are zeros")]
+
+
+class ActivityResponse(BaseModel):
+    by: Annotated[str, Field(description="hour | day (UTC)")]
+    first: str
+    last: str
+    products: list[ProductActivity]
+    note: str = ("Counted in memory by each function and added to the activity table every 10 s: counts an "
+                 "execution environment held when it was recycled are missing")

@@ -26,6 +26,8 @@ from finscore.products import function
 from finscore.products import product as product_spec
 from finscore.products import products
 from finscore.platform.schemas import (
+    ActivityPeriod,
+    ActivityResponse,
     BatchFilesResponse,
     ChampionChange,
     DriftReport,
@@ -34,6 +36,7 @@ from finscore.platform.schemas import (
     ModelDetailResponse,
     ModelReport,
     ModelsResponse,
+    ProductActivity,
     ProductModel,
     RetrainAccepted,
     RetrainRequest,
@@ -316,3 +319,19 @@ def latest_drift(product: str) -> DriftReport:
         raise NotFound(f"No drift report for {product} yet; the drift monitor writes one daily",
                        [FieldIssue("product", "no drift report yet")])
     return DriftReport.model_validate(report)
+
+
+def product_activity(product: str | None, by: str, days: int) -> ActivityResponse:
+    """What PRODUCT (every product when None) served over the last DAYS, by hour or day."""
+    from finscore.activity.store import hours
+    from finscore.activity.summary import summarise, window
+
+    names = [known_product(product)] if product else list(products())
+    first, last, periods = window(by, days)
+    table = load_settings(PlatformSettings).activity_table
+    answers = []
+    for name in names:
+        totals, series = summarise(hours(table, name, first, last), by, periods)
+        answers.append(ProductActivity(product=name, totals=ActivityPeriod(**totals),
+                                       series=[ActivityPeriod(**entry) for entry in series]))
+    return ActivityResponse(by=by, first=periods[0], last=periods[-1], products=answers)

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from finscore import resources
+from finscore.activity.tally import activity_tally
 from finscore.api.resolver import create_resolver
 from finscore.products import products
 from finscore.products.spec import load
@@ -63,4 +64,9 @@ def _no_product() -> APIGatewayRestResolver:
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer an API Gateway proxy event with the resolver of the product its route belongs to."""
     name = product_of_route(str(event.get("httpMethod", "")), str(event.get("resource") or event.get("path") or ""))
-    return (product_app(name) if name else _no_product()).resolve(event, context)
+    response = (product_app(name) if name else _no_product()).resolve(event, context)
+    if name:
+        tally = activity_tally()
+        if tally is not None:
+            tally.request(name, int(response.get("statusCode", 200)))
+    return response

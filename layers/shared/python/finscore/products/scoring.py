@@ -32,11 +32,13 @@ def row_outputs(outputs: Mapping[str, np.ndarray], row: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Scorer:
-    """One product scored with one loaded version; CAPTURE samples what it scores for drift."""
+    """One product scored with one loaded version; CAPTURE samples what it scores for drift, and
+    records it scores are counted for the activity figures as scored by COUNTED (online: the API and event-driven rescoring; batch: files)."""
 
     spec: ProductSpec
     loaded: LoadedModel
     capture: bool = False
+    counted: str | None = None
 
     @property
     def version(self) -> str:
@@ -62,7 +64,17 @@ class Scorer:
         outputs = (model or self.loaded.model).predict(matrix, columns)
         if self.capture and len(matrix):
             self._capture(matrix, outputs)
+        if self.counted and len(matrix):
+            self._count(outputs)
         return outputs
+
+    def _count(self, outputs: Mapping[str, np.ndarray]) -> None:
+        from finscore.activity.tally import activity_tally
+
+        tally = activity_tally()
+        if tally is not None:
+            kinds = {output.name: output.type for output in self.loaded.manifest.outputs}
+            tally.scored(self.spec.name, outputs, kinds, source=self.counted)
 
     def _capture(self, matrix: np.ndarray, outputs: Mapping[str, np.ndarray]) -> None:
         from finscore.drift.capture import capture_buffer
@@ -85,8 +97,10 @@ def champion(name: str) -> ChampionCache:
 
 
 def scorer(name: str, *, capture: bool = True) -> Scorer:
-    """A scorer of product NAME with its current champion."""
-    return Scorer(product(name), champion(name).get(), capture)
+    """A scorer of product NAME with its current champion, for the API: what it scores is sampled for
+    drift and counted unless CAPTURE is off (routes that score what no client sent, such as a
+    segment's profile)."""
+    return Scorer(product(name), champion(name).get(), capture, "online" if capture else None)
 
 
 def reset_champions() -> None:
