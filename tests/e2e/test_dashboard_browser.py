@@ -131,8 +131,25 @@ def _score_a_batch_file(stack) -> None:
     pytest.fail(f"{BATCH_FILE} was not scored")
 
 
+def _wait_for_activity(stack) -> None:
+    """Until the activity route shows requests and the risk scores of the batch file: the overview's traffic
+    and the portfolio's score trend then have data (functions add their counts every few seconds)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        status, body = stack.request("GET", "/v1/activity?by=hour&days=2")
+        assert status == 200, body
+        totals = {entry["product"]: entry["totals"] for entry in body["products"]}
+        if any(t["requests"] for t in totals.values()) and totals["risk"]["batch_records"]:
+            return
+        time.sleep(1)
+    pytest.fail(f"no activity was counted: {totals}")
+
+
 def test_every_page_loads_without_errors_and_draws_its_charts(browser, stack):
     _score_a_batch_file(stack)
+    status, _ = stack.request("GET", "/v1/recommendations/segments")
+    assert status == 200
+    _wait_for_activity(stack)
     tab = Tab(browser, stack.url)
     paths = tab.page.eval_on_selector_all("nav a[data-route]", "links => links.map(a => a.getAttribute('href'))")
     assert "/" in paths and "/batch" in paths and any(path.startswith("/models/") for path in paths)
@@ -147,6 +164,11 @@ def test_every_page_loads_without_errors_and_draws_its_charts(browser, stack):
             else:
                 assert charts and all(points > 0 for points in charts), f"{path} draws no chart with data: {charts}"
             tab.shot(_slug(path), "desktop")
+            labels = tab.page.eval_on_selector_all("main figure[data-chart] .chart", "charts => charts.map(c => c.ariaLabel)")
+            if path == "/":
+                assert any(label.startswith("API requests per hour") for label in labels), labels
+            if path == "/risk":
+                assert any(label.startswith("Risk scores made per hour") for label in labels), labels
             if path == "/risk/customers":
                 customer = tab.page.get_attribute("main table tbody tr a[data-route]", "href")
         assert customer, "the customer search found no one"

@@ -18,6 +18,7 @@ from finscore.products.risk.spec import (
     RISK_INGEST,
 )
 from finscore.resources import (
+    ACTIVITY_TABLE,
     DATA_BUCKET,
     DRIFT_MONITOR,
     HEALTH_PROBE_PREFIX,
@@ -168,8 +169,11 @@ def test_broadcaster_manages_connections_of_its_stage_only(synthesized, context)
 
 def test_recommend_function_only_reads_models_and_the_registry(synthesized):
     grants = _grants(synthesized, RECOMMEND_API)
-    assert set(grants) == TRACING_AND_LOGS | {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem", "dynamodb:Query"}
+    assert set(grants) == TRACING_AND_LOGS | {"s3:GetObject", "s3:PutObject", "dynamodb:GetItem", "dynamodb:Query",
+                                              "dynamodb:UpdateItem"}
     assert grants["dynamodb:GetItem"] == grants["dynamodb:Query"] == [_arn(REGISTRY_TABLE.logical_id)]
+    # ...and adds to its hourly activity counts, nothing more.
+    assert grants["dynamodb:UpdateItem"] == [_arn(ACTIVITY_TABLE.logical_id)]
 
 
 def test_platform_function_may_also_move_the_champion_and_probe_dependencies(synthesized):
@@ -197,8 +201,9 @@ def test_platform_function_may_also_move_the_champion_and_probe_dependencies(syn
                               for condition in conditions)
     assert {"StringEquals": {"s3:prefix": HEALTH_PROBE_PREFIX}} in conditions
     assert sorted(grants["dynamodb:DescribeTable"]) == sorted(_arn(table.logical_id) for table in all_tables())
-    # ...and reads only the registry: the other tables' names are there to be probed, not read.
-    assert grants["dynamodb:GetItem"] == grants["dynamodb:Query"] == [_arn(REGISTRY_TABLE.logical_id)]
+    # ...and reads only the registry and the activity counts: the other tables' names are there to be probed.
+    assert grants["dynamodb:GetItem"] == [_arn(REGISTRY_TABLE.logical_id)]
+    assert sorted(grants["dynamodb:Query"]) == sorted(_arn(t.logical_id) for t in (REGISTRY_TABLE, ACTIVITY_TABLE))
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.name for spec in FUNCTIONS])

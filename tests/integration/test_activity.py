@@ -94,7 +94,8 @@ def test_bad_parameters_are_422_and_an_unknown_product_404(aws):
 
 
 def test_functions_that_score_may_add_to_the_activity_table_and_nothing_more():
-    for name in ("batch_score", "risk_api", "recommend_api", "risk_ingest"):
+    for name in ("batch_score", "risk_api", "recommend_api", "opportunity_api", "risk_ingest"):
         assert function(name).dynamodb_actions()[resources.ACTIVITY_TABLE] == ("UpdateItem",)
     assert set(function("platform_api").dynamodb_actions()[resources.ACTIVITY_TABLE]) >= {"Query"}
     assert resources.ACTIVITY_TABLE not in function("intervention_delivery").tables
+    assert resources.ACTIVITY_TABLE not in function("risk_explain").tables  # explains, never scores

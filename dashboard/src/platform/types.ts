@@ -32,3 +32,30 @@ export interface DriftReport {
   generated_at: string;
   features: { name: string; psi: number; level: string }[];
 }
+
+export interface ActivityPeriod {
+  period: string;
+  requests: number;
+  ok: number;
+  client_errors: number;
+  server_errors: number;
+  records: number;
+  online_records: number;
+  batch_records: number;
+  means: Record<string, number>;
+  counts: Record<string, Record<string, number>>;
+}
+
+export interface ProductActivity {
+  product: string;
+  totals: ActivityPeriod;
+  series: ActivityPeriod[];
+}
+
+export interface ActivityResponse {
+  by: "hour" | "day";
+  first: string;
+  last: string;
+  products: ProductActivity[];
+  note: string;
+}

@@ -1,8 +1,9 @@
-// The portfolio at a glance: customers by level and score band, interventions by status and channel.
+// The portfolio at a glance: customers by level and score band, the score trend, interventions by status and channel.
 import { get } from "../../api";
 import { barOption, chart, LEVEL_COLOURS } from "../../charts";
 import { onLive } from "../../live";
-import { el, fmt, link, section, stats } from "../../ui";
+import { activity, periodLabel, WINDOWS, type Window } from "../../platform/activity";
+import { el, empty, field, fmt, link, run, section, select, stats } from "../../ui";
 import type { PageModule } from "../types";
 import { LEVELS, type Metrics } from "./types";
 
@@ -20,6 +21,37 @@ function interventionCharts(metrics: Metrics): HTMLElement {
         tooltip: { trigger: "item" }, legend: { bottom: 0 },
         series: [{ type: "pie", radius: ["35%", "65%"], data: byChannel.map(([name, value]) => ({ name, value })) }],
       }, byChannel.length)));
+}
+
+/** Records scored per period by level (bars) and their mean risk score (line): online and batch scoring alike. */
+async function trend(body: HTMLElement, by: Window): Promise<void> {
+  const { products, note } = await activity(by, "risk");
+  const series = products[0]?.series ?? [];
+  const scored = series.filter((entry) => entry.records > 0).length;
+  if (!scored) {
+    body.append(empty(`No risk score was made in the ${WINDOWS[by].text.toLowerCase().replace(/, by .*/, "")}. Scores through the API, transaction rescoring and batch files show here within a minute.`));
+    return;
+  }
+  body.append(chart(`Risk scores made per ${by} by level, with their mean score`, {
+    tooltip: { trigger: "axis" },
+    legend: { type: "scroll" },
+    grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: series.map((entry) => periodLabel(entry.period, by)), axisLabel: { hideOverlap: true } },
+    yAxis: [
+      { type: "value", name: "scores", minInterval: 1 },
+      { type: "value", name: "mean score", min: 0, max: 100, splitLine: { show: false } },
+    ],
+    series: [
+      ...LEVELS.map((level) => ({
+        type: "bar", stack: "levels", name: level, itemStyle: { color: LEVEL_COLOURS[level] },
+        data: series.map((entry) => entry.counts.risk_level?.[level] ?? 0),
+      })),
+      {
+        type: "line", name: "mean risk score", yAxisIndex: 1, connectNulls: false, itemStyle: { color: "#1f5fbf" },
+        data: series.map((entry) => (entry.records ? Number((entry.means.risk_score ?? NaN).toFixed(1)) : null)),
+      },
+    ],
+  }, scored), el("p", { class: "muted" }, note));
 }
 
 export const render: PageModule["render"] = () => {
@@ -51,6 +83,13 @@ export const render: PageModule["render"] = () => {
           el("div", {}, el("h2", {}, "Score distribution"),
             chart("Customers per 10-point score band", barOption(bands.map(([band]) => band), [{ name: "customers", data: bands.map(([, n]) => n), colour: "#1f5fbf" }]), bands.length))),
         interventionCharts(metrics));
+    }),
+    section("Score trend", (body) => {
+      const period = select("trend-window", Object.entries(WINDOWS).map(([by, { text }]) => [by, text]), "hour");
+      const figure = el("div");
+      period.addEventListener("change", () => void run(figure, (holder) => trend(holder, period.value as Window)));
+      body.append(field("Window", period), figure);
+      void run(figure, (holder) => trend(holder, "hour"));
     }),
     alertsPanel);
 };

@@ -177,6 +177,8 @@ KEY_READS = ("GetItem", "Query")
 LISTINGS = ("BatchGetItem",)
 ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")
 HEALTH_ROUTE = Route("GET", "/health")
+# The folder under functions/ of the handler every product's API function runs (finscore.products.api).
+PRODUCT_API_FOLDER = "product_api"
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,9 @@ class FunctionSpec:
     sends_sms: bool = False
     sends_email: bool = False
     posts_to_connections: bool = False
+    # It scores with the product's serving path outside the product API (rescoring on new data) and counts
+    # what it scores in the activity table; product APIs always do.
+    counts_activity: bool = False
 
     def __post_init__(self) -> None:
         def scoped(routes: tuple, scope: Scope | None, fixed: bool) -> tuple[Route, ...]:
@@ -244,6 +249,10 @@ class FunctionSpec:
             return tuple(route._replace(scope=scope if fixed else route.scope or scope) for route in declared)
 
         object.__setattr__(self, "routes", scoped(self.routes, self.scope, fixed=False))
+        # Product APIs count their requests and what they score (finscore.activity); so do functions that score.
+        if (self.counts_activity or self.code == PRODUCT_API_FOLDER) and ACTIVITY_TABLE not in self.tables:
+            object.__setattr__(self, "tables", self.tables + (ACTIVITY_TABLE,))
+            object.__setattr__(self, "table_actions", self.table_actions + (ACTIVITY_ACTIONS,))
         object.__setattr__(self, "public_routes", scoped(self.public_routes, None, fixed=True))
         object.__setattr__(self, "admin_routes", scoped(self.admin_routes, ADMIN_SCOPE, fixed=True))
 
@@ -301,6 +310,8 @@ PLATFORM_API = FunctionSpec(
     description="FinScore platform routes: health, version, models, admin promote/rollback, OpenAPI",
     buckets=(MODELS_BUCKET, DATA_BUCKET),
     tables=(REGISTRY_TABLE, ACTIVITY_TABLE),
+    # The activity figures are one Query per product.
+    table_actions=((ACTIVITY_TABLE, ("Query",)),),
     routes=(
         ("GET", "/version"),
         ("GET", "/models"),

@@ -28,16 +28,9 @@ def product(name: str) -> ProductSpec:
 def all_functions() -> tuple[resources.FunctionSpec, ...]:
     """The platform's functions and every product's. Batch scoring also reads the stores products
     complete batch rows from (their specs' enrich_tables); the platform API gets the name of every
-    table, which its health check probes (DescribeTable) but never reads. A product's functions that
-load its models score, and count what they score in the activity table (finscore.activity)."""
+    table, which its health check probes (DescribeTable) but never reads."""
     enrich = tuple(dict.fromkeys(table for spec in products().values() for table in spec.enrich_tables))
     probed = tuple(table for table in all_tables() if table not in resources.PLATFORM_API.tables)
-
-    def counting(fn: resources.FunctionSpec) -> resources.FunctionSpec:
-        if resources.MODELS_BUCKET not in fn.buckets:
-            return fn
-        return replace(fn, tables=fn.tables + (resources.ACTIVITY_TABLE,),
-                       table_actions=fn.table_actions + (resources.ACTIVITY_ACTIONS,))
 
     def completed(fn: resources.FunctionSpec) -> resources.FunctionSpec:
         if fn == resources.BATCH_SCORE:
@@ -47,7 +40,7 @@ load its models score, and count what they score in the activity table (finscore
         return fn
 
     platform = tuple(completed(fn) for fn in resources.FUNCTIONS)
-    return platform + tuple(counting(fn) for spec in products().values() for fn in spec.all_functions)
+    return platform + tuple(fn for spec in products().values() for fn in spec.all_functions)
 
 
 def function(name: str) -> resources.FunctionSpec:

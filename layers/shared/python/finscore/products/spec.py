@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from finscore.products.columns import Columns
+from finscore import resources
 from finscore.resources import FunctionSpec, QueueSpec, TableSpec, TopicSpec
 
 class FeatureSet(Protocol):
@@ -34,6 +35,10 @@ class FeatureSet(Protocol):
 
     def matrix(self, columns: Columns) -> Any:  # float32 (rows, features)
         ...
+
+
+# The folder under functions/ of the handler every product's API function runs (finscore.products.api).
+PRODUCT_API_FOLDER = resources.PRODUCT_API_FOLDER
 
 
 class ServingModel(Protocol):
@@ -54,8 +59,6 @@ class ServingModel(Protocol):
     def predict(self, matrix: Any, columns: Columns) -> dict[str, Any]: ...
 
 
-# The folder under functions/ of the handler every product's API function runs (finscore.products.api).
-PRODUCT_API_FOLDER = "product_api"
 
 
 @dataclass(frozen=True)

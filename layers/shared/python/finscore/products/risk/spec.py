@@ -148,6 +148,7 @@ RISK_INGEST = FunctionSpec(
     logical_id="RiskIngestFunction",
     description="FinScore risk transaction files: validate row by row, update features, rescore",
     product=NAME,
+    counts_activity=True,
     buckets=(DATA_BUCKET, MODELS_BUCKET),
     tables=(REGISTRY_TABLE, CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE, COUNTERS_TABLE),
     writes=(CUSTOMERS_TABLE, TRANSACTIONS_TABLE, INTERVENTIONS_TABLE),
