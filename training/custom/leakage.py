@@ -67,8 +67,10 @@ def determined_share(values: np.ndarray, labels: np.ndarray) -> tuple[float, flo
     coverage = float(covered.mean()) if len(groups) else 0.0
     predicted = (positives / sizes >= 0.5)[groups]
     truth = labels.astype(bool)
-    recalls = [float(np.mean(predicted[covered & truth] == klass)) if (covered & (truth == klass)).any() else 0.0
-               for klass in (True, False)]
+    recalls = []
+    for klass in (True, False):
+        members = covered & (truth == klass)
+        recalls.append(float(np.mean(predicted[members] == klass)) if members.any() else 0.0)
     return coverage, float(np.mean(recalls))
 
 

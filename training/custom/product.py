@@ -384,7 +384,7 @@ def categorical_column(name: str, values: np.ndarray, labels: np.ndarray) -> Col
     ordered = sorted([*kept, OTHER, MISSING], key=lambda level: (smoothed_mean(level), level))
     present = [text for text in pooled if text != MISSING]
     reference = max(set(present), key=lambda level: (present.count(level), level)) if present else MISSING
-    return ColumnSchema(name, CATEGORICAL, reference=reference, levels=tuple(ordered))
+    return ColumnSchema(name, CATEGORICAL, reference=str(reference), levels=tuple(str(level) for level in ordered))
 
 
 def without(schema: CustomSchema, refused: Mapping[str, str]) -> CustomSchema:

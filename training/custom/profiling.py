@@ -136,7 +136,11 @@ def label_map(definition: CustomDefinition, values: Sequence[Any]) -> tuple[dict
         raise CustomTableError([f"target: the values of {definition.target!r} ({_examples(counts)}) are not "
                                 f"yes/no values ({', '.join(sorted(TRUE_TOKENS))} against "
                                 f"{', '.join(sorted(FALSE_TOKENS))}); name the positive_class"])
-    return mapping, {"task": "binary", "positive": "1 / true / yes", "negative": "0 / false / no"}
+    # Named by the spelling the table uses most for each class ("yes", 1, "Y").
+    spelled = {label: max((value for value in mapping if mapping[value] == label), key=lambda value: counts[value])
+               for label in set(mapping.values())}
+    return mapping, {"task": "binary", "positive": category_text(spelled.get(1.0, "1")),
+                     "negative": category_text(spelled.get(0.0, "0"))}
 
 
 def _key(value: Any) -> Any:

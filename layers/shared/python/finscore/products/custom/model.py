@@ -130,6 +130,8 @@ class CustomModel:
         if values is not None:
             value = values[row]
             value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, float) and value.is_integer():
+                return int(value)  # columns hold numbers as floats; 22 was given, not 22.0
             return None if not isinstance(value, (list, dict)) and is_missing(value) else value
         column = self.schema.column(name)
         seen = float(matrix[row, self.schema.feature_slices()[name][0]])

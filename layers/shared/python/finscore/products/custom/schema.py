@@ -183,7 +183,7 @@ def date_parts(days: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def iso_date(days: float) -> str:
-    return (np.datetime64(int(round(days)), "D")).astype(str)
+    return str(np.datetime64(int(round(days)), "D"))
 
 
 @dataclass(frozen=True)
