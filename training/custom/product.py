@@ -103,6 +103,9 @@ class CustomProduct:
 
     higher_is_better = True
     default_rows = 0
+    # Each version's schema (levels, columns) comes from its own training data, and serving_outputs
+    # scores raw rows with the version's own schema: the promotion gate may compare across schemas.
+    schema_per_version = True
     libraries = ("numpy", "scikit-learn", "xgboost", "skl2onnx", "onnxmltools", "onnx", "onnxruntime")
 
     def __init__(self, definition: CustomDefinition, data: Any = None, *, reference: str | None = None):
