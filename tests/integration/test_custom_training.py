@@ -87,6 +87,11 @@ def test_a_users_files_become_a_registered_champion(aws, files):
     rejects = {(reject.source.rsplit("/", 1)[-1], reject.row): reject.reason for reject in trained.rejects}
     assert set(rejects) == {("part-1.csv", 5), ("part-1.csv", 8)}
     assert "not one of the two classes" in rejects[("part-1.csv", 5)] and "income" in rejects[("part-1.csv", 8)]
+    card = json.loads(store.read_artifact(manifest, "model_card.json"))
+    assert [(reject["file"].rsplit("/", 1)[-1], reject["row"]) for reject in card["data"]["rejects"]] == [
+        ("part-1.csv", 5), ("part-1.csv", 8)]
+    assert card["data"]["rows"] == {"in": 3_000, "rejected": 2, "used": 2_998, "train": 2_099, "validation": 450,
+                                    "test": 449}
 
 
 def test_the_champion_scores_from_the_store_with_reasons(aws, files):

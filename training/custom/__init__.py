@@ -15,7 +15,6 @@ from finscore.records import RowReject
 from training.custom.data import load_custom_data
 from training.custom.product import CustomProduct
 from training.custom.profiling import CustomTableError
-from training.data import row_rejects
 from training.pipeline import DEFAULT_TOLERANCE, TrainingDataError, TrainingResult, train_product
 
 __all__ = ["CustomProduct", "CustomTableError", "CustomTraining", "load_custom_data", "train_custom_model"]
@@ -40,7 +39,7 @@ def train_custom_model(definition: CustomDefinition, *, data_bucket: str, store:
     data = load_custom_data(data_bucket, definition)
     if data is None:
         raise TrainingDataError(f"{definition.key}: no files under s3://{data_bucket}/{definition.data_prefix}")
-    product = CustomProduct(definition, data.records, reference=data.reference)
-    result = train_product(product, store=store, registry=registry, data=data.records, reference=data.reference,
+    product = CustomProduct(definition, data)
+    result = train_product(product, store=store, registry=registry, data=product.records, reference=product.reference,
                            seed=seed, tolerance=tolerance, progress=progress, config=config, actor=actor)
-    return CustomTraining(result, row_rejects(data, result.rejects), product)
+    return CustomTraining(result, product.rejects(), product)

@@ -19,8 +19,7 @@ REGRESSION_SHOWN = ("r2", "mae", "rmse")
 
 def model_card(product: CustomProduct, fitted: FittedCustom, metrics: Mapping[str, Any]) -> dict[str, Any]:
     definition = product.definition
-    profile = product.profile
-    rejects = profile.rejects if profile else []
+    rejects = product.rejects()
     card: dict[str, Any] = {
         "model": definition.key,
         "task": definition.task,
@@ -29,7 +28,8 @@ def model_card(product: CustomProduct, fitted: FittedCustom, metrics: Mapping[st
         "data": {
             "reference": product.reference,
             "rows": product.row_counts(fitted),
-            "rejects": [{"row": reject.row, "reason": reject.reason} for reject in rejects[:SHOWN_REJECTS]],
+            "rejects": [{"file": reject.source, "row": reject.row, "reason": reject.reason}
+                        for reject in rejects[:SHOWN_REJECTS]],
             "rejects_shown": min(len(rejects), SHOWN_REJECTS),
             "split": ("by time on " + definition.as_of_column) if definition.as_of_column
             else "seeded shuffle, 70/15/15",
@@ -129,6 +129,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += [f"- {name}: {value:+.4f}" for name, value in card["importance"].items()]
     if card["data"]["rejects"]:
         lines += ["", f"## Rejected rows (first {card['data']['rejects_shown']})", ""]
-        lines += [f"- row {reject['row']}: {reject['reason']}" for reject in card["data"]["rejects"]]
+        lines += [f"- {reject['file'] + ' ' if reject['file'] else ''}row {reject['row']}: {reject['reason']}"
+                  for reject in card["data"]["rejects"]]
     lines += ["", "## Limitations", ""] + [f"- {note}" for note in card["limitations"]]
     return "\n".join(lines) + "\n"

@@ -53,6 +53,7 @@ from training.custom.evaluation import (
 from training.custom.leakage import RULE as LEAKAGE_RULE
 from training.custom.leakage import leakage_report, leaking_columns
 from training.custom.profiling import CustomTableError, TableProfile, profile_table
+from training.data import TrainingData, row_rejects
 from training.onnx_export import onnx_outputs, to_onnx
 from training.pipeline import SPLIT, ModelDescription, TrainingDataError, split_records
 
@@ -90,7 +91,10 @@ class FittedCustom:
 
 
 def records_of(data: Any) -> list[Mapping[str, Any]]:
-    """Records from a list of dicts, a table with `to_dict("records")` (pandas) or `to_pylist()` (Arrow)."""
+    """Records from a list of dicts, users' files (training.data.TrainingData), or a table with
+    `to_dict("records")` (pandas) or `to_pylist()` (Arrow)."""
+    if isinstance(data, TrainingData):
+        return list(data.records)
     if hasattr(data, "to_dict"):
         return list(data.to_dict("records"))
     if hasattr(data, "to_pylist"):
@@ -113,6 +117,10 @@ class CustomProduct:
         self.name = definition.key
         self.primary_metric = primary_metric(definition.task)
         self.records = records_of(data) if data is not None else None
+        # Users' files: rejects are then reported by file and row, with the rows the reader refused.
+        self.files = data if isinstance(data, TrainingData) else None
+        if reference is None and self.files is not None:
+            reference = self.files.reference
         self.reference = reference or (f"provided: {len(self.records)} records" if self.records is not None else None)
         self.profile: TableProfile | None = None
         self.schema: CustomSchema | None = None
@@ -304,9 +312,16 @@ class CustomProduct:
             reports.append(entry)
         return reports
 
+    def rejects(self) -> list[RowReject]:
+        """Every row not trained on: by file and row for users' files, by record index otherwise."""
+        refused = self.profile.rejects if self.profile else []
+        return row_rejects(self.files, refused) if self.files is not None else list(refused)
+
     def row_counts(self, fitted: FittedCustom) -> dict[str, int]:
+        unread = len(self.files.rejects) if self.files is not None else 0
         rejected = len(self.profile.rejects) if self.profile else 0
-        return {"in": self.rows_in, "rejected": rejected, "used": self.rows_in - rejected, **fitted.split}
+        return {"in": self.rows_in + unread, "rejected": rejected + unread, "used": self.rows_in - rejected,
+                **fitted.split}
 
     def gate_metrics(self, outputs: Mapping[str, np.ndarray], test: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         """The primary metric of the served outputs on labelled rows (the promotion gate's yardstick)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -252,8 +253,12 @@ class ColumnSchema:
             return [parts[part] for part in DATE_PARTS]
         return [parsed]
 
+    @cached_property
+    def level_codes(self) -> dict[str, int]:
+        return {level: code for code, level in enumerate(self.levels)}
+
     def _codes(self, values: Any) -> np.ndarray:
-        index = {level: code for code, level in enumerate(self.levels)}
+        index = self.level_codes
         other, missing = index[OTHER], index[MISSING]
         array = np.asarray(values)
         distinct, inverse = distinct_codes(array.tolist() if array.dtype != object else array)
