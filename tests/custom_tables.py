@@ -68,7 +68,8 @@ def credit_table(rows: int = 4_000, seed: int = 11) -> list[dict[str, Any]]:
 
 
 def regression_table(rows: int = 3_000, seed: int = 5) -> list[dict[str, Any]]:
-    """Monthly card spend (`spend`) from income, age, segment, a yes/no and a date; nonlinear in income."""
+    """Monthly card spend (`spend`) from income, age, segment, a yes/no and a date; nonlinear in income.
+    Planted for refusal: statement_total, the month's statement, which is the spend itself give or take."""
     rng = np.random.default_rng(seed)
     income = rng.lognormal(10.5, 0.4, rows)
     age = rng.integers(20, 75, rows)
@@ -81,6 +82,7 @@ def regression_table(rows: int = 3_000, seed: int = 5) -> list[dict[str, Any]]:
     return [{"account": f"A{i:05d}", "income": round(float(income[i]), 2), "age": int(age[i]),
              "segment": str(segment[i]), "online": bool(online[i]),
              "opened": (start + timedelta(days=int(rng.integers(0, 365)))).isoformat(),
+             "statement_total": round(float(spend[i] + rng.normal(0, 15)), 2),
              "spend": round(float(spend[i]), 2)} for i in range(rows)]
 
 

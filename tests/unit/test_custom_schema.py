@@ -4,6 +4,8 @@ training and serving, and why a record cannot be scored."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -158,3 +160,13 @@ def test_a_monotone_range_allows_a_margin():
     # 850 is the training maximum; 10% of the 450 span beyond it is still inside.
     assert SCHEMA.record_issues([{"customer_id": "a", "score": 890}]) == {}
     assert SCHEMA.record_issues([{"customer_id": "a", "score": 900}]) != {}
+
+
+def test_the_serving_modules_import_nothing_heavy():
+    # A fresh interpreter: what importing the custom model's serving modules pulls in.
+    probe = ("import sys; import finscore.products.custom.model, finscore.products.custom.definition; "
+             "print([name for name in ('sklearn', 'scipy', 'pandas', 'xgboost', 'lightgbm', 'pyarrow') "
+             "if name in sys.modules])")
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+
+    assert answer.stdout.strip() == "[]"

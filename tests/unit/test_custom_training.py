@@ -99,6 +99,13 @@ def test_the_leakage_report_scores_every_candidate_column(credit):
                if name != "account_status_after")
 
 
+def test_a_column_that_is_the_target_give_or_take_leaks_in_a_regression(spend):
+    reason = spend.columns()["statement_total"]["reason"]
+
+    assert reason.startswith("leakage") and "r2" in reason
+    assert "statement_total" not in spend.fitted.schema.names
+
+
 def test_a_leaking_column_the_definition_allows_is_kept():
     records = credit_table(1_500, seed=2)
     definition = CREDIT.model_copy(update={"allow": ["account_status_after"], "monotone": {}})
