@@ -40,7 +40,8 @@ def credit_table(rows: int = 4_000, seed: int = 11) -> list[dict[str, Any]]:
     mortgage = rng.random(rows) < 0.35
     start = date(2023, 1, 1)
     days = rng.integers(0, 730, rows)
-    logit = (-1.9 - 0.012 * (credit_score - 680) - 0.5 * np.log(income / 40_000) + 2.6 * (utilisation > 0.9) + 1.2 * (age < 25) * (income < 30_000)
+    logit = (-1.9 - 0.012 * (credit_score - 680) - 0.5 * np.log(income / 40_000) + 2.6 * (utilisation > 0.9)
+             + 1.2 * (age < 25) * (income < 30_000)
              + 0.8 * utilisation + np.array([EMPLOYMENT_RISK[e] for e in employment]) - 0.3 * mortgage
              + 0.3 * np.isin(region, REGIONS[6:9]))
     default = rng.random(rows) < _sigmoid(logit)

@@ -327,3 +327,14 @@ def test_a_positive_class_picks_the_positive_label():
 def test_there_is_no_synthetic_data_for_a_users_table():
     with pytest.raises(TrainingDataError, match="user's own table"):
         build_candidate(CustomProduct(CREDIT), progress=False)
+
+
+def test_a_table_whose_columns_do_not_predict_the_target_is_refused():
+    rng = np.random.default_rng(0)
+    records = [{"a": float(rng.normal()), "b": str(rng.choice(["x", "y", "z"])), "y": int(rng.random() < 0.3)}
+               for _ in range(800)]
+
+    with pytest.raises(CustomTableError) as refused:
+        train(CustomDefinition(name="noise", target="y", task="binary"), records)
+
+    assert refused.value.reasons[0].startswith("no signal") and "not better than chance" in refused.value.reasons[0]

@@ -14,7 +14,8 @@ bootstrap interval of its validation primary metric minus the baseline's lies ab
 noisy edge goes to the simpler model, which is what keeps "boosting won on validation but lost on
 test" rare: a difference that clears its own sampling noise on validation seldom reverses on test.
 A baseline that contradicts a declared monotone direction (a coefficient of the wrong sign) is not
-eligible: the served model must keep the user's promise.
+eligible: the served model must keep the user's promise. A chosen model whose own validation
+interval does not clear chance (ROC-AUC 0.5, R2 0) is no model at all: training stops with NoSignal.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ BOOSTING_PARAMETERS = {"learning_rate": 0.05, "max_depth": 4, "min_child_weight"
 SELECTION_SAMPLES = 200
 SELECTION_RULE = ("boosting only when the whole 95% paired bootstrap interval (200 resamples of the validation rows) "
                   "of its validation {metric} minus the baseline's lies above zero; otherwise the baseline")
+
+
+class NoSignal(ValueError):
+    """Neither candidate predicts the target on validation better than chance."""
 
 
 @dataclass
@@ -185,6 +190,14 @@ def choose(baseline: Candidate, boosting: Candidate, task: str, validation_y: np
     else:
         chosen, why = baseline, ("boosting is not clearly better on validation" if interval is None
                                  or interval[1] > 0 else "boosting is worse on validation")
+    chance = 0.5 if task == "binary" else 0.0
+    own = bootstrap_interval(lambda rows: primary_value(task, validation_y[rows], scores[chosen.name][rows]),
+                             len(validation_y), samples=SELECTION_SAMPLES, seed=0)
+    if own is None or own[0] <= chance:
+        shown = f"[{own[0]:.3f}, {own[1]:.3f}]" if own else "undefined"
+        raise NoSignal(f"no signal: the chosen {chosen.name}'s validation {metric} is {chosen.validation[metric]:.3f} "
+                       f"(95% interval {shown}), not better than chance ({chance:g}); the usable columns do not "
+                       "predict the target")
     difference = boosting.validation[metric] - baseline.validation[metric]
     return chosen, {"chosen": chosen.name, "metric": metric, "rule": SELECTION_RULE.format(metric=metric),
                     "why": why, "validation_difference": round(difference, 6),

@@ -39,7 +39,16 @@ from finscore.products.custom.schema import (
 )
 from finscore.records import RowReject
 from training.calibration import fit_platt
-from training.custom.candidates import BASELINE, Candidate, choose, fit_baseline, fit_boosting, primary_metric, raw_scores
+from training.custom.candidates import (
+    BASELINE,
+    Candidate,
+    NoSignal,
+    choose,
+    fit_baseline,
+    fit_boosting,
+    primary_metric,
+    raw_scores,
+)
 from training.custom.evaluation import (
     BINARY_METRICS,
     REGRESSION_METRICS,
@@ -176,14 +185,24 @@ class CustomProduct:
         baseline = fit_baseline(schema, task, train_x, train_y, validation_x, validation_y, monotone=monotone)
         boosting = fit_boosting(schema, task, train_x, train_y, validation_x, validation_y, monotone=monotone,
                                 seed=seed, config=config)
-        chosen, selection = choose(baseline, boosting, task, validation_y, validation_x)
+        try:
+            chosen, selection = choose(baseline, boosting, task, validation_y, validation_x)
+        except NoSignal as exc:
+            raise CustomTableError([str(exc)]) from exc
         fitted = FittedCustom(schema, chosen, baseline, boosting, selection, report,
                               split={"train": len(train), "validation": len(validation)})
         if task == "binary":
             for candidate in (baseline, boosting):
                 raw = raw_scores(candidate.model, validation_x, task)
-                fitted.platt[candidate.name] = fit_platt(raw, validation_y)
-                fitted.thresholds[candidate.name] = ks_threshold(validation_y, calibrate(raw, *fitted.platt[candidate.name]))
+                try:
+                    fitted.platt[candidate.name] = fit_platt(raw, validation_y)
+                except ValueError as exc:  # the candidate does not rank validation: nothing to calibrate
+                    if candidate is chosen:
+                        raise CustomTableError([f"calibration: {exc}: the columns do not predict the target"]) from exc
+                    fitted.platt[candidate.name] = (1.0, 0.0)
+                    candidate.note = f"uncalibrated (not served): {exc}"
+                calibrated = calibrate(raw, *fitted.platt[candidate.name])
+                fitted.thresholds[candidate.name] = ks_threshold(validation_y, calibrated)
         return fitted
 
     def scores(self, fitted: FittedCustom, candidate: Candidate, matrix: np.ndarray) -> np.ndarray:
@@ -222,7 +241,8 @@ class CustomProduct:
         fitted.split["test"] = len(test)
         return {**chosen, "chosen": fitted.chosen.name, "baseline": baseline, "comparison": comparison}
 
-    def report(self, fitted: FittedCustom, test: Sequence[Mapping[str, Any]], metrics: Mapping[str, Any]) -> dict[str, Artifact]:
+    def report(self, fitted: FittedCustom, test: Sequence[Mapping[str, Any]],
+               metrics: Mapping[str, Any]) -> dict[str, Artifact]:
         from training.custom.card import card_markdown, model_card
 
         card = model_card(self, fitted, metrics)
@@ -249,7 +269,8 @@ class CustomProduct:
         agreement = 1.0
         if self.task == "binary" and len(matrix):
             platt, threshold = fitted.platt[fitted.chosen.name], fitted.thresholds[fitted.chosen.name]
-            agreement = float(np.mean((calibrate(served, *platt) >= threshold) == (calibrate(native, *platt) >= threshold)))
+            decisions = [calibrate(scores, *platt) >= threshold for scores in (served, native)]
+            agreement = float(np.mean(decisions[0] == decisions[1]))
         passed = worst <= PARITY_TOLERANCE and agreement >= MIN_DECISION_AGREEMENT
         return ParityResult(passed=passed, rows=len(matrix), rule=PARITY_RULE, max_abs_diff=worst,
                             tolerance=PARITY_TOLERANCE, label_agreement=agreement,
