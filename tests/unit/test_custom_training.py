@@ -338,3 +338,17 @@ def test_a_table_whose_columns_do_not_predict_the_target_is_refused():
         train(CustomDefinition(name="noise", target="y", task="binary"), records)
 
     assert refused.value.reasons[0].startswith("no signal") and "not better than chance" in refused.value.reasons[0]
+
+
+def test_a_column_without_a_value_in_the_training_split_is_refused():
+    records = credit_table(1_200, seed=6)
+    for record in records:
+        # Recorded only from the last quarter on: with the split by time, training never sees it.
+        record["bureau_flag"] = ("yes" if record["utilisation"] > 0.5 else "no") \
+            if record["application_date"] >= "2024-10-01" else None
+    definition = CREDIT.model_copy(update={"as_of_column": "application_date", "monotone": {}})
+
+    trained = train(definition, records)
+
+    assert trained.columns()["bureau_flag"] == {**trained.columns()["bureau_flag"], "used": False,
+                                                "reason": "no value in the training split"}

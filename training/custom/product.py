@@ -321,13 +321,12 @@ class CustomProduct:
 
     def column_reports(self, fitted: FittedCustom) -> list[dict[str, Any]]:
         """Every column of the table: its kind, whether the model uses it, and why (or why not)."""
-        leaks = leaking_columns(fitted.leakage)
         scores = {entry["column"]: entry for entry in fitted.leakage}
         reports = []
         for column in self.profile.columns if self.profile else ():
             entry = column.document()
-            if column.name in leaks:
-                entry.update(used=False, kind="refused", reason=leaks[column.name])
+            if column.used and column.name not in fitted.schema.names:  # refused in fit: leakage, no value
+                entry.update(used=False, kind="refused", reason=fitted.schema.ignored[column.name])
             if column.name in scores:
                 entry["single_feature_score"] = scores[column.name]["score"]
             reports.append(entry)
@@ -381,6 +380,7 @@ def build_schema(definition: CustomDefinition, profile: TableProfile, train: Seq
                  labels: np.ndarray) -> CustomSchema:
     """The schema of every column the profile kept, its levels, ranges and references from TRAIN."""
     columns = []
+    ignored = {column.name: column.reason for column in profile.columns if not column.used}
     for name, kind in profile.kinds().items():
         values = np.array([record.get(name) for record in train], dtype=object)
         if kind == CATEGORICAL:
@@ -388,6 +388,9 @@ def build_schema(definition: CustomDefinition, profile: TableProfile, train: Seq
             continue
         parsed, _ = parse_values(values, kind)
         known = parsed[np.isfinite(parsed)]
+        if not len(known):  # e.g. a column recorded only lately, with a split by time
+            ignored[name] = "no value in the training split"
+            continue
         if kind == BOOLEAN:
             reference = bool(np.mean(known) >= 0.5) if len(known) else False
             columns.append(ColumnSchema(name, BOOLEAN, reference=reference, monotone=definition.monotone.get(name, 0)))
@@ -399,7 +402,6 @@ def build_schema(definition: CustomDefinition, profile: TableProfile, train: Seq
                                         minimum=float(known.min()), maximum=float(known.max()),
                                         range_checked=name in definition.monotone,
                                         monotone=definition.monotone.get(name, 0)))
-    ignored = {column.name: column.reason for column in profile.columns if not column.used}
     return CustomSchema(tuple(columns), ignored, definition.target, definition.id_column)
 
 
