@@ -27,7 +27,8 @@ def credit_table(rows: int = 4_000, seed: int = 11) -> list[dict[str, Any]]:
     Used: age, income (5% missing), credit_score (default falls as it rises), utilisation (a steep
     rise above 0.9), employment (rare levels), region (rare levels, 3% missing), has_mortgage
     (yes/no), application_date. Planted for refusal: customer_id (the id column), row_number
-    (ID-like), product_code (constant), notes (free text), account_status_after (leaks the outcome).
+    (ID-like), product_code (constant), notes (free text), account_status_after and recovered_amount
+    (both written after the outcome: they leak it).
     """
     rng = np.random.default_rng(seed)
     age = rng.integers(21, 70, rows)
@@ -63,6 +64,8 @@ def credit_table(rows: int = 4_000, seed: int = 11) -> list[dict[str, Any]]:
             # Written after the outcome: what happened to the account (0.3% of rows recorded wrongly).
             "account_status_after": ("written-off" if default[i] else "performing") if rng.random() > 0.003
             else ("performing" if default[i] else "written-off"),
+            # Known only after the outcome: what was recovered from a defaulted loan (none otherwise).
+            "recovered_amount": round(float(rng.uniform(0, 5_000)), 2) if default[i] else None,
             "default": "yes" if default[i] else "no",
         })
     return records

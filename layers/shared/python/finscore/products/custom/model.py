@@ -13,6 +13,7 @@ change is that value's effect. All the perturbed rows of a batch go through the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -130,6 +131,8 @@ class CustomModel:
         if values is not None:
             value = values[row]
             value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, (date, datetime)):
+                return value.isoformat()
             if isinstance(value, float) and value.is_integer():
                 return int(value)  # columns hold numbers as floats; 22 was given, not 22.0
             return None if not isinstance(value, (list, dict)) and is_missing(value) else value
