@@ -44,8 +44,8 @@ def to_onnx(model: Any, features: int) -> onnx.ModelProto:
         from skl2onnx import convert_sklearn
         from skl2onnx.common.data_types import FloatTensorType as SklearnFloat
 
-        options = {id(model): {"zipmap": False}} if hasattr(model, "predict_proba") and not hasattr(model, "steps") \
-            else None
+        # A pipeline ending in a classifier takes the option under its own id, as a bare classifier does.
+        options = {id(model): {"zipmap": False}} if hasattr(model, "predict_proba") else None
         graph = convert_sklearn(model, initial_types=[(ONNX_INPUT, SklearnFloat([None, features]))],
                                 target_opset=SKLEARN_OPSETS, options=options)
     else:

@@ -12,7 +12,9 @@ what the data holds that training does not use (recorded in the manifest). A ver
 fails parity is never published or registered. The promotion gate (training.gate) scores the
 candidate and the champion with the product's one serving path (finscore.products.scoring.Scorer) on
 the candidate's held-out rows that the champion did not fit on either (`record_key(record)`, when a
-trainer has it, says which rows are the same), with a bootstrap interval on the difference.
+trainer has it, says which rows are the same), with a bootstrap interval on the difference. A
+product with `schema_per_version` true builds each version's inputs from the rows with that
+version's own schema (custom models), so a champion with another feature schema is still scored.
 """
 
 from __future__ import annotations
@@ -406,7 +408,9 @@ def promotion_gate(product: Product, candidate: Candidate, *, store: ModelStore,
         return GateDecision(True, f"promoted: no champion yet ({metric} {candidate.manifest.primary_value:.4f})",
                             candidate.manifest.primary_value)
     champion = store.read_manifest(product.name, champion_version)
-    if _schema(champion) != _schema(candidate.manifest):
+    # A product whose versions each carry their own schema (custom models: levels and columns come from
+    # each version's training data) scores raw rows with each version's own; its schemas may differ.
+    if _schema(champion) != _schema(candidate.manifest) and not getattr(product, "schema_per_version", False):
         return recorded_comparison(candidate.manifest, champion, tolerance=tolerance, higher_is_better=higher_is_better,
                                    basis="recorded held-out metrics: the champion's feature schema differs")
     fitted = store.read_artifact(champion, FITTED_ROWS) if FITTED_ROWS in champion.artifacts else None

@@ -35,7 +35,6 @@ from imblearn.over_sampling import SMOTE
 from lightgbm import LGBMClassifier, early_stopping
 from pydantic import ValidationError
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     brier_score_loss,
     precision_recall_curve,
@@ -53,6 +52,7 @@ from finscore.products.risk.model import LEVELS, calibrate, risk_levels
 from finscore.products.risk.reasons import REASONS, direction
 from finscore.records import RowReject, describe_errors, validate_rows
 from finscore.products.risk.records import CustomerRecord, TransactionRecord
+from training.calibration import fit_platt
 from training.data import TrainingData, TrainingFile, files_by_table
 from training.metrics import binary_classification, curve_points
 from training.onnx_export import ONNX_INPUT, PROBABILITY_OUTPUT, probability_differences, to_onnx
@@ -306,22 +306,6 @@ def _candidates(seed: int, config: Mapping[str, Any]) -> dict[str, Any]:
             n_jobs=threads, random_state=seed, verbose=-1,
         ),
     }
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
-
-
-def fit_platt(raw: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Platt scaling of raw probabilities: (a, b) of sigmoid(a * logit(p) + b), by logistic regression.
-    A slope that is not positive would turn the model's ranking upside down: it is refused."""
-    regression = LogisticRegression(C=1e6, max_iter=1_000).fit(_logit(raw).reshape(-1, 1), labels)
-    a, b = float(regression.coef_[0, 0]), float(regression.intercept_[0])
-    if not a > 0:
-        raise ValueError(f"Calibration refused: the Platt slope on validation is {a:.4g}, so higher raw scores "
-                         "would mean lower risk; the model does not rank validation customers")
-    return a, b
 
 
 def best_f1_threshold(probability: np.ndarray, labels: np.ndarray) -> float:

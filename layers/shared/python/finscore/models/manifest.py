@@ -50,7 +50,7 @@ class OutputSpec(BaseModel):
 class ArtifactEntry(BaseModel):
     sha256: str
     bytes: int
-    format: Literal["onnx", "native", "json", "png", "csv", "parquet"]
+    format: Literal["onnx", "native", "json", "png", "csv", "parquet", "markdown"]
     # lineage: what the version was fitted on (the promotion gate's fitted rows); parity: held-out
     # feature rows a native scorer is checked on against the serving model when it is loaded
     role: Literal["serving", "native", "report", "baseline", "lineage", "parity"]

@@ -15,13 +15,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from finscore.models.calibration import calibrate
 from finscore.models.manifest import Manifest
 from finscore.models.onnx import OnnxProbability
 from finscore.products.risk.features import FEATURE_NAMES
 
 LEVELS = ("low", "medium", "high", "critical")
-# Probabilities are clipped away from 0 and 1 before the logit: float32 trees can return exactly 0 or 1.
-LOGIT_EPSILON = 1e-7
 
 
 @dataclass(frozen=True)
@@ -83,12 +82,6 @@ def risk_levels(scores: np.ndarray, cutoffs: Sequence[float]) -> np.ndarray:
 
 
 _LEVEL_NAMES = np.array(LEVELS, dtype=object)
-
-
-def calibrate(raw: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Platt scaling on the log-odds of the raw probability: sigmoid(a * logit(p) + b)."""
-    p = np.clip(np.asarray(raw, dtype=np.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
-    return 1.0 / (1.0 + np.exp(-(a * np.log(p / (1.0 - p)) + b)))
 
 
 def raw_probabilities(model: RiskModel, matrix: np.ndarray) -> np.ndarray:
