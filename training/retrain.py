@@ -141,6 +141,8 @@ def retrain_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """What model_retrain does with its event.
 
     - DriftDetected (EventBridge): the drifted product, when the event asks for retraining;
+    - a payload naming a custom model and its run (PUT /v1/custom-models/{name}): that run
+      (training.custom.run);
     - a payload naming a product (a per-product schedule rule's input, the admin route): that product;
       a failure raises, so that Lambda's retries and failure destination take the event;
     - anything naming no product, such as a plain EventBridge "Scheduled Event": every product with a
@@ -152,6 +154,10 @@ def retrain_event(event: Mapping[str, Any]) -> dict[str, Any]:
             logger.info("Drift detected; retraining on drift is off", extra={"product": detail.get("product")})
             return {"skipped": True, "product": detail.get("product")}
         return retrain(RetrainRequest.from_payload({"product": detail.get("product")}, trigger="drift"))
+    if event.get("custom_model") is not None:
+        from training.custom.run import run_custom
+
+        return run_custom(event)
     trigger = event.get("trigger") or "schedule"
     if event.get("product") is not None:
         return retrain(RetrainRequest.from_payload(event, trigger=trigger))

@@ -30,6 +30,8 @@ from constructs import Construct
 from finscore.products import products
 from finscore.resources import (
     CAPTURE_PREFIX,
+    CUSTOM_API,
+    CUSTOM_TRAINING_PREFIX,
     DATA_BUCKET,
     DRIFT_MONITOR,
     EVENT_BUS_ENV,
@@ -97,7 +99,10 @@ class ModelLifecycle(Construct):
             fn.function.add_environment(EVENT_BUS_ENV, bus.event_bus_name)
         drift.function.add_environment("RETRAIN_ON_DRIFT", "true" if retrain_on_drift else "false")
         platform = next(fn for spec, fn in functions.items() if spec.name == PLATFORM_API.name)
-        platform.function.add_environment("RETRAIN_FUNCTION_NAME", retrain.function.function_name)
+        # The custom models' API starts a custom model's training as the platform's starts a product's.
+        custom = by_name[CUSTOM_API.name]
+        for fn in (platform, custom):
+            fn.function.add_environment("RETRAIN_FUNCTION_NAME", retrain.function.function_name)
         rate = float(context("driftCaptureRate") if context("driftCaptureRate") is not None else 0.05)
         if not 0 <= rate <= 1:
             raise ValueError(f"CDK context 'driftCaptureRate' must be between 0 and 1, got {rate}")
@@ -122,6 +127,11 @@ class ModelLifecycle(Construct):
         self._allow(drift, ["cloudwatch:PutMetricData"], ["*"],
                     {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}})
         self._allow(platform, ["lambda:InvokeFunction"], [retrain.function.function_arn])
+        self._allow(custom, ["lambda:InvokeFunction"], [retrain.function.function_arn])
+        # A PUT checks that training files exist; an upload through the API writes one.
+        self._allow(custom, ["s3:ListBucket"], [data_bucket.bucket_arn],
+                    {"StringLike": {"s3:prefix": [f"{CUSTOM_TRAINING_PREFIX}*"]}})
+        self._allow(custom, ["s3:PutObject"], [data_bucket.arn_for_objects(f"{CUSTOM_TRAINING_PREFIX}*")])
         self._allow(platform, ["s3:ListBucket"], [data_bucket.bucket_arn],
                     {"StringLike": {"s3:prefix": [f"{DRIFT_REPORTS_PREFIX}*"]}})
         self._allow(platform, ["s3:GetObject"], [data_bucket.arn_for_objects(f"{DRIFT_REPORTS_PREFIX}*")])
@@ -133,7 +143,8 @@ class ModelLifecycle(Construct):
             fn.function.configure_async_invoke(
                 on_failure=destinations.SqsDestination(self.failures), retry_attempts=1, max_event_age=Duration.hours(6)
             )
-        self._acknowledge(retrain, drift, platform, {functions[spec]: product for spec, product in scoring.items()})
+        self._acknowledge(retrain, drift, platform, custom,
+                          {functions[spec]: product for spec, product in scoring.items()})
 
     def _target(self, fn: FinScoreFunction, payload: dict | None) -> targets.LambdaFunction:
         return targets.LambdaFunction(
@@ -150,7 +161,7 @@ class ModelLifecycle(Construct):
         fn.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
 
     def _acknowledge(self, retrain: FinScoreFunction, drift: FinScoreFunction, platform: FinScoreFunction,
-                     scoring: Mapping[FinScoreFunction, str]) -> None:
+                     custom: FinScoreFunction, scoring: Mapping[FinScoreFunction, str]) -> None:
         data_id, models_id = DATA_BUCKET.logical_id, MODELS_BUCKET.logical_id
 
         def ack(fn: FinScoreFunction, resource: str, reason: str) -> None:
@@ -171,6 +182,8 @@ class ModelLifecycle(Construct):
             "namespace by the cloudwatch:namespace condition.")
         ack(platform, f"<{data_id}.Arn>/{DRIFT_REPORTS_PREFIX}*", "GET /models/{product}/drift reads the latest "
             "report under drift/<product>/, whose file names are dates chosen by the daily monitor run.")
+        ack(custom, f"<{data_id}.Arn>/{CUSTOM_TRAINING_PREFIX}*", "Uploads a custom model's training files under "
+            "training/custom/<name>/ with the names users give them.")
         for fn, product in scoring.items():
             ack(fn, f"<{data_id}.Arn>/{CAPTURE_PREFIX}{product}/*", "Drift capture writes its sample "
                 "objects under capture/<product>/<date>/ with names made at write time.")

@@ -16,7 +16,10 @@ from finscore.products import all_functions
 from local.apigw import http_event
 from tests.handlers import invoke
 
-PATH_VALUES = {"{product}": "risk", "{intervention_id}": "iv-1", "{customer_id}": "C000001", "{user_id}": "U00001"}
+PATH_VALUES = {"{product}": "risk", "{intervention_id}": "iv-1", "{customer_id}": "C000001", "{user_id}": "U00001",
+               "{name}": "credit", "{file}": "table.csv"}
+# Routes whose body is a file, stored as it is and never parsed as a request: only its size is limited.
+RAW_BODY_ROUTES = {("PUT", "/custom-models/{name}/files/{file}")}
 ABUSIVE_BODIES = {
     "nested 1000 deep": ("[" * 1000 + "]" * 1000, 400),
     "nested 65 deep": ('{"a":' * 65 + "1" + "}" * 65, 400),
@@ -30,7 +33,7 @@ ABUSIVE_BODIES = {
 def _body_routes():
     for spec in all_functions():
         for method, template, _ in spec.all_routes:
-            if method in ("POST", "PATCH", "PUT"):
+            if method in ("POST", "PATCH", "PUT") and (method, template) not in RAW_BODY_ROUTES:
                 path = template
                 for parameter, value in PATH_VALUES.items():
                     path = path.replace(parameter, value)
@@ -45,6 +48,15 @@ def test_abusive_bodies_are_refused_in_the_error_shape(aws, function, method, pa
         got, answer = invoke(function, event)
         assert got == status, (name, answer)
         assert answer["error"]["code"] and answer["error"]["details"][0]["field"] == "body", (name, answer)
+
+
+def test_a_file_past_the_size_limit_is_refused(aws):
+    for method, template in RAW_BODY_ROUTES:
+        path = template.replace("{name}", "credit").replace("{file}", "table.csv")
+        event = http_event(method, resources.API_BASE_PATH + path, body="x" * (MAX_BODY_BYTES + 1),
+                           headers={"Content-Type": "text/csv"})
+        got, answer = invoke("custom_api", event)
+        assert got == 413 and answer["error"]["details"][0]["field"] == "body", answer
 
 
 FORGED_KEYS = [

@@ -41,10 +41,10 @@ def field_errors(**fields) -> dict[str, str]:
 
 
 def test_a_definition_names_its_model_and_data():
-    given = definition(data="uploads/credit")
+    given = definition(data="training/uploads/credit")
 
     assert model_key("credit") == given.key == "custom-credit"
-    assert given.data_prefix == "uploads/credit/"
+    assert given.data_prefix == "training/uploads/credit/"
     assert definition().data_prefix == "training/custom/credit/"
 
 
@@ -58,6 +58,7 @@ def test_a_definition_names_its_model_and_data():
     ({"name": "Credit Model"}, "name", "pattern"),
     ({"monotone": {"age": 2}}, "monotone.age", "1 or -1"),
     ({"data": "../other"}, "data", "inside the data bucket"),
+    ({"data": "uploads/credit"}, "data", "under training/"),
     ({"task": "multiclass"}, "task", "binary"),
 ])
 def test_a_bad_definition_names_the_field(fields, field, words):

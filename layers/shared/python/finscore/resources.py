@@ -67,7 +67,14 @@ ACTIVITY_TABLE = TableSpec("ActivityTable", "ACTIVITY_TABLE", KeyAttribute("prod
                            ttl_attribute="expires_at")
 # What counting needs of the activity table: an atomic add to an hour's item.
 ACTIVITY_ACTIONS = (ACTIVITY_TABLE, ("UpdateItem",))
-TABLES = (REGISTRY_TABLE, ACTIVITY_TABLE)
+# One item per custom model (a user's own table, finscore.products.custom): its definition, its
+# training status with the reasons of its last run, and the summary of its champion; by_catalog lists them.
+CUSTOM_MODELS_TABLE = TableSpec("CustomModelsTable", "CUSTOM_MODELS_TABLE", KeyAttribute("name"),
+                                global_indexes=(("by_catalog", KeyAttribute("catalog"), KeyAttribute("name")),))
+TABLES = (REGISTRY_TABLE, ACTIVITY_TABLE, CUSTOM_MODELS_TABLE)
+# Where a custom model's training files live in the data bucket (training/custom/<name>/ by default):
+# the custom API checks and uploads them there, and the retrain function reads every file under training/.
+CUSTOM_TRAINING_PREFIX = "training/custom/"
 
 # Batch scoring: a file put under incoming/<product>/ of the data bucket.
 BATCH_INCOMING_QUEUE = QueueSpec(
@@ -350,14 +357,43 @@ BATCH_SCORE = FunctionSpec(
     output_prefixes=(BATCH_SCORED_PREFIX, BATCH_PARTS_PREFIX),
 )
 
+CUSTOM_API = FunctionSpec(
+    name="custom_api",
+    logical_id="CustomApiFunction",
+    description="FinScore custom models: a user's table registered, trained in the background, scored and governed",
+    buckets=(MODELS_BUCKET, DATA_BUCKET),
+    tables=(REGISTRY_TABLE, CUSTOM_MODELS_TABLE, ACTIVITY_TABLE),
+    # A definition is put, and retired, conditionally. Like the platform's, its admin routes may move a
+    # champion in the registry (UpdateItem, added for admin routes).
+    table_actions=((CUSTOM_MODELS_TABLE, KEY_READS + ("PutItem", "UpdateItem")), ACTIVITY_ACTIONS),
+    timeout_s=29,
+    routes=(
+        ("GET", "/custom-models"),
+        ("GET", "/custom-models/{name}"),
+        ("POST", "/custom-models/{name}/score"),
+        ("GET", "/custom-models/{name}/versions"),
+        ("GET", "/custom-models/{name}/card"),
+    ),
+    admin_routes=(
+        ("PUT", "/custom-models/{name}"),
+        ("DELETE", "/custom-models/{name}"),
+        ("POST", "/custom-models/{name}/promote"),
+        ("POST", "/custom-models/{name}/rollback"),
+        ("POST", "/custom-models/{name}/retrain"),
+        ("PUT", "/custom-models/{name}/files/{file}"),
+    ),
+)
+
 MODEL_RETRAIN = FunctionSpec(
     name="model_retrain",
     logical_id="ModelRetrainFunction",
     description="FinScore retraining: data from training/<product>/, the promotion gate, lifecycle events",
     buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE,),
-    # It registers versions and, through the promotion gate, moves the champion (a transaction).
-    table_actions=((REGISTRY_TABLE, KEY_READS + ("PutItem", "UpdateItem", "ConditionCheckItem")),),
+    tables=(REGISTRY_TABLE, CUSTOM_MODELS_TABLE),
+    # It registers versions and, through the promotion gate, moves the champion (a transaction); it
+    # reads a custom model's definition and records its run's status.
+    table_actions=((REGISTRY_TABLE, KEY_READS + ("PutItem", "UpdateItem", "ConditionCheckItem")),
+                   (CUSTOM_MODELS_TABLE, ("GetItem", "UpdateItem"))),
     memory_mb=3008,
     timeout_s=900,
     package="image",
@@ -378,7 +414,7 @@ DRIFT_MONITOR = FunctionSpec(
 )
 
 # The platform's own functions; products add theirs (finscore.products.all_functions).
-FUNCTIONS = (PLATFORM_API, BATCH_SCORE, MODEL_RETRAIN, DRIFT_MONITOR)
+FUNCTIONS = (PLATFORM_API, CUSTOM_API, BATCH_SCORE, MODEL_RETRAIN, DRIFT_MONITOR)
 API_BASE_PATH = "/v1"
 
 

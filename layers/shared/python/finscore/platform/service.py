@@ -219,7 +219,11 @@ def describe_model(product: str) -> ModelDetailResponse:
 
 def version_history(product: str) -> VersionHistory:
     """Every registered version, newest first, with what it was trained on and how it got its status."""
-    known_product(product)
+    return history_of(known_product(product))
+
+
+def history_of(product: str) -> VersionHistory:
+    """version_history of any name the registry holds versions under (a product, a custom model)."""
     registry = _registry()
     champion = registry.champion_version(product)
     return VersionHistory(
@@ -250,8 +254,12 @@ def _servable(product: str, version: str, action: str) -> None:
 
 
 def promote_model(product: str, version: str, reason: str, actor: str) -> ChampionChange:
+    return promote_version(known_product(product), version, reason, actor)
+
+
+def promote_version(product: str, version: str, reason: str, actor: str) -> ChampionChange:
+    """promote_model of any name the registry holds versions under."""
     registry = _registry()
-    known_product(product)
     registry.get(product, version)  # an unregistered version is a 404 before its files are looked at
     previous = registry.champion_version(product)
     _servable(product, version, "promote")
@@ -260,8 +268,12 @@ def promote_model(product: str, version: str, reason: str, actor: str) -> Champi
 
 
 def rollback_model(product: str, reason: str, actor: str) -> ChampionChange:
+    return roll_back(known_product(product), reason, actor)
+
+
+def roll_back(product: str, reason: str, actor: str) -> ChampionChange:
+    """rollback_model of any name the registry holds versions under."""
     registry = _registry()
-    known_product(product)
     previous = registry.champion_version(product)
     history = registry.champion_history(product)
     if history:

@@ -9,9 +9,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from finscore import resources
+
 NAME_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
 # Where a custom model's training files live in the data bucket unless its definition says otherwise.
-DATA_PREFIX = "training/custom/"
+DATA_PREFIX = resources.CUSTOM_TRAINING_PREFIX
+# The retrain function reads training files under this prefix only, so a definition's own prefix is there.
+TRAINING_PREFIX = "training/"
 # Custom models share the model store and registry with the built-in products under this prefix, so a
 # user's name can never be taken for a built-in product's.
 MODEL_KEY_PREFIX = "custom-"
@@ -82,6 +86,8 @@ class CustomDefinition(BaseModel):
     def _inside_the_bucket(cls, value: str | None) -> str | None:
         if value is not None and (value.startswith("/") or ".." in value.split("/")):
             raise ValueError("a key prefix inside the data bucket, without a leading '/' or '..'")
+        if value is not None and not value.startswith(TRAINING_PREFIX):
+            raise ValueError(f"a key prefix under {TRAINING_PREFIX} of the data bucket, where training reads")
         return value
 
     @model_validator(mode="after")

@@ -1,0 +1,167 @@
+"""Custom models through their API under moto: a user's CSV registered with PUT, trained by the retrain
+function (invoked asynchronously, as in AWS), followed with GET, scored record by record with reasons,
+governed (versions, retrain, card) and retired."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from finscore.aws import client
+from finscore.models.registry import ModelRegistry
+from finscore.products.custom import service
+from finscore.products.custom.store import CustomModels
+from finscore.s3 import Bucket
+from tests.custom_tables import credit_table
+from tests.handlers import FakeContext, invoke, load_event, load_handler
+from tests.integration.test_custom_files import csv_bytes
+
+RETRAIN = "finscore-local-model-retrain"
+WAIT_S = 300  # bounds a wait for the background run; it times nothing
+
+
+def run_retrain(event: dict) -> dict:
+    return load_handler("model_retrain").lambda_handler(event, FakeContext())
+
+
+@pytest.fixture
+def trainer(aws, monkeypatch):
+    """The retrain function behind the Lambda endpoint a PUT invokes, as the local run serves it."""
+    from local.lambda_invoke import LocalLambdaInvoke
+
+    endpoint = LocalLambdaInvoke({RETRAIN: run_retrain}).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint.url)
+    monkeypatch.setenv("RETRAIN_FUNCTION_NAME", RETRAIN)
+    client.cache_clear()
+    service.reset()
+    yield endpoint
+    endpoint.stop()
+    service.reset()
+
+
+def put_table(aws, records, key: str = "training/custom/credit/applications.csv") -> None:
+    Bucket(aws["DATA_BUCKET"]).write(key, csv_bytes(records))
+
+
+def call(case: str, body=None, **path: str) -> tuple[int, dict]:
+    event = load_event("custom_api", case)
+    if body is not None:
+        event["body"] = json.dumps(body) if not isinstance(body, str) else body
+    if path:
+        event["pathParameters"] = {**event["pathParameters"], **path}
+        event["path"] = event["resource"].replace("{name}", event["pathParameters"]["name"]).replace(
+            "{file}", event["pathParameters"].get("file", ""))
+    return invoke("custom_api", event)
+
+
+@pytest.fixture
+def ready(aws, trainer):
+    """The credit model registered, trained and ready."""
+    put_table(aws, credit_table(3_000, seed=21))
+    status, accepted = call("register")
+    assert status == 202, accepted
+    trainer.wait(WAIT_S)
+    return accepted
+
+
+def test_a_table_put_in_s3_becomes_a_ready_model_with_its_reports(aws, ready, trainer):
+    (_, summary), = trainer.results
+    assert summary["training_id"] == ready["training_id"] and summary["status"] == "ready", summary
+
+    status, body = call("describe")
+
+    assert status == 200 and body["status"] == "ready" and body["champion_version"] == summary["version"]
+    model = body["model"]
+    assert model["model"]["chosen"] in ("baseline", "boosting")
+    refused = {column["name"]: column["reason"] for column in model["columns"] if not column.get("used")}
+    assert "leakage" in refused["account_status_after"] and "leakage" in refused["recovered_amount"]
+    assert "free text" in refused["notes"] and "constant" in refused["product_code"]
+    # The chosen model's held-out metrics and the baseline's, on the same rows: never worse.
+    assert model["comparison"]["rows"] == model["training_data"]["split"]["test"]
+    assert model["metrics"]["roc_auc"] >= model["baseline"]["roc_auc"] or model["comparison"]["note"]
+    assert 0 < model["thresholds"]["decision"] < 1
+    listed = call("list")[1]["models"]
+    assert [(m["name"], m["status"]) for m in listed] == [("credit", "ready")]
+    status, card = call("card")
+    assert status == 200 and card.startswith("# Model card: custom-credit")
+
+
+def test_records_are_scored_with_reasons_and_a_bad_record_fails_alone(ready):
+    status, body = call("score")
+
+    assert status == 200, body
+    assert body["scored"] == 2 and body["failed"] == 1
+    first, second = body["results"]
+    assert first["id"] == "C-1001" and 0 <= first["probability"] <= 1 and isinstance(first["decision"], bool)
+    assert first["probability"] > second["probability"]  # high utilisation, a low score, against the opposite
+    assert 1 <= len(first["reasons"]) <= 4 and {"feature", "value", "reference", "text"} <= set(first["reasons"][0])
+    (error,) = body["errors"]
+    fields = {detail["field"] for detail in error["details"]}
+    assert error["index"] == 2 and {"age", "favourite_colour"} <= fields
+
+
+def test_retrain_adds_a_version_and_the_history_lists_both(aws, ready, trainer):
+    status, _ = call("retrain")
+    assert status == 202
+    trainer.wait(WAIT_S)
+
+    status, history = call("versions")
+
+    assert status == 200 and len(history["versions"]) == 2
+    champion = ModelRegistry(aws["REGISTRY_TABLE"]).champion_version("custom-credit")
+    assert champion in {version["version"] for version in history["versions"]}
+
+
+def test_a_run_delivered_twice_trains_once(aws, ready, trainer):
+    again = run_retrain({"custom_model": "credit", "training_id": ready["training_id"], "trigger": "admin"})
+    assert again["skipped"] is True
+    assert len(ModelRegistry(aws["REGISTRY_TABLE"]).list_versions("custom-credit")) == 1
+
+
+def test_a_retired_model_stops_scoring_and_a_put_registers_it_again(aws, ready, trainer):
+    status, body = call("retire")
+    assert status == 200 and body["status"] == "retired"
+    status, body = call("score")
+    assert status == 409 and body["error"]["details"][0]["issue"] == "retired"
+
+    status, _ = call("register")
+    assert status == 202
+    trainer.wait(WAIT_S)
+    assert call("describe")[1]["status"] == "ready"
+    assert call("score")[0] == 200
+
+
+def test_no_files_is_409_a_bad_definition_422_and_an_unknown_model_404(aws, trainer):
+    status, body = call("register")
+    assert status == 409 and body["error"]["details"][0]["field"] == "data"
+    status, body = call("register-bad-definition")
+    assert status == 422 and "task" in {detail["field"] for detail in body["error"]["details"]}
+    assert call("describe")[0] == 404
+    assert call("score")[0] == 404
+
+
+def test_a_file_uploaded_through_the_api_trains(aws, trainer):
+    text = csv_bytes(credit_table(1_500, seed=4)).decode()
+    status, stored = call("upload", text)
+    assert status == 201 and stored["key"] == "training/custom/credit/applications.csv"
+    status, body = call("upload", text, file="table.exe")
+    assert status == 422
+
+    assert call("register")[0] == 202
+    trainer.wait(WAIT_S)
+    assert call("describe")[1]["status"] == "ready"
+
+
+def test_a_table_that_cannot_train_fails_with_its_reasons(aws, trainer):
+    records = credit_table(400, seed=2)
+    for record in records:
+        record["default"] = "no"  # one class only
+    put_table(aws, records)
+    assert call("register")[0] == 202
+    trainer.wait(WAIT_S)
+
+    body = call("describe")[1]
+    assert body["status"] == "failed" and body["reasons"], body
+    assert any("default" in reason["issue"] for reason in body["reasons"])
+    assert CustomModels(aws["CUSTOM_MODELS_TABLE"]).get("credit")["last_run"]["registered"] is False
