@@ -23,6 +23,7 @@ from finscore.events import DRIFT_DETECTED, MODEL_PROMOTED, MODEL_REGISTERED, MO
 from finscore.observability import logger
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
+from finscore.products.custom.definition import MODEL_KEY_PREFIX
 from finscore.settings import ModelServingSettings, load_settings
 from training.data import load_training_data, row_rejects, write_rejects_report
 from training.pipeline import DEFAULT_TOLERANCE, load_product, train_product, trainable_products
@@ -142,7 +143,7 @@ def retrain_event(event: Mapping[str, Any]) -> dict[str, Any]:
 
     - DriftDetected (EventBridge): the drifted product, when the event asks for retraining;
     - a payload naming a custom model and its run (PUT /v1/custom-models/{name}): that run
-      (training.custom.run);
+      (training.custom.run); {"custom_models": "all"} (their schedule): a new run of every custom model;
     - a payload naming a product (a per-product schedule rule's input, the admin route): that product;
       a failure raises, so that Lambda's retries and failure destination take the event;
     - anything naming no product, such as a plain EventBridge "Scheduled Event": every product with a
@@ -153,11 +154,21 @@ def retrain_event(event: Mapping[str, Any]) -> dict[str, Any]:
         if not detail.get("retrain"):
             logger.info("Drift detected; retraining on drift is off", extra={"product": detail.get("product")})
             return {"skipped": True, "product": detail.get("product")}
-        return retrain(RetrainRequest.from_payload({"product": detail.get("product")}, trigger="drift"))
+        drifted = str(detail.get("product"))
+        if drifted.startswith(MODEL_KEY_PREFIX):
+            from training.custom.run import retrain_custom
+
+            return retrain_custom(drifted.removeprefix(MODEL_KEY_PREFIX), trigger="drift")
+        return retrain(RetrainRequest.from_payload({"product": drifted}, trigger="drift"))
     if event.get("custom_model") is not None:
         from training.custom.run import run_custom
 
         return run_custom(event)
+    if event.get("custom_models") == "all":
+        from training.custom.run import retrain_every_custom_model
+
+        trigger = event.get("trigger") or "schedule"
+        return {"trigger": trigger, "results": retrain_every_custom_model(trigger)}
     trigger = event.get("trigger") or "schedule"
     if event.get("product") is not None:
         return retrain(RetrainRequest.from_payload(event, trigger=trigger))

@@ -31,6 +31,7 @@ from finscore.products import products
 from finscore.resources import (
     CAPTURE_PREFIX,
     CUSTOM_API,
+    CUSTOM_MODEL_KEY_PREFIX,
     CUSTOM_TRAINING_PREFIX,
     DATA_BUCKET,
     DRIFT_MONITOR,
@@ -47,6 +48,8 @@ from infra.constructs.data import DataStores
 from infra.constructs.messaging import Messaging
 
 TRAINING_PREFIX = "training/"
+# Monthly, after the products' own runs; cdk.json customRetrainSchedule overrides it ("" turns it off).
+CUSTOM_RETRAIN_SCHEDULE = "cron(0 5 2 * ? *)"
 TRAINING_REPORTS_PREFIX = "training-reports/"
 DRIFT_REPORTS_PREFIX = "drift/"
 _SCHEDULE = re.compile(r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
@@ -81,6 +84,15 @@ class ModelLifecycle(Construct):
                 self, f"Retrain{product.title()}Schedule", schedule=_schedule(f"retrainSchedules.{product}", expression),
                 description=f"FinScore: retrain {product} on schedule",
                 targets=[self._target(retrain, {"product": product})],
+            )
+        # Custom models are retrained together from their stored definitions, on their own schedule.
+        custom_schedule = context("customRetrainSchedule")
+        custom_schedule = CUSTOM_RETRAIN_SCHEDULE if custom_schedule is None else custom_schedule
+        if custom_schedule:
+            self.retrain_rules["custom"] = events.Rule(
+                self, "RetrainCustomModelsSchedule", schedule=_schedule("customRetrainSchedule", custom_schedule),
+                description="FinScore: retrain every custom model on schedule",
+                targets=[self._target(retrain, {"custom_models": "all"})],
             )
         self.drift_rule = events.Rule(
             self, "DriftSchedule", schedule=_schedule("driftSchedule", context("driftSchedule")),
@@ -131,7 +143,10 @@ class ModelLifecycle(Construct):
         # A PUT checks that training files exist; an upload through the API writes one.
         self._allow(custom, ["s3:ListBucket"], [data_bucket.bucket_arn],
                     {"StringLike": {"s3:prefix": [f"{CUSTOM_TRAINING_PREFIX}*"]}})
-        self._allow(custom, ["s3:PutObject"], [data_bucket.arn_for_objects(f"{CUSTOM_TRAINING_PREFIX}*")])
+        self._allow(custom, ["s3:PutObject"], [data_bucket.arn_for_objects(f"{CUSTOM_TRAINING_PREFIX}*"),
+                                               data_bucket.arn_for_objects(
+                                                   f"{CAPTURE_PREFIX}{CUSTOM_MODEL_KEY_PREFIX}*")])
+        custom.function.add_environment("DRIFT_CAPTURE_RATE", str(rate))
         self._allow(platform, ["s3:ListBucket"], [data_bucket.bucket_arn],
                     {"StringLike": {"s3:prefix": [f"{DRIFT_REPORTS_PREFIX}*"]}})
         self._allow(platform, ["s3:GetObject"], [data_bucket.arn_for_objects(f"{DRIFT_REPORTS_PREFIX}*")])
@@ -184,6 +199,9 @@ class ModelLifecycle(Construct):
             "report under drift/<product>/, whose file names are dates chosen by the daily monitor run.")
         ack(custom, f"<{data_id}.Arn>/{CUSTOM_TRAINING_PREFIX}*", "Uploads a custom model's training files under "
             "training/custom/<name>/ with the names users give them.")
+        ack(custom, f"<{data_id}.Arn>/{CAPTURE_PREFIX}{CUSTOM_MODEL_KEY_PREFIX}*",
+            "Drift capture of custom models writes "
+            "sample objects under capture/custom-<name>/<date>/, for models users register after deployment.")
         for fn, product in scoring.items():
             ack(fn, f"<{data_id}.Arn>/{CAPTURE_PREFIX}{product}/*", "Drift capture writes its sample "
                 "objects under capture/<product>/<date>/ with names made at write time.")

@@ -19,6 +19,7 @@ from finscore.products.risk.spec import (
 )
 from finscore.resources import (
     ACTIVITY_TABLE,
+    CUSTOM_MODELS_TABLE,
     DATA_BUCKET,
     DRIFT_MONITOR,
     HEALTH_PROBE_PREFIX,
@@ -94,8 +95,9 @@ def test_functions_write_only_the_tables_they_own_and_never_the_registry(synthes
     assert "s3:DeleteObject" not in grants
     written = {resource for action in TABLE_WRITE_ACTIONS - {"dynamodb:UpdateItem"} for resource in grants.get(action, [])}
     if spec == MODEL_RETRAIN:
-        # Retraining registers candidates and moves the champion: the one writer of the registry.
-        assert written == {_arn(REGISTRY_TABLE.logical_id)}
+        # Retraining registers candidates and moves the champion: the one writer of the registry. It also
+        # records custom models' runs.
+        assert written == {_arn(REGISTRY_TABLE.logical_id), _arn(CUSTOM_MODELS_TABLE.logical_id)}
         return
     writes = {f"dynamodb:{action}" for action in ("PutItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem")}
     assert written == {_arn(table.logical_id) for table, actions in spec.dynamodb_actions().items()

@@ -8,6 +8,7 @@ from finscore.products import products
 from finscore.products.recommend.spec import RECOMMEND_API
 from finscore.products.risk.spec import RISK_API
 from finscore.resources import DRIFT_MONITOR, MODEL_RETRAIN, PLATFORM_API
+from infra.constructs.lifecycle import CUSTOM_RETRAIN_SCHEDULE
 
 
 def _rules(synthesized) -> list[dict]:
@@ -28,6 +29,11 @@ def test_one_retrain_schedule_per_product_with_a_trainer_with_its_input_and_a_dl
     schedules = {rule["ScheduleExpression"]: rule for rule in _rules(synthesized)
                  if _targets_function(rule, MODEL_RETRAIN.logical_id) and "ScheduleExpression" in rule}
     expected = expected_schedules(context)
+    # ...and one for every custom model, each retrained from its stored definition.
+    custom = {expression: rule for expression, rule in schedules.items()
+              if json.loads(rule["Targets"][0]["Input"]) == {"custom_models": "all"}}
+    assert list(custom) == [context.get("customRetrainSchedule", CUSTOM_RETRAIN_SCHEDULE)]
+    schedules = {expression: rule for expression, rule in schedules.items() if expression not in custom}
     assert set(schedules) == set(expected.values()) and len(set(expected.values())) == len(expected)
     for product, expression in expected.items():
         (target,) = schedules[expression]["Targets"]

@@ -39,6 +39,7 @@ PLATFORM_ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/drift/*]",
     # Custom models: their training files uploaded through the API, their table listed by its catalog index.
     "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training/custom/*]",
+    "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/capture/custom-*]",
     "AwsSolutions-IAM5[Resource::<CustomModelsTable.Arn>/index/*]",
     # Batch: incoming files, outputs and chunk parts, the state machine's invoke and child executions
     # (the batch function's spec, infra/constructs/batch.py).

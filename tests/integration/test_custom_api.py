@@ -165,3 +165,28 @@ def test_a_table_that_cannot_train_fails_with_its_reasons(aws, trainer):
     assert body["status"] == "failed" and body["reasons"], body
     assert any("default" in reason["issue"] for reason in body["reasons"])
     assert CustomModels(aws["CUSTOM_MODELS_TABLE"]).get("credit")["last_run"]["registered"] is False
+
+
+def test_drift_watches_a_custom_model_and_its_drift_retrains_it(aws, ready, monkeypatch):
+    from finscore.drift.capture import capture_buffer, reset_capture
+    from finscore.drift.monitor import run_monitor
+
+    monkeypatch.setenv("DRIFT_CAPTURE_RATE", "1")
+    reset_capture()
+    assert call("score")[0] == 200
+    assert capture_buffer().flush() == 2  # the two records scored, sampled for the monitor
+
+    (summary,) = [entry for entry in run_monitor() if entry["product"] == "custom-credit"]
+    assert summary["records"] == 2 and summary["version"] == call("describe")[1]["champion_version"]
+
+    result = run_retrain({"detail-type": "DriftDetected",
+                          "detail": {"product": "custom-credit", "retrain": True}})
+    assert result["status"] == "ready" and result["trigger"] == "drift"
+    assert len(ModelRegistry(aws["REGISTRY_TABLE"]).list_versions("custom-credit")) == 2
+
+
+def test_the_schedule_retrains_every_custom_model_that_serves(aws, ready):
+    result = run_retrain({"custom_models": "all", "trigger": "schedule"})
+
+    assert [(entry["custom_model"], entry["status"]) for entry in result["results"]] == [("credit", "ready")]
+    assert call("describe")[1]["last_run"]["trigger"] == "schedule"

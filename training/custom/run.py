@@ -16,6 +16,7 @@ from typing import Annotated, Any, Mapping
 from pydantic import Field
 
 from finscore import resources
+from finscore.dynamo import ConditionFailed
 from finscore.events import MODEL_PROMOTED, MODEL_REGISTERED, MODEL_REJECTED, publish_event
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
@@ -103,3 +104,36 @@ def _reason(reject: RowReject) -> dict[str, Any]:
 def _headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
     # The chosen model's plain numbers; intervals, the baseline and the comparison stay in the manifest.
     return {name: value for name, value in metrics.items() if isinstance(value, (int, float)) and not isinstance(value, bool)}
+
+
+def retrain_custom(name: str, trigger: str) -> dict[str, Any]:
+    """A new run of custom model NAME from its stored definition (its schedule, drift): recorded as a
+    PUT records one, then run here."""
+    import uuid
+
+    settings = load_settings(CustomRunSettings)
+    models = CustomModels(settings.custom_models_table)
+    item = models.get(name)
+    if item is None or item.get("status") == "retired":
+        return {"custom_model": name, "skipped": True, "reason": "no such custom model, or retired"}
+    training_id = str(uuid.uuid4())
+    try:
+        models.register(name, item["definition"], training_id, f"{trigger} retrain")
+    except ConditionFailed:
+        return {"custom_model": name, "skipped": True, "reason": "a run is training now"}
+    return run_custom({"custom_model": name, "training_id": training_id, "trigger": trigger})
+
+
+def retrain_every_custom_model(trigger: str) -> list[dict[str, Any]]:
+    """A run of every custom model that serves, each on its own: one that fails is listed."""
+    settings = load_settings(CustomRunSettings)
+    results = []
+    for item in CustomModels(settings.custom_models_table).all():
+        if item.get("status") == "retired":
+            continue
+        try:
+            results.append(retrain_custom(item["name"], trigger))
+        except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the others
+            logger.exception("Custom model retraining failed", extra={"custom_model": item["name"]})
+            results.append({"custom_model": item["name"], "error": f"{type(exc).__name__}: {exc}"})
+    return results

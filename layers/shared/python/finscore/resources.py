@@ -75,6 +75,8 @@ TABLES = (REGISTRY_TABLE, ACTIVITY_TABLE, CUSTOM_MODELS_TABLE)
 # Where a custom model's training files live in the data bucket (training/custom/<name>/ by default):
 # the custom API checks and uploads them there, and the retrain function reads every file under training/.
 CUSTOM_TRAINING_PREFIX = "training/custom/"
+# A custom model's name in the model store, the registry, drift capture and activity: custom-<name>.
+CUSTOM_MODEL_KEY_PREFIX = "custom-"
 
 # Batch scoring: a file put under incoming/<product>/ of the data bucket.
 BATCH_INCOMING_QUEUE = QueueSpec(
@@ -391,9 +393,10 @@ MODEL_RETRAIN = FunctionSpec(
     buckets=(DATA_BUCKET, MODELS_BUCKET),
     tables=(REGISTRY_TABLE, CUSTOM_MODELS_TABLE),
     # It registers versions and, through the promotion gate, moves the champion (a transaction); it
-    # reads a custom model's definition and records its run's status.
+    # reads a custom model's definition, records its run's status, and starts runs of every custom
+    # model on their schedule or on drift.
     table_actions=((REGISTRY_TABLE, KEY_READS + ("PutItem", "UpdateItem", "ConditionCheckItem")),
-                   (CUSTOM_MODELS_TABLE, ("GetItem", "UpdateItem"))),
+                   (CUSTOM_MODELS_TABLE, KEY_READS + ("PutItem", "UpdateItem"))),
     memory_mb=3008,
     timeout_s=900,
     package="image",
@@ -407,7 +410,8 @@ DRIFT_MONITOR = FunctionSpec(
     logical_id="DriftMonitorFunction",
     description="FinScore drift: captured scoring inputs against the champion's training baseline",
     buckets=(DATA_BUCKET, MODELS_BUCKET),
-    tables=(REGISTRY_TABLE,),
+    # It lists the custom models (their index) to watch them as products are.
+    tables=(REGISTRY_TABLE, CUSTOM_MODELS_TABLE),
     memory_mb=1024,
     timeout_s=900,
     package="image",

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from finscore.products.custom.spec import BATCH_FOLDER
+from finscore.products.custom.definition import model_key
 from finscore.s3 import Bucket
 from finscore.resources import BATCH_INCOMING_QUEUE, BATCH_PARTS_PREFIX, BATCH_SCORED_PREFIX
 
@@ -31,7 +33,8 @@ class Source:
 
     @property
     def output_prefix(self) -> str:
-        return f"{SCORED_PREFIX}{self.product}/{self.name}/"
+        # The input's own path under scored/: scored/<product>/<name>/, scored/custom/<model>/<name>/.
+        return f"{SCORED_PREFIX}{self.key[len(INCOMING_PREFIX):]}/"
 
     @property
     def manifest_key(self) -> str:
@@ -50,10 +53,14 @@ class Source:
 
 
 def product_and_name(key: str) -> tuple[str, str]:
-    """incoming/<product>/<name> -> (product, name); ValueError for any other key."""
+    """incoming/<product>/<name> -> (product, name), incoming/custom/<model>/<name> -> (custom-<model>,
+    name); ValueError for any other key."""
     product, _, name = key[len(INCOMING_PREFIX):].partition("/")
+    if product == BATCH_FOLDER:
+        model, _, name = name.partition("/")
+        product = model_key(model) if model else ""
     if not key.startswith(INCOMING_PREFIX) or key.endswith("/") or not product or not name:
-        raise ValueError(f"{key} is not a file under {INCOMING_PREFIX}<product>/")
+        raise ValueError(f"{key} is not a file under {INCOMING_PREFIX}<product>/ or {INCOMING_PREFIX}{BATCH_FOLDER}/<model>/")
     return product, name
 
 

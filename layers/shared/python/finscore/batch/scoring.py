@@ -24,8 +24,11 @@ from finscore.errors import NotFound, ValidationFailed
 from finscore.models.champion import ChampionCache, LoadedModel, Loader, serving_champion
 from finscore.models.manifest import Manifest
 from finscore.models.native import batch_model
+from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
 from finscore.products import product
+from finscore.products.custom.spec import custom_product, for_version, is_custom
+from finscore.products.custom.definition import MODEL_KEY_PREFIX
 from finscore.products.scoring import Scorer
 from finscore.products.spec import ProductSpec, load
 from finscore.settings import load_settings
@@ -54,7 +57,13 @@ class ScoredRows:
 
 
 def batch_product(name: str) -> ProductSpec:
-    """The product a file under incoming/<name>/ is for; a 422 naming the known ones otherwise."""
+    """The product a file under incoming/<name>/ is for (a custom model's under incoming/custom/<name>/);
+    a 422 naming the known ones otherwise."""
+    if is_custom(name):
+        if not ModelRegistry(batch_settings().registry_table).has_versions(name):
+            raise ValidationFailed(f"product: no version of custom model {name!r} is registered; "
+                                   f"PUT /v1/custom-models/{name.removeprefix(MODEL_KEY_PREFIX)} trains one")
+        return custom_product(name)
     try:
         return product(name)
     except NotFound as exc:
@@ -161,6 +170,8 @@ def file_scorer(name: str, version: str | None = None) -> Scorer:
     file's plan pinned), loaded once."""
     spec = batch_product(name)
     loaded = champion(name).get() if version is None else pinned_model(name, version)
+    if is_custom(name):
+        spec = for_version(spec, loaded.manifest)
     return Scorer(spec, loaded, counted="batch")
 
 

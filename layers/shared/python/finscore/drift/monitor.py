@@ -17,6 +17,7 @@ from typing import Annotated, Any, Callable, Iterable, Mapping
 import numpy as np
 from pydantic import Field
 
+from finscore import resources
 from finscore.drift import statistics
 from finscore.models.manifest import Manifest
 from finscore.settings import ModelServingSettings, load_settings
@@ -108,6 +109,8 @@ class DriftSettings(ModelServingSettings):
     data_bucket: Annotated[str, Field(alias="DATA_BUCKET", min_length=3)]
     # Whether a DriftDetected event asks for retraining (the retrain function checks it too).
     retrain_on_drift: Annotated[bool, Field(alias="RETRAIN_ON_DRIFT")] = False
+    # Custom models are watched as products are; without the table, only the registry's products.
+    custom_models_table: Annotated[str | None, Field(alias=resources.CUSTOM_MODELS_TABLE.env_var)] = None
 
 
 def run_monitor(products: Iterable[str] | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -119,6 +122,7 @@ def run_monitor(products: Iterable[str] | None = None, now: datetime | None = No
     from finscore.models.store import ModelStore
     from finscore.products import product as product_spec
     from finscore.products import products as registered
+    from finscore.products.custom.spec import is_custom
 
     settings = load_settings(DriftSettings)
     data_bucket = settings.data_bucket
@@ -126,8 +130,11 @@ def run_monitor(products: Iterable[str] | None = None, now: datetime | None = No
     retrain = settings.retrain_on_drift
     moment = now or datetime.now(timezone.utc)
     summaries = []
-    for product in (products if products is not None else registered()):
-        watched = set(product_spec(product).drift_features)
+    if products is None:
+        products = [*registered(), *_custom_models(settings.custom_models_table)]
+    for product in products:
+        # A custom model's every feature is watched: nothing declares which of a user's columns move.
+        watched = set() if is_custom(product) else set(product_spec(product).drift_features)
         version = registry.champion_version(product)
         if version is None:
             continue
@@ -156,3 +163,13 @@ def run_monitor(products: Iterable[str] | None = None, now: datetime | None = No
         summaries.append({"product": product, "version": version, "status": report["status"],
                           "max_psi": report["max_psi"], "report_key": key, "records": len(sample.records)})
     return summaries
+
+
+def _custom_models(table: str | None) -> list[str]:
+    """The model keys of the custom models that serve (not retired)."""
+    if not table:
+        return []
+    from finscore.products.custom.definition import model_key
+    from finscore.products.custom.store import CustomModels
+
+    return [model_key(item["name"]) for item in CustomModels(table).all() if item.get("status") != "retired"]

@@ -60,7 +60,10 @@ class Scorer:
 
     def predict(self, columns: Columns, model: Any = None) -> dict[str, np.ndarray]:
         """The manifest's outputs for every row of COLUMNS (MODEL: the loaded model, or a variant of it)."""
-        matrix = self.matrix(columns)
+        return self.predict_matrix(self.matrix(columns), columns, model)
+
+    def predict_matrix(self, matrix: np.ndarray, columns: Columns, model: Any = None) -> dict[str, np.ndarray]:
+        """predict, for callers that use the matrix of COLUMNS again (explanations)."""
         outputs = (model or self.loaded.model).predict(matrix, columns)
         if self.capture and len(matrix):
             self._capture(matrix, outputs)

@@ -103,9 +103,14 @@ class ProductSpec:
         return (self.api, *self.functions)
 
 
+def load(reference: Any) -> Any:
+    """The object a "module:attribute" reference names; a spec built at run time from data (a custom
+    model's) holds its parts themselves, which are returned as they are."""
+    return _imported(reference) if isinstance(reference, str) else reference
+
+
 @lru_cache(maxsize=None)
-def load(reference: str) -> Any:
-    """The object a "module:attribute" reference names."""
+def _imported(reference: str) -> Any:
     module, _, attribute = reference.partition(":")
     loaded = importlib.import_module(module)
     return getattr(loaded, attribute) if attribute else loaded

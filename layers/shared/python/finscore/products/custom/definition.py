@@ -18,7 +18,7 @@ DATA_PREFIX = resources.CUSTOM_TRAINING_PREFIX
 TRAINING_PREFIX = "training/"
 # Custom models share the model store and registry with the built-in products under this prefix, so a
 # user's name can never be taken for a built-in product's.
-MODEL_KEY_PREFIX = "custom-"
+MODEL_KEY_PREFIX = resources.CUSTOM_MODEL_KEY_PREFIX
 
 ColumnName = Annotated[str, Field(min_length=1, max_length=128)]
 

@@ -14,7 +14,6 @@ import uuid
 from functools import lru_cache
 from typing import Annotated, Any, Mapping, Sequence
 
-import numpy as np
 from pydantic import Field, ValidationError
 
 from finscore import resources
@@ -37,7 +36,8 @@ from finscore.products.custom.api_models import (
 )
 from finscore.products.custom.definition import CustomDefinition, model_key
 from finscore.products.custom.store import CustomModels
-from finscore.products.scoring import row_outputs
+from finscore.products.custom.spec import custom_product, for_version
+from finscore.products.scoring import Scorer, row_outputs
 from finscore.remembered import Remembered
 from finscore.s3 import Bucket
 from finscore.settings import ModelServingSettings, load_settings
@@ -256,21 +256,15 @@ def score(name: str, records: Sequence[Any]) -> CustomScoreResponse:
     rows = [records[index] for index in good]
     results: list[CustomScore] = []
     if rows:
-        matrix = schema.matrix(rows)
-        outputs = model.predict(matrix)
+        # The platform's Scorer, as every product's API: drift capture and activity counting come with it.
+        scorer = Scorer(for_version(custom_product(model_key(name)), loaded.manifest), loaded, capture=True,
+                        counted="online")
+        matrix = scorer.matrix(rows)
+        outputs = scorer.predict_matrix(matrix, rows)
         reasons = model.reasons(matrix, rows)
         ids = [row.get(schema.id_column) for row in rows] if schema.id_column else [None] * len(rows)
         for position, index in enumerate(good):
             answer = row_outputs(outputs, position)
             results.append(CustomScore(index=index, id=ids[position], reasons=reasons[position], **answer))
-        _count(name, loaded.manifest, outputs)
     return CustomScoreResponse(name=name, model_version=loaded.version, threshold=getattr(model, "threshold", None),
                                scored=len(results), failed=len(errors), results=results, errors=errors)
-
-
-def _count(name: str, manifest: Any, outputs: Mapping[str, np.ndarray]) -> None:
-    from finscore.activity.tally import activity_tally
-
-    tally = activity_tally()
-    if tally is not None:
-        tally.scored(model_key(name), outputs, {output.name: output.type for output in manifest.outputs})
