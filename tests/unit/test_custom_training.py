@@ -148,6 +148,29 @@ def test_the_baseline_is_chosen_when_boosting_cannot_win(linear):
     assert linear.manifest.extra["selection"]["why"].startswith("boosting is")
 
 
+def test_boosting_that_loses_on_the_held_out_rows_gives_way_to_the_baseline(monkeypatch):
+    from sklearn.tree import DecisionTreeClassifier
+
+    from training.custom import product as custom_product
+
+    choose = custom_product.choose
+
+    def boosting_that_memorised_validation(baseline, boosting, task, validation_y, validation_x):
+        # Perfect on validation (it learned those very rows), much weaker on rows it never saw.
+        _, selection = choose(baseline, boosting, task, validation_y, validation_x)
+        boosting.model = DecisionTreeClassifier(random_state=0).fit(validation_x, validation_y)
+        return boosting, {**selection, "chosen": "boosting"}
+
+    monkeypatch.setattr(custom_product, "choose", boosting_that_memorised_validation)
+    trained = train(CustomDefinition(name="linear", target="outcome", task="binary"), linear_table(1_500))
+
+    metrics, selection = trained.manifest.metrics, trained.manifest.extra["selection"]
+    assert metrics["chosen"] == "baseline" and trained.manifest.extra["model"]["chosen"] == "baseline"
+    assert "the baseline is served" in selection["held_out_fallback"]
+    assert metrics["comparison"]["chosen_not_worse"] and metrics["roc_auc"] == metrics["baseline"]["roc_auc"]
+    assert metrics["comparison"]["note"] == selection["held_out_fallback"]
+
+
 def test_boosting_is_chosen_when_it_is_clearly_better(credit):
     selection = credit.manifest.extra["selection"]
 

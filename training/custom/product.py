@@ -217,6 +217,17 @@ class CustomProduct:
         for candidate in (fitted.baseline, fitted.boosting):
             measured[candidate.name] = metrics_with_intervals(task, labels, self.scores(fitted, candidate, matrix),
                                                               fitted.thresholds.get(candidate.name))
+        if fitted.chosen is not fitted.baseline and fitted.baseline.eligible \
+                and measured[fitted.chosen.name][metric] < measured[BASELINE][metric]:
+            # Boosting won on validation but lost on the held-out rows: the baseline serves, so that the
+            # model served is never worse on held-out data than the baseline it is reported against.
+            fitted.selection = {**fitted.selection, "chosen": BASELINE, "held_out_fallback": (
+                f"boosting was chosen on validation but its held-out {metric} "
+                f"({measured[fitted.chosen.name][metric]:.4f}) is below the baseline's "
+                f"({measured[BASELINE][metric]:.4f}): the baseline is served. The test rows thus took part in "
+                "this one choice between two models; read the baseline's held-out figures as very slightly "
+                "optimistic")}
+            fitted.chosen = fitted.baseline
         chosen, baseline = measured[fitted.chosen.name], measured[BASELINE]
         served = self.scores(fitted, fitted.chosen, matrix)
         difference = chosen[metric] - baseline[metric]
@@ -226,7 +237,7 @@ class CustomProduct:
             "interval": difference_interval(task, metric, labels, served,
                                             self.scores(fitted, fitted.baseline, matrix)),
             "chosen_not_worse": difference >= 0,
-            "note": comparison_note(fitted.chosen.name, metric, difference),
+            "note": comparison_note(fitted.chosen.name, metric, difference, fitted.selection.get("held_out_fallback")),
         }
         function = (BINARY_METRICS if task == "binary" else REGRESSION_METRICS)[metric]
         fitted.evaluation = {
@@ -366,7 +377,9 @@ class CustomProduct:
         return json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
 
 
-def comparison_note(chosen: str, metric: str, difference: float) -> str:
+def comparison_note(chosen: str, metric: str, difference: float, fallback: str | None = None) -> str:
+    if fallback:
+        return fallback
     if chosen == BASELINE:
         return "the baseline was chosen on validation; it is the model served"
     if difference >= 0:
