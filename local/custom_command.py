@@ -337,10 +337,10 @@ def format_status(status: Mapping[str, Any]) -> str:
     names = list((metrics.get("intervals") or {}))
     if names:
         lines.append(f"Held-out metrics ({(model.get('comparison') or {}).get('rows', '?')} test rows, 95% intervals):")
-        lines.append(f"  {'metric':<10} {'chosen':>8} {'interval':<20} {'baseline':>8} {'interval':<20}")
+        lines.append(f"  {'metric':<10} {'chosen':>8} {'interval':<20} {'baseline':>8} interval")
         for metric in names:
             lines.append(f"  {metric:<10} {_number(metrics.get(metric)):>8} {_interval(metrics, metric):<20} "
-                         f"{_number(baseline.get(metric)):>8} {_interval(baseline, metric):<20}".rstrip())
+                         f"{_number(baseline.get(metric)):>8} {_interval(baseline, metric)}".rstrip())
     comparison = model.get("comparison") or {}
     if comparison.get("note"):
         lines.append(f"Comparison: {comparison['note']}")
