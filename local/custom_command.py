@@ -320,12 +320,14 @@ def format_status(status: Mapping[str, Any]) -> str:
     """What `custom show` prints: the status and its reasons, the chosen model, and the held-out metrics
     of the chosen model and of the baseline on the same rows, with their 95% intervals."""
     lines = [f"{status['name']}: {status['status']}  (updated {status.get('updated_at')})"]
-    if status["status"] in ("failed",) or (status.get("reasons") and status["status"] != "ready"):
-        lines += ["Reasons:", format_reasons(status.get("reasons") or [])]
+    # A ready model's reasons are the rows its run rejected; `rejected_rows` counts them.
+    if status.get("reasons") and status["status"] != "ready":
+        lines += ["Reasons:", format_reasons(status["reasons"])]
     model = status.get("model") or {}
     if not model:
-        lines.append("No serving version yet." if not status.get("champion_version") else "")
-        return "\n".join(line for line in lines if line)
+        if not status.get("champion_version"):
+            lines.append("No serving version yet.")
+        return "\n".join(lines)
     chosen = model.get("model") or {}
     rows = model.get("rows") or {}
     lines.append(f"Version {model.get('version')}: {chosen.get('chosen')} ({chosen.get('algorithm')}), "
