@@ -1,5 +1,5 @@
 """The `finscore` command: run the local stack, invoke a function, train a product, write the OpenAPI document, show the
-outbox, get an access token of the local stack's Cognito."""
+outbox, get an access token of the local stack's Cognito, bring your own table (custom models)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from local import custom_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
                             "finscore/interventions.write, finscore/admin); repeat for more; default: every "
                             "scope of the machine client")
 
+    custom_command.add_parser(commands)
+
     arguments = parser.parse_args(argv)
+    if arguments.command == "custom":
+        # A client of the API: it runs no function, so its output stays the console's (a terminal's progress).
+        return custom_command.run(arguments)
     # Before anything imports Powertools: its Logger keeps the stdout it finds at creation, and
     # local functions' output must reach their log files through the routing stream.
     from local.function_output import routed_stdout

@@ -56,6 +56,21 @@ class FakeContext:
         return 15_000
 
 
+class HandlerFunction:
+    """A function's real handler, as the local gateway invokes it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def invoke(self, event: dict) -> dict:
+        return load_handler(self.name).lambda_handler(event, FakeContext())
+
+
+def run_retrain(event: dict) -> dict:
+    """The retrain function's handler (a custom model's run when EVENT names one)."""
+    return load_handler("model_retrain").lambda_handler(event, FakeContext())
+
+
 def invoke(function: str, event: dict) -> tuple[int, dict | str]:
     """Call the handler; returns (status, parsed JSON body or text)."""
     response = load_handler(function).lambda_handler(event, FakeContext())

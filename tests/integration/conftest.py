@@ -15,3 +15,22 @@ def customer(aws, risk_champion):
     seed_product(aws, "risk", customers=5, seed=3, transactions_for=0)
     yield "C000001"
     service.reset()
+
+
+@pytest.fixture
+def trainer(aws, monkeypatch):
+    """The retrain function behind the Lambda endpoint a custom model's PUT invokes, as the local run serves it."""
+    from finscore.aws import client
+    from finscore.products.custom import service
+    from local.lambda_invoke import LocalLambdaInvoke
+    from tests.handlers import run_retrain
+
+    name = "finscore-local-model-retrain"
+    endpoint = LocalLambdaInvoke({name: run_retrain}).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint.url)
+    monkeypatch.setenv("RETRAIN_FUNCTION_NAME", name)
+    client.cache_clear()
+    service.reset()
+    yield endpoint
+    endpoint.stop()
+    service.reset()

@@ -8,36 +8,14 @@ import json
 
 import pytest
 
-from finscore.aws import client
 from finscore.models.registry import ModelRegistry
-from finscore.products.custom import service
 from finscore.products.custom.store import CustomModels
 from finscore.s3 import Bucket
 from tests.custom_tables import credit_table
-from tests.handlers import FakeContext, invoke, load_event, load_handler
+from tests.handlers import invoke, load_event, run_retrain
 from tests.integration.test_custom_files import csv_bytes
 
-RETRAIN = "finscore-local-model-retrain"
 WAIT_S = 300  # bounds a wait for the background run; it times nothing
-
-
-def run_retrain(event: dict) -> dict:
-    return load_handler("model_retrain").lambda_handler(event, FakeContext())
-
-
-@pytest.fixture
-def trainer(aws, monkeypatch):
-    """The retrain function behind the Lambda endpoint a PUT invokes, as the local run serves it."""
-    from local.lambda_invoke import LocalLambdaInvoke
-
-    endpoint = LocalLambdaInvoke({RETRAIN: run_retrain}).start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", endpoint.url)
-    monkeypatch.setenv("RETRAIN_FUNCTION_NAME", RETRAIN)
-    client.cache_clear()
-    service.reset()
-    yield endpoint
-    endpoint.stop()
-    service.reset()
 
 
 def put_table(aws, records, key: str = "training/custom/credit/applications.csv") -> None:

@@ -12,21 +12,11 @@ from finscore import resources
 from finscore.products import all_functions
 from local.cognito import TokenVerifier, create_user_pool, fetch_jwks, issue_token
 from local.gateway import LocalGateway
-from tests.handlers import FakeContext, load_handler
+from tests.handlers import HandlerFunction
 
 SCORE = resources.SCORE_SCOPE.identifier
 CUSTOMERS = resources.CUSTOMER_DATA_SCOPE.identifier
 INTERVENTIONS = resources.INTERVENTIONS_SCOPE.identifier
-
-
-class HandlerFunction:
-    """A function's real handler, as the local gateway invokes it."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def invoke(self, event: dict) -> dict:
-        return load_handler(self.name).lambda_handler(event, FakeContext())
 
 
 @pytest.fixture
