@@ -2,7 +2,8 @@
 
 Every product of the registry gets its rows: training at its default size, the cold start, warm
 latency and memory of its API function on its example request, and batch scoring of a 1M-row file
-(its trainer's `batch_file`). In the same run the peer of SPEC §6 (recommend served the seeds' way:
+(its trainer's `batch_file`). Custom models get the same serving rows for their one scoring
+function, on a model trained from a 5,000-row credit table. In the same run the peer of SPEC §6 (recommend served the seeds' way:
 FastAPI + pandas + scikit-learn from joblib through Mangum, the model fetched from S3 at init;
 benchmarks/peer/) is measured beside the product it serves, and the ratios printed. The local gateway
 of `make run` is put under a bounded load (benchmarks/gateway_load.py): clients connecting together,
@@ -172,6 +173,37 @@ def gateway_rows(measured: dict) -> list[tuple[str, str, str, bool | None]]:
     return rows
 
 
+def train_custom_example(names: dict[str, str], store: ModelStore, registry: ModelRegistry,
+                         rows: list[tuple[str, str, str, bool | None]]) -> Path:
+    """Custom model "credit" trained from a 5,000-row table in the embedded S3 and registered as ready;
+    the score request of events/custom_api/score.json cut to its first record, written beside it."""
+    from finscore.products.custom.definition import CustomDefinition
+    from finscore.products.custom.store import CustomModels
+    from finscore.s3 import Bucket
+    from tests.custom_tables import credit_table
+    from tests.integration.test_custom_files import csv_bytes
+    from training.custom import train_custom_model
+
+    data_bucket = names[resources.DATA_BUCKET.env_var]
+    definition = CustomDefinition(name="credit", target="default", task="binary", positive_class="yes",
+                                  id_column="customer_id", monotone={"utilisation": 1})
+    Bucket(data_bucket).write(f"{definition.data_prefix}applications.csv", csv_bytes(credit_table(5_000)))
+    began = time.perf_counter()
+    train_custom_model(definition, data_bucket=data_bucket, store=store, registry=registry)
+    training_s = time.perf_counter() - began
+    rows.append(("training a custom model, 5,000-row CSV in S3 to promoted", f"{training_s:.1f} s", "<= 180 s",
+                 training_s <= 180))
+    models = CustomModels(names[resources.CUSTOM_MODELS_TABLE.env_var])
+    models.register("credit", definition.model_dump(mode="json"), "bench", "bench")
+    models.record("credit", "bench", "training")
+    models.record("credit", "bench", "ready")
+    event = json.loads((ROOT / "events" / "custom_api" / "score.json").read_text())
+    event["body"] = json.dumps({"records": json.loads(event["body"])["records"][:1]})
+    path = Path(tempfile.mkdtemp(prefix="finscore-bench-custom-")) / "score-one.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
 def serving_rows(function: str, served: dict) -> list[tuple[str, str, str, bool | None]]:
     cold = served["cold_s"]
     rows = [
@@ -249,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
                 peer = measure_peer(aws.endpoint_url, names[resources.MODELS_BUCKET.env_var], event,
                                     cold_runs=COLD_RUNS, warm_requests=WARM_REQUESTS)
                 rows += peer_rows(peer, served[product])
+
+        if not args.batch_only:
+            # Custom models share one scoring function: a 5,000-row credit table trained and served.
+            event = train_custom_example(names, store, registry, rows)
+            served["custom"] = {"cold_s": statistics.median(
+                probe(resources.CUSTOM_API.name, event, environment, 0)["cold_s"] for _ in range(COLD_RUNS)),
+                **probe(resources.CUSTOM_API.name, event, environment, WARM_REQUESTS)}
+            rows += serving_rows(f"{resources.CUSTOM_API.name} (one record, with reasons)", served["custom"])
 
         for product, spec in products().items():
             if spec.trainer is None or not hasattr(load(spec.trainer), "batch_file"):

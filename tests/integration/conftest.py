@@ -34,3 +34,18 @@ def trainer(aws, monkeypatch):
     yield endpoint
     endpoint.stop()
     service.reset()
+
+
+@pytest.fixture
+def credit_model(aws, trainer):
+    """A custom model "credit" registered from a 3,000-row credit table, trained and ready; PUT's answer."""
+    from finscore.s3 import Bucket
+    from tests.custom_tables import credit_table
+    from tests.handlers import invoke, load_event
+    from tests.integration.test_custom_files import csv_bytes
+
+    Bucket(aws["DATA_BUCKET"]).write("training/custom/credit/applications.csv", csv_bytes(credit_table(3_000, seed=21)))
+    status, accepted = invoke("custom_api", load_event("custom_api", "register"))
+    assert status == 202, accepted
+    trainer.wait(300)
+    return accepted

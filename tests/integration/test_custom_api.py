@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from finscore.models.registry import ModelRegistry
 from finscore.products.custom.store import CustomModels
 from finscore.s3 import Bucket
@@ -33,19 +31,9 @@ def call(case: str, body=None, **path: str) -> tuple[int, dict]:
     return invoke("custom_api", event)
 
 
-@pytest.fixture
-def ready(aws, trainer):
-    """The credit model registered, trained and ready."""
-    put_table(aws, credit_table(3_000, seed=21))
-    status, accepted = call("register")
-    assert status == 202, accepted
-    trainer.wait(WAIT_S)
-    return accepted
-
-
-def test_a_table_put_in_s3_becomes_a_ready_model_with_its_reports(aws, ready, trainer):
+def test_a_table_put_in_s3_becomes_a_ready_model_with_its_reports(aws, credit_model, trainer):
     (_, summary), = trainer.results
-    assert summary["training_id"] == ready["training_id"] and summary["status"] == "ready", summary
+    assert summary["training_id"] == credit_model["training_id"] and summary["status"] == "ready", summary
 
     status, body = call("describe")
 
@@ -65,7 +53,7 @@ def test_a_table_put_in_s3_becomes_a_ready_model_with_its_reports(aws, ready, tr
     assert status == 200 and card.startswith("# Model card: custom-credit")
 
 
-def test_records_are_scored_with_reasons_and_a_bad_record_fails_alone(ready):
+def test_records_are_scored_with_reasons_and_a_bad_record_fails_alone(credit_model):
     status, body = call("score")
 
     assert status == 200, body
@@ -79,7 +67,7 @@ def test_records_are_scored_with_reasons_and_a_bad_record_fails_alone(ready):
     assert error["index"] == 2 and {"age", "favourite_colour"} <= fields
 
 
-def test_retrain_adds_a_version_and_the_history_lists_both(aws, ready, trainer):
+def test_retrain_adds_a_version_and_the_history_lists_both(aws, credit_model, trainer):
     status, _ = call("retrain")
     assert status == 202
     trainer.wait(WAIT_S)
@@ -91,13 +79,13 @@ def test_retrain_adds_a_version_and_the_history_lists_both(aws, ready, trainer):
     assert champion in {version["version"] for version in history["versions"]}
 
 
-def test_a_run_delivered_twice_trains_once(aws, ready, trainer):
-    again = run_retrain({"custom_model": "credit", "training_id": ready["training_id"], "trigger": "admin"})
+def test_a_run_delivered_twice_trains_once(aws, credit_model, trainer):
+    again = run_retrain({"custom_model": "credit", "training_id": credit_model["training_id"], "trigger": "admin"})
     assert again["skipped"] is True
     assert len(ModelRegistry(aws["REGISTRY_TABLE"]).list_versions("custom-credit")) == 1
 
 
-def test_a_retired_model_stops_scoring_and_a_put_registers_it_again(aws, ready, trainer):
+def test_a_retired_model_stops_scoring_and_a_put_registers_it_again(aws, credit_model, trainer):
     status, body = call("retire")
     assert status == 200 and body["status"] == "retired"
     status, body = call("score")
@@ -145,7 +133,7 @@ def test_a_table_that_cannot_train_fails_with_its_reasons(aws, trainer):
     assert CustomModels(aws["CUSTOM_MODELS_TABLE"]).get("credit")["last_run"]["registered"] is False
 
 
-def test_drift_watches_a_custom_model_and_its_drift_retrains_it(aws, ready, monkeypatch):
+def test_drift_watches_a_custom_model_and_its_drift_retrains_it(aws, credit_model, monkeypatch):
     from finscore.drift.capture import capture_buffer, reset_capture
     from finscore.drift.monitor import run_monitor
 
@@ -163,7 +151,7 @@ def test_drift_watches_a_custom_model_and_its_drift_retrains_it(aws, ready, monk
     assert len(ModelRegistry(aws["REGISTRY_TABLE"]).list_versions("custom-credit")) == 2
 
 
-def test_the_schedule_retrains_every_custom_model_that_serves(aws, ready):
+def test_the_schedule_retrains_every_custom_model_that_serves(aws, credit_model):
     result = run_retrain({"custom_models": "all", "trigger": "schedule"})
 
     assert [(entry["custom_model"], entry["status"]) for entry in result["results"]] == [("credit", "ready")]

@@ -12,7 +12,7 @@ from finscore.batch import scoring as batch_scoring
 from finscore.s3 import Bucket
 from tests.custom_tables import credit_table
 from tests.handlers import FakeContext, load_handler, s3_notification_event
-from tests.integration.test_custom_api import call, ready, trainer  # noqa: F401 - fixtures
+from tests.integration.test_custom_api import call
 from tests.integration.test_custom_files import csv_bytes
 
 
@@ -32,7 +32,7 @@ def score_file(aws, key: str, body: bytes) -> tuple[dict, list[dict], dict[int, 
     return manifest, rows, rejects
 
 
-def test_a_file_is_scored_as_the_api_scores_its_records(aws, ready, monkeypatch):
+def test_a_file_is_scored_as_the_api_scores_its_records(aws, credit_model, monkeypatch):
     monkeypatch.delenv("BATCH_STATE_MACHINE_ARN", raising=False)
     records = credit_table(60, seed=99)
     for record in records:

@@ -211,6 +211,11 @@ def test_probabilities_are_calibrated_on_held_out_rows(credit):
     assert sum(row["rows"] for row in table) == len(test)
     gap = sum(row["rows"] * abs(row["mean_predicted"] - row["observed_rate"]) for row in table) / len(test)
     assert gap < 0.06
+    # ...and the manifest reports the same, with intervals, for the chosen model and the baseline.
+    metrics = credit.manifest.metrics
+    assert metrics["ece"] == pytest.approx(gap, abs=1e-5) and metrics["intervals"]["ece"][0] <= metrics["ece"]
+    assert metrics["calibration_gap"] == pytest.approx(probability.mean() - labels.mean(), abs=1e-6)
+    assert "ece" in metrics["baseline"] and "calibration_gap" in metrics["baseline"]
 
 
 def test_the_monotone_constraints_hold_in_the_served_model(credit):

@@ -47,19 +47,30 @@ def ks_threshold(labels: np.ndarray, probability: np.ndarray) -> float:
     return float(min(thresholds[best], 1.0))
 
 
+def expected_calibration_error(labels: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """The mean gap between predicted probability and observed rate over equal-size bins, weighted by rows."""
+    order = np.argsort(probability, kind="stable")
+    groups = [group for group in np.array_split(order, min(bins, len(order))) if len(group)]
+    return float(sum(len(group) * abs(probability[group].mean() - labels[group].mean()) for group in groups)
+                 / max(len(order), 1))
+
+
 BINARY_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "roc_auc": lambda y, p: float(roc_auc_score(y, p)),
     "pr_auc": lambda y, p: float(average_precision_score(y, p)),
     "brier": lambda y, p: float(brier_score_loss(y, p)),
     "log_loss": lambda y, p: float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
     "ks": ks_statistic,
+    # Calibration on the held-out rows: the binned gap, and the mean probability minus the observed rate.
+    "ece": expected_calibration_error,
+    "calibration_gap": lambda y, p: float(np.mean(p) - np.mean(y)),
 }
 REGRESSION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "r2": lambda y, v: float(r2_score(y, v)),
     "mae": lambda y, v: float(mean_absolute_error(y, v)),
     "rmse": lambda y, v: float(np.sqrt(mean_squared_error(y, v))),
 }
-LOWER_IS_BETTER = frozenset({"brier", "log_loss", "mae", "rmse"})
+LOWER_IS_BETTER = frozenset({"brier", "log_loss", "mae", "rmse", "ece"})
 
 
 def metrics_with_intervals(task: str, labels: np.ndarray, scores: np.ndarray,
