@@ -67,8 +67,8 @@ function metricsPanel(detail: Partial<CustomModelDetail>): HTMLElement {
         ["Chosen", `${detail.model?.chosen} (${detail.model?.algorithm})`],
         ["Rows", `${fmt.number(rows.in)} in, ${fmt.number(rows.rejected)} rejected`],
         ["Split", `train ${fmt.number(rows.train)} · validation ${fmt.number(rows.validation)} · test ${fmt.number(rows.test)}`],
-        ["Chosen because", detail.selection?.why ?? "—"],
       ]),
+      detail.selection ? el("p", {}, `Chosen because ${detail.selection.why}.`) : "",
       table(metrics, [
         { title: "Metric (test)", value: (m) => `${m}${LOWER_IS_BETTER.has(m) ? " (lower is better)" : ""}` },
         ...names.flatMap((name) => [
@@ -249,7 +249,7 @@ function scorePanel(name: string, detail: Partial<CustomModelDetail>): HTMLEleme
           el("div", { "data-score": "", "data-probability": result.probability ?? undefined, "data-value": result.value ?? undefined },
             stats(result.probability !== null
               ? [["Probability", `${fmt.percent(result.probability)} that ${outcome}`],
-                ["Decision", badge(result.decision ? `yes: ${outcome}` : "no", result.decision ? "warn" : "ok")],
+                ["Decision", badge(result.decision ? `predicts ${outcome}` : "below the threshold", result.decision ? "warn" : "ok")],
                 ["Threshold", fmt.number(scored.threshold, 4)], ["Version", scored.model_version]]
               : [["Value", fmt.number(result.value, 4)], ["Version", scored.model_version]])),
           el("h3", {}, "Reasons"),
@@ -301,11 +301,11 @@ export const render: PageModule["render"] = async ({ params, admin }) => {
       el("p", {}, link(CUSTOM_MODELS.path, "All custom models")),
       status,
       ...(detail.version ? [
-        el("div", { class: "grid" }, metricsPanel(detail), calibrationPanel(detail)),
-        el("div", { class: "grid" }, importancePanel(detail), thresholdPanel(detail)),
+        metricsPanel(detail),
+        el("div", { class: "grid" }, calibrationPanel(detail), importancePanel(detail)),
+        el("div", { class: "grid" }, thresholdPanel(detail), cardPanel(model.name)),
         columnsPanel(detail),
         scorePanel(model.name, detail),
-        cardPanel(model.name),
       ] : [empty(ACTIVE.has(model.status) ? "The model card appears here when training has finished." : "No version of this model serves yet, so there is no model card.")]),
       model.champion_version || detail.version ? el("section", { class: "panel" }, el("h2", {}, "Versions"), versionsBody(path, admin)) : "",
       admin ? adminPanel(model, () => void follow()) : "",
