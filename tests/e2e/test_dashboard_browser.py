@@ -36,7 +36,7 @@ RETRAIN_WAIT_S = 600
 LIST_PAGES = {"/risk/customers", "/risk/high-risk", "/risk/interventions", "/custom-models"}
 # List pages that may rightly be empty: no custom model exists until one is created.
 MAY_BE_EMPTY = {"/custom-models"}
-CUSTOM_MODEL = "browser-credit"
+CUSTOM_MODEL, FAILING_MODEL = "browser-credit", "browser-one-class"
 BATCH_FILE = "incoming/risk/dashboard sample.csv"
 
 
@@ -351,10 +351,27 @@ def test_a_custom_model_is_created_from_a_local_file_followed_until_ready_and_sc
     table = tmp_path / "loan applications.csv"
     table.write_bytes(csv_bytes(credit_table(1500)))
 
+    # A table that cannot train (one class only), registered through the API: its page says why.
+    one_class = [{**record, "default": "no"} for record in credit_table(300)]
+    status, _ = stack.request("PUT", f"/v1/custom-models/{FAILING_MODEL}/files/one-class.csv", key=ADMIN_KEY,
+                              raw=csv_bytes(one_class), headers={"Content-Type": "text/csv"})
+    assert status == 201
+    status, _ = stack.request("PUT", f"/v1/custom-models/{FAILING_MODEL}", {"target": "default", "task": "binary"},
+                              key=ADMIN_KEY)
+    assert status == 202
+
     reader = Tab(browser, stack.url)
     try:
         reader.open("/custom-models")
         assert reader.page.locator("form[aria-label='New custom model']").count() == 0
+        reader.open(f"/custom-models?name={FAILING_MODEL}")
+        reader.page.wait_for_selector("[data-part=status] [data-status=failed]", timeout=RETRAIN_WAIT_S * 1000)
+        assert "target: only 0 valid rows" in reader.page.inner_text("[data-part=status] table"), \
+            reader.page.inner_text("main")[:800]
+        reader.shot("custom-model-failed", "desktop")
+        reader.open("/custom-models?name=no-such-model")
+        error = reader.page.wait_for_selector("main .state.error")
+        assert "404" in error.inner_text() and "no-such-model" in error.inner_text()
     finally:
         reader.close()
 

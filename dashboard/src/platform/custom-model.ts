@@ -46,7 +46,7 @@ function statusPanel(model: CustomModel): HTMLElement {
         { title: "Issue", value: (r) => r.issue },
       ]));
   }
-  return el("section", { class: "panel", "aria-live": "polite" }, el("h2", {}, "Status"), body);
+  return el("section", { class: "panel", "aria-live": "polite" }, el("h2", {}, "Training status"), body);
 }
 
 /** Each candidate's held-out metrics with intervals, the served one first, and the comparison's note. */
@@ -68,7 +68,8 @@ function metricsPanel(detail: Partial<CustomModelDetail>): HTMLElement {
         ["Rows", `${fmt.number(rows.in)} in, ${fmt.number(rows.rejected)} rejected`],
         ["Split", `train ${fmt.number(rows.train)} · validation ${fmt.number(rows.validation)} · test ${fmt.number(rows.test)}`],
       ]),
-      detail.selection ? el("p", {}, `Chosen because ${detail.selection.why}.`) : "",
+      // When boosting won on validation but lost on the held-out rows, the comparison's note says why the baseline serves.
+      detail.selection && !detail.selection.held_out_fallback ? el("p", {}, `Chosen because ${detail.selection.why}.`) : "",
       table(metrics, [
         { title: "Metric (test)", value: (m) => `${m}${LOWER_IS_BETTER.has(m) ? " (lower is better)" : ""}` },
         ...names.flatMap((name) => [

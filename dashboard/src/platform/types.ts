@@ -121,7 +121,7 @@ export interface CustomModelDetail {
   schema: { target: string; id_column: string | null; columns: SchemaColumn[]; ignored: Record<string, string> };
   columns: ColumnReport[];
   leakage: { rule: string; columns: LeakageEntry[] };
-  selection: { chosen: string; metric: string; rule: string; why: string; validation_difference?: number; validation_interval?: Interval };
+  selection: { chosen: string; metric: string; rule: string; why: string; validation_difference?: number; validation_interval?: Interval; held_out_fallback?: string };
   candidates: Record<string, { algorithm: string; test: HeldOutMetrics; eligible: boolean; note: string }>;
   baseline: HeldOutMetrics | null;
   comparison: { metric: string; rows: number; chosen: string; chosen_value: number; baseline_value: number; difference: number; interval: Interval; chosen_not_worse: boolean; note: string } | null;
