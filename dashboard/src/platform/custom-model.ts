@@ -83,7 +83,7 @@ function metricsPanel(detail: Partial<CustomModelDetail>): HTMLElement {
       comparison
         ? el("p", {}, `Chosen minus baseline on the same ${fmt.number(comparison.rows)} test rows, ${comparison.metric}: `,
           el("strong", {}, `${comparison.difference >= 0 ? "+" : ""}${fmt.number(comparison.difference, 4)}`),
-          ` (95% interval ${interval(comparison.interval)}). ${comparison.note}.`)
+          ` (95% interval ${interval(comparison.interval)}). ${comparison.note.charAt(0).toUpperCase()}${comparison.note.slice(1)}.`)
         : "",
       detail.selection ? el("p", { class: "muted" }, `Choice rule: ${detail.selection.rule}.`) : "");
   });
