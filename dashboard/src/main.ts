@@ -4,7 +4,7 @@ import { get } from "./api";
 import { adminKey, apiKey, finishSignIn, saveKeys, signedIn, signOut, startSignIn } from "./auth";
 import { config, loadConfig } from "./config";
 import { connectLive } from "./live";
-import { BATCH, modelPage, OVERVIEW } from "./platform/pages";
+import { BATCH, CUSTOM_MODELS, modelPage, OVERVIEW } from "./platform/pages";
 import { PRODUCT_PAGES } from "./products";
 import type { Page } from "./products/types";
 import { describeError, el, failure, loading } from "./ui";
@@ -55,6 +55,7 @@ function navigation(products: string[]): void {
     const own = registered.get(product);
     groups.push([own?.title ?? product, [...(own?.pages ?? []), modelPage(product)]]);
   }
+  groups.push(["Custom models", [CUSTOM_MODELS]]);
   pages = groups.flatMap(([, list]) => list);
   nav.replaceChildren(...groups.map(([title, list]) =>
     el("div", { class: "nav-group" }, el("h3", {}, title),

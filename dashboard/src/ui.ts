@@ -116,3 +116,9 @@ export const stats = (items: [string, Child][]) =>
 
 /** A link that the router follows without reloading the page. */
 export const link = (href: string, text: Child) => el("a", { href, "data-route": "" }, text);
+
+/** Go to HREF as a router link would (main.ts routes on popstate), e.g. after a form has done its work. */
+export function go(href: string): void {
+  history.pushState(null, "", href);
+  window.dispatchEvent(new PopStateEvent("popstate"));
+}

@@ -7,7 +7,7 @@ import type { VersionHistory, VersionRecord } from "./types";
 
 const productOf = () => decodeURIComponent(location.pathname.split("/")[2] ?? "");
 
-function adminAction(label: string, act: () => Promise<unknown>, after: () => void): HTMLElement {
+export function adminAction(label: string, act: () => Promise<unknown>, after: () => void): HTMLElement {
   const note = el("span", { class: "muted", role: "status" });
   const button = el("button", { type: "button", class: "secondary" }, label);
   button.addEventListener("click", async () => {
@@ -25,11 +25,12 @@ function adminAction(label: string, act: () => Promise<unknown>, after: () => vo
   return el("span", {}, button, " ", note);
 }
 
-export const render: PageModule["render"] = ({ admin }) => {
-  const product = productOf();
+/** The versions of the model whose routes are under BASE (/models/<product>, /custom-models/<name>): the
+ * primary metric of each, the table, and promote / roll back when ADMIN. */
+export function versionsBody(base: string, admin: boolean): HTMLElement {
   const body = el("div", { class: "panel-body" });
   const draw = () => run(body, async (holder) => {
-    const history = await get<VersionHistory>(`/models/${segment(product)}/versions`);
+    const history = await get<VersionHistory>(`${base}/versions`);
     const oldestFirst = history.versions.slice().reverse();
     holder.append(
       el("p", {}, "Champion: ", history.champion_version ? el("strong", {}, history.champion_version) : badge("none", "alert")),
@@ -42,7 +43,7 @@ export const render: PageModule["render"] = ({ admin }) => {
       }, oldestFirst.length, 220),
     );
     const rollback = admin && history.champion_version
-      ? adminAction("Roll back to the previous champion", () => call("POST", `/models/${segment(product)}/rollback`, { admin: true, body: { reason: "rolled back from the dashboard" } }), () => void draw())
+      ? adminAction("Roll back to the previous champion", () => call("POST", `${base}/rollback`, { admin: true, body: { reason: "rolled back from the dashboard" } }), () => void draw())
       : null;
     holder.append(table<VersionRecord>(history.versions, [
       { title: "Version", value: (v) => v.version, sort: (v) => v.version },
@@ -53,12 +54,18 @@ export const render: PageModule["render"] = ({ admin }) => {
       { title: "Promoted by", value: (v) => v.promoted_by ?? "—" },
       ...(admin ? [{
         title: "Admin", value: (v: VersionRecord) => (v.status === "champion" || v.status === "rejected" ? "" :
-          adminAction("Promote", () => call("POST", `/models/${segment(product)}/promote`, { admin: true, body: { version: v.version, reason: "promoted from the dashboard" } }), () => void draw())),
+          adminAction("Promote", () => call("POST", `${base}/promote`, { admin: true, body: { version: v.version, reason: "promoted from the dashboard" } }), () => void draw())),
       }] : []),
-    ], "No version is registered for this product yet."));
+    ], "No version is registered yet."));
     if (rollback) holder.append(el("p", {}, rollback));
   });
   void draw();
+  return body;
+}
+
+export const render: PageModule["render"] = ({ admin }) => {
+  const product = productOf();
+  const body = versionsBody(`/models/${segment(product)}`, admin);
   return el("div", {}, el("h1", {}, `${product}: model versions`),
     el("section", { class: "panel" }, el("h2", {}, "Versions"), body),
     section("Champion details", async (holder) => {
