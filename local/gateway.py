@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from finscore.api.limits import MAX_BODY_BYTES, MAX_URL_LENGTH
-from finscore.resources import Scope
+from finscore.resources import CORS_METHODS, Scope
 from local.apigw import find_route, rest_event, route_access, route_scope
 from local.cognito import InvalidToken, TokenVerifier, granted_scopes
 from local.function_output import routed_stdout
@@ -292,7 +292,7 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET,POST,PATCH,OPTIONS",
+        "Access-Control-Allow-Methods": ",".join(CORS_METHODS),
         "Access-Control-Allow-Headers": "Content-Type,x-api-key,Idempotency-Key",
         "Vary": "Origin",
     }

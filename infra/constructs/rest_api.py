@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from finscore.resources import API_BASE_PATH, FunctionSpec
+from finscore.resources import API_BASE_PATH, CORS_METHODS, FunctionSpec
 from infra.config import FinScoreConfig
 from infra.constructs.auth import ApiAuth
 from infra.constructs.waf import ApiFirewall
@@ -141,7 +141,7 @@ class ScoringApi(Construct):
                         resource.add_cors_preflight(
                             allow_origins=list(self.cors_origins),
                             allow_headers=["Content-Type", "Authorization", "x-api-key", "Idempotency-Key"],
-                            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+                            allow_methods=list(CORS_METHODS),
                         )
 
     def _metered_access(self, config: FinScoreConfig) -> tuple[apigw.UsagePlan, apigw.IApiKey]:

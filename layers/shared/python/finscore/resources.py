@@ -96,6 +96,9 @@ BATCH_PARTS_PREFIX = "batch-parts/"
 # What every function serving REST routes takes from cdk.json: the browser origins CORS allows
 # (comma-separated; none: no CORS headers, same-origin only) and the API key ids that may read a
 # customer's full contact details (finscore.api.access).
+# The methods a browser on an allowed origin may send (CORS preflight, in AWS and locally): the routes'
+# own, custom models' upload, register and retire (PUT, DELETE) included.
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 API_CONTEXT = (
     ("CORS_ALLOWED_ORIGINS", "corsAllowedOrigins"),
     ("CUSTOMER_DATA_KEY_IDS", "customerDataApiKeyIds"),
