@@ -152,6 +152,11 @@ def test_a_record_fails_alone_with_its_reasons():
     assert by_row[2] == {("customer_id", "required")}
     assert {field for field, _ in by_row[3]} == {"score", "opened"}
     assert "outside the training range" in str(issues[3]) and "far outside the training period" in str(issues[3])
+    # The value as it was sent, also when it arrives parsed into an array (a batch file's column).
+    (score_issue,) = [issue.issue for issue in issues[3] if issue.field == "score"]
+    assert score_issue.startswith("2000 is outside")
+    parsed = SCHEMA.record_issues({"customer_id": np.array(["y"], dtype=object), "score": np.array([2000.0])})
+    assert parsed[0][0].issue.startswith("2000 is outside")
     assert {field for field, _ in by_row[4]} == {"owner", "opened"}
     assert by_row[5] >= {("record", "expected an object of fields")}
     assert SCHEMA.record_issues([{"income": 5}], require_id=False) == {}

@@ -306,6 +306,10 @@ class ColumnSchema:
 
 
 def _shown(value: Any) -> str:
+    # As the client sent it: numpy scalars (a batch file's parsed columns) as their plain Python value.
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
