@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from training.custom.product import CustomProduct, FittedCustom
 
 SHOWN_REJECTS = 20
-BINARY_SHOWN = ("roc_auc", "pr_auc", "brier", "log_loss", "ks")
+BINARY_SHOWN = ("roc_auc", "pr_auc", "brier", "log_loss", "ks", "ece", "calibration_gap")
 REGRESSION_SHOWN = ("r2", "mae", "rmse")
 
 
