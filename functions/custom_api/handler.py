@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finscore.api.access import caller_name
+from finscore.api.access import admin_actor as caller_admin
 from finscore.api.errors import route_responses
 from finscore.api.resolver import create_resolver
 from finscore.observability import logger, metrics, tracer
@@ -35,7 +35,8 @@ NamePath = Annotated[str, Path(pattern=NAME_PATTERN, description="The custom mod
 
 
 def admin_actor() -> str:
-    return f"admin:{caller_name(app.current_event)}"
+    """Who called an admin route: its token's client or user, or without a token its API key id."""
+    return caller_admin(app.current_event)
 
 
 @app.put("/v1/custom-models/<name>", tags=["custom models"], summary="Register a table's model and train it (202)",

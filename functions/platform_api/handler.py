@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finscore import __version__
-from finscore.api.access import caller_name
+from finscore.api.access import admin_actor as caller_admin
 from finscore.api.docs import openapi_document, swagger_page
 from finscore.api.errors import route_responses
 from finscore.api.resolver import create_resolver
@@ -42,7 +42,7 @@ ProductPath = Annotated[str, Path(description=" | ".join(products()))]
 
 def admin_actor() -> str:
     """Who called an admin route: its token's client or user, or without a token its API key id."""
-    return f"admin:{caller_name(app.current_event)}"
+    return caller_admin(app.current_event)
 
 
 @app.get("/v1/health", tags=["platform"], summary="Health of S3, DynamoDB and the served models (no key)",

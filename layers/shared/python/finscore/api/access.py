@@ -29,6 +29,11 @@ def caller_name(event: Any) -> str:
     return identity.user_arn or identity.api_key_id or identity.caller or "unknown"
 
 
+def admin_actor(event: Any) -> str:
+    """Who called an admin route, for the registry's and the custom models' records: admin:<caller>."""
+    return f"admin:{caller_name(event)}"
+
+
 def token_scopes(claims: dict[str, Any] | None) -> frozenset[str] | None:
     """The scopes of an access token's CLAIMS; None when the request came without a token."""
     if not claims:
