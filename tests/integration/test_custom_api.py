@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from finscore.models.registry import ModelRegistry
 from finscore.products.custom.store import CustomModels
 from finscore.s3 import Bucket
@@ -156,3 +158,18 @@ def test_the_schedule_retrains_every_custom_model_that_serves(aws, credit_model)
 
     assert [(entry["custom_model"], entry["status"]) for entry in result["results"]] == [("credit", "ready")]
     assert call("describe")[1]["last_run"]["trigger"] == "schedule"
+
+
+def test_a_run_training_now_holds_the_model_until_it_has_died(aws):
+    from finscore.dynamo import ConditionFailed, Table
+
+    models = CustomModels(aws["CUSTOM_MODELS_TABLE"])
+    models.register("credit", {"target": "default", "task": "binary"}, "run-1", "admin:test")
+    assert models.record("credit", "run-1", "training")
+    with pytest.raises(ConditionFailed):
+        models.register("credit", {"target": "default", "task": "binary"}, "run-2", "admin:test")
+    # Silent for longer than the retrain function may run: it died (a timeout), and a new run may start.
+    Table(aws["CUSTOM_MODELS_TABLE"]).put_many([{**models.get("credit"), "updated_at": "2026-01-01T00:00:00+00:00"}])
+    models.register("credit", {"target": "default", "task": "binary"}, "run-2", "admin:test")
+    assert not models.record("credit", "run-1", "ready")  # the dead run can no longer record anything
+    assert models.get("credit")["training_id"] == "run-2"

@@ -8,7 +8,7 @@ the same run changes nothing it has already moved past.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from finscore.dynamo import ConditionFailed, Table, call, deserialize, serialize
@@ -16,6 +16,9 @@ from finscore.dynamo import ConditionFailed, Table, call, deserialize, serialize
 STATUSES = ("queued", "training", "ready", "failed", "retired")
 # Where a run may move the status from, by the status it records.
 MOVES_FROM = {"training": ("queued",), "ready": ("training",), "failed": ("queued", "training")}
+# Longer than the retrain function's timeout (resources.MODEL_RETRAIN, 900 s): a run still "training"
+# after this long has died.
+STALE_RUN_S = 1200
 # Every item carries this in its catalog attribute, so that the by_catalog index lists them in one query.
 CATALOG = "custom-models"
 
@@ -39,8 +42,8 @@ class CustomModels:
 
     def register(self, name: str, definition: Mapping[str, Any], training_id: str, actor: str) -> dict[str, Any]:
         """Put NAME's definition with a queued run TRAINING_ID, unless a run of it is training now
-        (ConditionFailed). What the last finished run recorded (its version, metrics) stays until the
-        new run replaces it."""
+        (ConditionFailed; a run silent for STALE_RUN_S has died and does not count). What the last
+        finished run recorded (its version, metrics) stays until the new run replaces it."""
         moment = now()
         existing = self.get(name) or {}
         item = {
@@ -55,10 +58,13 @@ class CustomModels:
             "created_at": existing.get("created_at", moment),
             "updated_at": moment,
         }
+        # A run that has said nothing for longer than the retrain function may run has died (a timeout,
+        # a crash): it no longer holds the model.
+        stale = (datetime.now(timezone.utc) - timedelta(seconds=STALE_RUN_S)).isoformat(timespec="seconds")
         call("put_item", TableName=self.table_name, Item=serialize(item),
-             ConditionExpression="attribute_not_exists(#n) OR #s <> :training",
+             ConditionExpression="attribute_not_exists(#n) OR #s <> :training OR updated_at < :stale",
              ExpressionAttributeNames={"#n": "name", "#s": "status"},
-             ExpressionAttributeValues={":training": {"S": "training"}})
+             ExpressionAttributeValues={":training": {"S": "training"}, ":stale": {"S": stale}})
         return item
 
     def record(self, name: str, training_id: str, status: str, **fields: Any) -> bool:
