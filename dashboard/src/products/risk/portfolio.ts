@@ -29,7 +29,7 @@ async function trend(body: HTMLElement, by: Window): Promise<void> {
   const series = products[0]?.series ?? [];
   const scored = series.filter((entry) => entry.records > 0).length;
   if (!scored) {
-    body.append(empty(`No risk score was made in the ${WINDOWS[by].text.toLowerCase().replace(/, by .*/, "")}. Scores through the API, transaction rescoring and batch files show here within a minute.`));
+    body.append(empty(`No risk score was made in the ${WINDOWS[by].text.toLowerCase().replace(/, by .*/, "")}: the scores above are the ones stored with the customers. Scores made through the API, by transaction rescoring and in batch files show here within a minute.`));
     return;
   }
   body.append(chart(`Risk scores made per ${by} by level, with their mean score`, {
