@@ -55,7 +55,7 @@ def register(name: NamePath, request: Annotated[CustomModelRequest, Body()]) -> 
          summary="Upload a training file (CSV or JSON Lines, up to 5 MB) under training/custom/<name>/",
          description="The body is the file itself. Larger files, Parquet and Excel go to the data bucket directly "
                      "(aws s3 cp, or `finscore custom create`).",
-         responses=route_responses(422, ok={201: "Stored"}))
+         responses=route_responses(413, 422, ok={201: "Stored"}))
 def upload(name: NamePath, file: Annotated[str, Path(description="The file's name: .csv, .jsonl or .json")]
            ) -> Response[FileStored]:
     event = app.current_event
@@ -65,7 +65,8 @@ def upload(name: NamePath, file: Annotated[str, Path(description="The file's nam
 
 
 @app.get("/v1/custom-models/<name>/card", tags=["custom models"], summary="The champion's model card (Markdown)",
-         responses=route_responses(404, ok={200: "The card, text/markdown"}, s404="No such model, or none ready"))
+         responses={**route_responses(404, s404="No such model, or none ready"),
+                    200: {"description": "The card", "content": {"text/markdown": {"schema": {"type": "string"}}}}})
 def card(name: NamePath) -> Response[str]:
     return Response(status_code=200, content_type="text/markdown; charset=utf-8", body=service.card(name))
 
@@ -90,7 +91,8 @@ def retire(name: NamePath) -> CustomModelStatus:
 
 @app.post("/v1/custom-models/<name>/score", tags=["custom models"],
           summary="Score up to 1,000 records: probability and decision, or value, with up to 4 reasons each",
-          responses=route_responses(404, 409, 422, s404="No such custom model", s409="Retired"))
+          responses=route_responses(404, 409, 422, s404="No such custom model",
+                                    s409="Retired, or no version serves it yet (its run failed or is training)"))
 def score(name: NamePath, request: Annotated[CustomScoreRequest, Body()]) -> CustomScoreResponse:
     return service.score(name, request.records)
 

@@ -131,6 +131,9 @@ def test_a_table_that_cannot_train_fails_with_its_reasons(aws, trainer):
 
     body = call("describe")[1]
     assert body["status"] == "failed" and body["reasons"], body
+    # No version serves it: scoring is refused for the model's state (409), not as an outage.
+    status, refused = call("score")
+    assert status == 409 and "failed" in refused["error"]["message"], refused
     assert any("default" in reason["issue"] for reason in body["reasons"])
     assert CustomModels(aws["CUSTOM_MODELS_TABLE"]).get("credit")["last_run"]["registered"] is False
 

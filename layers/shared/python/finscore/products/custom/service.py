@@ -20,7 +20,7 @@ from finscore import resources
 from finscore.api.body import check_body_size
 from finscore.api.errors import validation_issues
 from finscore.dynamo import ConditionFailed
-from finscore.errors import Conflict, FieldIssue, NotFound, ServiceUnavailable, ValidationFailed
+from finscore.errors import Conflict, FieldIssue, ModelUnavailable, NotFound, ServiceUnavailable, ValidationFailed
 from finscore.models.champion import ChampionCache, serving_champion
 from finscore.models.registry import ModelRegistry
 from finscore.models.store import ModelStore
@@ -245,7 +245,13 @@ def score(name: str, records: Sequence[Any]) -> CustomScoreResponse:
     if item["status"] == "retired":
         raise Conflict(f"{name} is retired; PUT /v1/custom-models/{name} registers it again",
                        [FieldIssue("name", "retired")])
-    loaded = champion(name).get()
+    try:
+        loaded = champion(name).get()
+    except ModelUnavailable as exc:
+        if item["status"] == "ready":
+            raise  # a ready model whose version cannot load: the store's fault, a 503
+        raise Conflict(f"{name} has no version that serves yet: its last run is {item['status']}; "
+                       f"GET /v1/custom-models/{name} says why", [FieldIssue("name", f"{item['status']}, no version")]) from exc
     model = loaded.model
     schema = model.schema
     issues = schema.record_issues(records)
