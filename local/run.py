@@ -217,11 +217,11 @@ def run(*, progress: bool = True) -> None:
         })
         print(banner(gateway, aws, names, keys, served, time.perf_counter() - started, live, user_pool), flush=True)
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        # SIGINT too, explicitly: a shell starts a background job with SIGINT ignored, and Python then
+        # never turns it into KeyboardInterrupt, so `kill -INT` of `make run &` would do nothing.
+        for stopping in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stopping, lambda *_: stop.set())
+        while not stop.wait(0.5):
             pass
     finally:
         print("\nStopping FinScore...", flush=True)
