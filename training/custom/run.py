@@ -10,6 +10,7 @@ as the run's reasons rather than raised, so that Lambda does not retry a run to 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any, Mapping
 
@@ -109,8 +110,6 @@ def _headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
 def retrain_custom(name: str, trigger: str) -> dict[str, Any]:
     """A new run of custom model NAME from its stored definition (its schedule, drift): recorded as a
     PUT records one, then run here."""
-    import uuid
-
     settings = load_settings(CustomRunSettings)
     models = CustomModels(settings.custom_models_table)
     item = models.get(name)

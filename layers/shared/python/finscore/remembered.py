@@ -33,3 +33,11 @@ class Remembered(Generic[Value]):
             value = read()
             self._entries[key] = (now, value)
             return value
+
+    def forget(self, key: Hashable | None = None) -> None:
+        """Read KEY afresh next time (every key when None): its store changed through this function."""
+        with self._reading:
+            if key is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(key, None)

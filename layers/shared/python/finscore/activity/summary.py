@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from finscore.activity.tally import hour_of
+from finscore.activity.tally import SUM_PREFIX, VALUE_PREFIX, count_attribute, hour_of
 
 FIELDS = ("requests", "ok", "client_errors", "server_errors", "records")
 SOURCES = {"records.online": "online_records", "records.batch": "batch_records"}
@@ -51,13 +51,13 @@ def _entry(period: str, counters: Mapping[str, float]) -> dict[str, Any]:
     means: dict[str, float] = {}
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for name, value in counters.items():
-        if name.startswith("sum."):
-            output = name[4:]
-            n = counters.get(f"n.{output}", 0)
+        if name.startswith(SUM_PREFIX):
+            output = name[len(SUM_PREFIX):]
+            n = counters.get(count_attribute(output), 0)
             if n:
                 means[output] = value / n
-        elif name.startswith("value."):
-            output, _, level = name[6:].partition("=")
+        elif name.startswith(VALUE_PREFIX):
+            output, _, level = name[len(VALUE_PREFIX):].partition("=")
             counts[output][level] = int(round(value))
     entry["means"] = means
     entry["counts"] = dict(counts)

@@ -57,16 +57,19 @@ def status_class(status: int) -> str:
 
 # The counters of an hour's item, by attribute name. Output names come from manifests and values
 # from models, so both sit inside the name; the store passes names as placeholders.
+SUM_PREFIX, COUNT_PREFIX, VALUE_PREFIX = "sum.", "n.", "value."
+
+
 def sum_attribute(output: str) -> str:
-    return f"sum.{output}"
+    return f"{SUM_PREFIX}{output}"
 
 
 def count_attribute(output: str) -> str:
-    return f"n.{output}"
+    return f"{COUNT_PREFIX}{output}"
 
 
 def value_attribute(output: str, value: str) -> str:
-    return f"value.{output}={value}"
+    return f"{VALUE_PREFIX}{output}={value}"
 
 
 class ActivityTally:

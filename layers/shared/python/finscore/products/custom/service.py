@@ -205,21 +205,11 @@ def retire(name: str, actor: str) -> CustomModelStatus:
 # A warm function remembers each model's definition item briefly: a retired model stops scoring (and a
 # registered one starts) within this many seconds in every other warm function.
 DEFINITION_TTL_S = 30.0
+_definitions: Remembered[dict[str, Any] | None] = Remembered()
 
 
-class _Definitions:
-    def __init__(self) -> None:
-        self._remembered: Remembered[dict[str, Any] | None] = Remembered()
-
-    def get(self, name: str) -> dict[str, Any] | None:
-        return self._remembered.get(name, lambda: _models().get(name), DEFINITION_TTL_S)
-
-    def forget(self, name: str) -> None:
-        # Everything: a change of one model is rare, and a fresh read of each other costs one GetItem.
-        self._remembered = Remembered()
-
-
-_definitions = _Definitions()
+def _definition(name: str) -> dict[str, Any] | None:
+    return _definitions.get(name, lambda: _models().get(name), DEFINITION_TTL_S)
 
 
 @lru_cache(maxsize=64)
@@ -232,14 +222,14 @@ def champion(name: str) -> ChampionCache:
 
 def reset() -> None:
     """Forget remembered definitions and champions (tests that start from empty stores call this)."""
-    _definitions.forget("")
+    _definitions.forget()
     champion.cache_clear()
 
 
 def score(name: str, records: Sequence[Any]) -> CustomScoreResponse:
     """Each record's probability and decision (binary) or value (regression) with up to 4 reasons; a
     record that cannot be scored fails alone, naming each bad field."""
-    item = _definitions.get(name)
+    item = _definition(name)
     if item is None:
         raise NotFound(f"No custom model {name!r}", [FieldIssue("name", "not a custom model")])
     if item["status"] == "retired":
